@@ -1,0 +1,245 @@
+"""The log's columnar form, and the canonical encoding behind event ids and the hash chain.
+
+One wide Arrow schema holds every kind: envelope columns, then one column per payload field
+(null where a kind has no such field). `fields` lists the payload fields an event sets, so an
+explicit null in an `InstrumentChanged` stays distinguishable from "not mentioned".
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import uuid
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+import pyarrow as pa
+from msgspec.structs import force_setattr
+
+from eventstore.errors import (
+    CorruptEventError,
+    UnknownEventKindError,
+    UnsupportedSchemaError,
+)
+from eventstore.events import (
+    DECIMAL_FIELDS,
+    DECIMAL_SCALE,
+    EVENT_TYPES,
+    STRING_FIELDS,
+    TIME_FIELDS,
+    Event,
+    EventRetracted,
+    ExchangeChanged,
+    ExchangeListed,
+    InstrumentChanged,
+    InstrumentDelisted,
+    InstrumentListed,
+    InstrumentRenamed,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
+
+#: The schema version this package writes and the newest it reads.
+SCHEMA_VERSION: Final = 1
+TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
+DECIMAL: Final = pa.decimal128(38, DECIMAL_SCALE)
+
+ENVELOPE: Final = (
+    pa.field("position", pa.int64(), nullable=False),
+    pa.field("event_id", pa.string(), nullable=False),
+    pa.field("kind", pa.string(), nullable=False),
+    pa.field("schema_version", pa.int32(), nullable=False),
+    pa.field("instrument_id", pa.string(), nullable=False),
+    pa.field("symbol", pa.string(), nullable=False),
+    pa.field("effective_at", TIMESTAMP, nullable=False),
+    pa.field("recorded_at", TIMESTAMP, nullable=False),
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("stream_version", pa.int64(), nullable=False),
+    pa.field("prev_hash", pa.string(), nullable=False),
+    pa.field("hash", pa.string(), nullable=False),
+    pa.field("fields", pa.list_(pa.string()), nullable=False),
+)
+PAYLOAD: Final = (
+    *(pa.field(name, pa.string()) for name in STRING_FIELDS),
+    *(pa.field(name, DECIMAL) for name in DECIMAL_FIELDS),
+    *(pa.field(name, TIMESTAMP) for name in TIME_FIELDS),
+    pa.field("is_crypto", pa.bool_()),
+    pa.field("reason", pa.string()),
+    pa.field("new_symbol", pa.string()),
+    pa.field("target", pa.string()),
+)
+SCHEMA: Final = pa.schema([*ENVELOPE, *PAYLOAD])
+PAYLOAD_COLUMNS: Final = tuple(f.name for f in PAYLOAD)
+ENVELOPE_FROM_EVENT: Final = (
+    "position",
+    "event_id",
+    "instrument_id",
+    "symbol",
+    "effective_at",
+    "recorded_at",
+    "source",
+    "stream_version",
+    "prev_hash",
+    "hash",
+)
+
+_EVENT_NAMESPACE: Final = uuid.UUID("6c0f3f5e-7d0a-5b8e-9a51-7f1c0de2a9b1").bytes
+_LOG_ASSIGNED: Final = (
+    "event_id",
+    "recorded_at",
+    "position",
+    "stream_version",
+    "prev_hash",
+    "hash",
+)
+_canonical = msgspec.json.Encoder(order="sorted")
+
+
+def payload_bytes(event: Event) -> bytes:
+    """Return the canonical encoding of what the caller said: sorted-key JSON, no envelope."""
+    if any(getattr(event, name) is not None for name in _LOG_ASSIGNED):
+        event = copy.copy(event)
+        for name in _LOG_ASSIGNED:
+            force_setattr(event, name, None)
+    return _canonical.encode(event)
+
+
+def event_id_for(payload: bytes) -> str:
+    """Return the UUIDv5 of `payload` (as `uuid.uuid5` would, without its overhead)."""
+    digest = bytearray(hashlib.sha1(_EVENT_NAMESPACE + payload, usedforsecurity=False).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def compute_event_id(event: Event) -> str:
+    """Return the deterministic id of `event`: a UUIDv5 over its payload."""
+    return event_id_for(payload_bytes(event))
+
+
+def link_hash(
+    prev_hash: str,
+    event_id: str,
+    position: int,
+    recorded_at: str,
+    stream_version: int,
+    payload: bytes,
+) -> str:
+    """Return the SHA-256 link of one event in the chain.
+
+    The hashed text is `prev_hash`, `event_id`, `position`, `recorded_at` (RFC 3339, UTC),
+    `stream_version` and the payload's canonical JSON, joined by newlines.
+    """
+    head = f"{prev_hash}\n{event_id}\n{position}\n{recorded_at}\n{stream_version}\n"
+    return hashlib.sha256(head.encode() + payload).hexdigest()
+
+
+def rfc3339(value: datetime) -> str:
+    """Return `value` as the RFC 3339 text used in hashes (microseconds, `Z`)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(event: Event) -> str:
+    """Return the chain link a recorded `event` should carry, from its own fields."""
+    if event.recorded_at is None or event.position is None or event.stream_version is None:
+        raise CorruptEventError(event.position, "the event has no envelope to hash")
+    return link_hash(
+        event.prev_hash or "",
+        event.event_id or "",
+        event.position,
+        rfc3339(event.recorded_at),
+        event.stream_version,
+        payload_bytes(event),
+    )
+
+
+def payload_row(event: Event) -> dict[str, Any]:
+    """Return the payload columns of `event` (those it has no value for are left out)."""
+    match event:
+        case InstrumentListed():
+            return {f: getattr(event, f) for f in event.set_fields()}
+        case ExchangeListed() | ExchangeChanged():
+            return {
+                "exchange": event.exchange,
+                **{f: getattr(event, f) for f in event.set_fields()},
+            }
+        case InstrumentChanged():
+            return dict(event.changes)
+        case InstrumentDelisted():
+            return {"reason": event.reason, "status": event.status}
+        case InstrumentRenamed():
+            return {"new_symbol": event.new_symbol}
+        case EventRetracted():
+            return {"target": event.target, "reason": event.reason}
+    raise CorruptEventError(event.position, f"cannot encode {type(event).__name__}")
+
+
+def to_table(events: Sequence[Event]) -> pa.Table:
+    """Return recorded `events` (every envelope field set) as a table of the log's schema."""
+    payloads = [payload_row(event) for event in events]
+    columns: dict[str, Any] = {
+        name: [getattr(event, name) for event in events] for name in ENVELOPE_FROM_EVENT
+    }
+    columns["kind"] = [event.kind for event in events]
+    columns["schema_version"] = pa.repeat(pa.scalar(SCHEMA_VERSION, pa.int32()), len(events))
+    columns["fields"] = [list(event.set_fields()) for event in events]
+    for name in PAYLOAD_COLUMNS:
+        values = [payload.get(name) for payload in payloads]
+        if name in DECIMAL_FIELDS:  # through text: exact, and far faster than from Decimal
+            columns[name] = pa.array(
+                [None if v is None else str(v) for v in values], pa.string()
+            ).cast(DECIMAL)
+        else:
+            columns[name] = values
+    return pa.Table.from_pydict(columns, schema=SCHEMA)
+
+
+def from_rows(rows: Iterable[dict[str, Any]]) -> list[Event]:
+    """Decode rows of the log's schema (as `Table.to_pylist` gives them) into events."""
+    return [decode_row(row) for row in rows]
+
+
+def from_table(table: pa.Table) -> list[Event]:
+    """Decode a table of the log's schema into events, in row order."""
+    return from_rows(table.to_pylist())
+
+
+def decode_row(row: dict[str, Any]) -> Event:
+    """Decode one stored row into its event, or raise a `CorruptEventError`."""
+    position = row.get("position")
+    version = row.get("schema_version") or 0
+    if version > SCHEMA_VERSION:
+        raise UnsupportedSchemaError(position, version, SCHEMA_VERSION)
+    kind = row.get("kind")
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise UnknownEventKindError(position, str(kind))
+    envelope = {
+        name: row[name]
+        for name in ("instrument_id", "symbol", "effective_at", "source", "event_id")
+    }
+    for name in ("recorded_at", "position", "stream_version", "prev_hash", "hash"):
+        envelope[name] = row[name]
+    try:
+        return cls(**envelope, **_payload_kwargs(cls, row))
+    except (TypeError, ValueError) as exc:
+        raise CorruptEventError(position, str(exc)) from exc
+
+
+def _payload_kwargs(cls: type[Event], row: dict[str, Any]) -> dict[str, Any]:
+    fields: list[str] = row.get("fields") or []
+    if cls is InstrumentChanged:
+        return {"changes": {f: row[f] for f in fields}}
+    if cls in (InstrumentListed, ExchangeListed, ExchangeChanged):
+        kwargs = {f: row[f] for f in fields}
+        if cls is not InstrumentListed:
+            kwargs["exchange"] = row["exchange"]
+        return kwargs
+    if cls is InstrumentDelisted:
+        return {"reason": row["reason"], "status": row["status"]}
+    if cls is InstrumentRenamed:
+        return {"new_symbol": row["new_symbol"]}
+    return {"target": row["target"], "reason": row["reason"]}

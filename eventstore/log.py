@@ -1,0 +1,291 @@
+"""The append-only event log: a Delta Lake table of Parquet files under `<root>/events`.
+
+One `append` is one Delta commit written with no automatic retry: when another writer
+committed since this one read the log, the commit fails, the batch is planned again (new
+positions, expected versions checked again) and retried. Nothing is ever rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from eventstore.codec import SCHEMA, from_table, to_table
+from eventstore.errors import (
+    CommitContentionError,
+    ConcurrencyError,
+    InvalidEventError,
+    StorageError,
+    UnknownStreamError,
+)
+from eventstore.events import Event
+from eventstore.instant import to_micros
+from eventstore.planner import Plan, plan_batch
+from eventstore.tail import TAIL_COLUMNS, LogTail
+
+Clock = Callable[[], datetime]
+#: How many times an append is planned again after losing a commit race.
+MAX_ATTEMPTS = 50
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CompactionReport:
+    """What `EventLog.compact` did: files before and after, and the Delta version."""
+
+    files_before: int
+    files_after: int
+    version: int
+
+
+class EventLog:
+    """An append-only, hash-chained log of events in a Delta Lake table."""
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        storage_options: Mapping[str, str] | None = None,
+        clock: Clock = _utc_now,
+    ) -> None:
+        """Use `EventLog.open`; this constructor does no I/O."""
+        self.root = root
+        self.uri = f"{root.rstrip('/')}/events"
+        self.storage_options = dict(storage_options) if storage_options else None
+        self._clock = clock
+        self._table: DeltaTable | None = None
+        self._tail = LogTail()
+
+    @classmethod
+    def open(
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        storage_options: Mapping[str, str] | None = None,
+        clock: Clock = _utc_now,
+    ) -> EventLog:
+        """Open the log under `root`, a folder or an object-store URI; create it on first append."""
+        text = os.fspath(root)
+        if "://" not in text:
+            text = os.path.abspath(text)
+        return cls(text, storage_options=storage_options, clock=clock)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def version(self) -> int:
+        """Return the Delta version of the log as last seen (-1 before the first commit)."""
+        return self._tail.delta_version
+
+    def refresh(self) -> int:
+        """Catch up with commits made since the last look (by any writer); return the version."""
+        table = self._delta()
+        if table is None:
+            return -1
+        try:
+            table.update_incremental()
+        except (DeltaError, OSError) as exc:
+            raise StorageError(self.uri, "refreshing the log", str(exc)) from exc
+        version = table.version()
+        if version != self._tail.delta_version:
+            rows = self._scan(TAIL_COLUMNS, since=self._tail.next_position)
+            self._tail.absorb(rows, version)
+        return version
+
+    def read(
+        self,
+        columns: Sequence[str] | None = None,
+        *,
+        since: int = 0,
+        until: int | None = None,
+        version: int | None = None,
+    ) -> pa.Table:
+        """Return the log (positions `since` <= p < `until`) as a table sorted by position."""
+        if version is None:
+            self.refresh()
+        table = self._scan(columns, since=since, until=until, version=version)
+        return table.sort_by("position") if "position" in table.column_names else table
+
+    def events(self, *, since: int = 0, until: int | None = None) -> list[Event]:
+        """Return the decoded events in positions `since` <= p < `until`."""
+        return from_table(self.read(since=since, until=until))
+
+    def stream_version(self, stream: str) -> int:
+        """Return the version of one stream (0 when it has no events)."""
+        self.refresh()
+        return self._tail.streams.get(stream, 0)
+
+    def __len__(self) -> int:
+        """Return the number of events in the log."""
+        self.refresh()
+        return self._tail.next_position
+
+    def _delta(self, version: int | None = None) -> DeltaTable | None:
+        if version is not None:
+            return self._load(version)
+        if self._table is None:
+            self._table = self._load(None)
+        return self._table
+
+    def _load(self, version: int | None) -> DeltaTable | None:
+        try:
+            return DeltaTable(self.uri, version=version, storage_options=self.storage_options)
+        except TableNotFoundError:
+            return None
+        except (DeltaError, OSError) as exc:
+            raise StorageError(self.uri, "opening the log", str(exc)) from exc
+
+    def _scan(
+        self,
+        columns: Sequence[str] | None,
+        *,
+        since: int = 0,
+        until: int | None = None,
+        version: int | None = None,
+    ) -> pa.Table:
+        table = self._delta(version)
+        names = list(columns) if columns is not None else SCHEMA.names
+        if table is None:
+            return SCHEMA.empty_table().select(names)
+        wanted = pc.field("position") >= since
+        if until is not None:
+            wanted = wanted & (pc.field("position") < until)
+        try:
+            return table.to_pyarrow_dataset().to_table(columns=names, filter=wanted)
+        except (DeltaError, OSError, pa.ArrowException) as exc:
+            raise StorageError(self.uri, "reading the log", str(exc)) from exc
+
+    # -- writing -------------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Iterable[Event],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+        transaction: tuple[str, int] | None = None,
+    ) -> list[Event]:
+        """Append `events` in one atomic commit; return them as recorded, in input order.
+
+        An event already in the log (same deterministic id) is not appended again: its
+        recorded form is returned. `expected_versions` maps a stream to the version it must
+        have (0: no events yet); on a mismatch nothing is appended. `transaction` is a
+        Delta app transaction (app id, sequence): a sequence already committed appends
+        nothing, so a retry after an ambiguous failure commits at most once.
+        """
+        batch = list(events)
+        for index, event in enumerate(batch):
+            if not isinstance(event, Event) or type(event) is Event:
+                raise InvalidEventError(f"item {index} is a {type(event).__name__}, not an event")
+        if not batch:
+            return []
+        for attempt in range(MAX_ATTEMPTS):
+            self.refresh()
+            plan = self._plan(batch, expected_versions or {}, transaction)
+            if not plan.new or self._commit(plan, transaction):
+                return plan.recorded
+            time.sleep(min(0.5, 0.005 * 2**attempt) * random.random())
+        raise CommitContentionError(MAX_ATTEMPTS)
+
+    def _plan(
+        self,
+        batch: list[Event],
+        expected: Mapping[str, int],
+        transaction: tuple[str, int] | None,
+    ) -> Plan:
+        now_us = to_micros(self._clock().astimezone(UTC))
+        plan = plan_batch(batch, self._tail, expected, now_us, self._stored)
+        if transaction is not None and plan.new and self._transaction_done(transaction):
+            app_id, sequence = transaction
+            raise ConcurrencyError(
+                f"transaction {app_id!r} #{sequence} is already committed, but this batch "
+                f"holds {len(plan.new)} events the log does not have; nothing was appended"
+            )
+        return plan
+
+    def _transaction_done(self, transaction: tuple[str, int]) -> bool:
+        table = self._delta()
+        if table is None:
+            return False
+        done = table.transaction_version(transaction[0])
+        return done is not None and done >= transaction[1]
+
+    def _stored(self, positions: Sequence[int]) -> dict[int, Event]:
+        if not positions:
+            return {}
+        low, high = min(positions), max(positions) + 1
+        table = self._scan(None, since=low, until=high)
+        table = table.filter(pc.is_in(table["position"], pa.array(list(positions), pa.int64())))
+        return {event.position or 0: event for event in from_table(table)}
+
+    def _commit(self, plan: Plan, transaction: tuple[str, int] | None) -> bool:
+        properties = CommitProperties(
+            max_commit_retries=0,
+            app_transactions=[Transaction(*transaction)] if transaction else None,
+            custom_metadata={"positions": f"{plan.first_position}-{plan.next_position - 1}"},
+        )
+        target: Any = self._delta() or self.uri
+        try:
+            write_deltalake(
+                target,
+                to_table(plan.new),
+                mode="append",
+                commit_properties=properties,
+                storage_options=self.storage_options,
+            )
+        except CommitFailedError:
+            return False
+        except DeltaError as exc:
+            if target is self.uri and "exist" in str(exc).lower():
+                return False  # another writer created the table first
+            raise StorageError(self.uri, "appending to the log", str(exc)) from exc
+        except OSError as exc:
+            raise StorageError(self.uri, "appending to the log", str(exc)) from exc
+        self._after_commit(plan)
+        return True
+
+    def _after_commit(self, plan: Plan) -> None:
+        if self._table is None:
+            self._table = self._load(None)
+        else:
+            self._table.update_incremental()
+        self._tail.delta_version += 1
+        self._tail.next_position = plan.next_position
+        self._tail.last_hash = plan.last_hash
+        self._tail.last_recorded_us = plan.recorded_us
+        self._tail.record(plan.new_keys, [e.position or 0 for e in plan.new], plan.streams)
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def compact(self, *, vacuum: bool = False) -> CompactionReport:
+        """Merge small files, checkpoint the Delta log and optionally vacuum; change no event."""
+        table = self._delta()
+        if table is None:
+            return CompactionReport(0, 0, -1)
+        try:
+            table.update_incremental()
+            before = len(table.file_uris())
+            table.optimize.compact()
+            table.update_incremental()
+            table.create_checkpoint()
+            table.cleanup_metadata()
+            if vacuum:
+                table.vacuum(dry_run=False)
+            after = len(table.file_uris())
+        except (DeltaError, OSError) as exc:
+            raise StorageError(self.uri, "compacting the log", str(exc)) from exc
+        return CompactionReport(before, after, table.version())
+
+
+__all__ = ["CompactionReport", "EventLog", "UnknownStreamError"]

@@ -1,0 +1,119 @@
+"""What a writer must know of the log to plan an append, kept current incrementally.
+
+The tail holds the next position, the last hash and `recorded_at`, every stream's version
+and an index of event ids (for idempotent appends) without keeping the log in memory: ids
+are indexed by their first 64 bits, and a hit is confirmed against the stored event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.events import GENESIS_HASH
+
+#: Columns the tail needs from the log.
+TAIL_COLUMNS = ("position", "event_id", "instrument_id", "stream_version", "recorded_at", "hash")
+_HEX = np.full(256, 255, dtype=np.uint8)
+for _i, _c in enumerate(b"0123456789abcdef"):
+    _HEX[_c] = _i
+for _i, _c in enumerate(b"ABCDEF"):
+    _HEX[_c] = 10 + _i
+_KEY_COLUMNS = np.r_[0:8, 9:13, 14:18]
+
+
+def id_key(event_id: str) -> int:
+    """Return the 64-bit index key of an event id (its first 16 hex digits)."""
+    return int(event_id[:8] + event_id[9:13] + event_id[14:18], 16)
+
+
+def id_keys(event_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Return the index keys of many event ids at once, vectorized."""
+    ids = (
+        pa.concat_arrays(event_ids.chunks) if isinstance(event_ids, pa.ChunkedArray) else event_ids
+    )
+    ids = ids.cast(pa.string())
+    n = len(ids)
+    if n == 0:
+        return np.empty(0, dtype=np.uint64)
+    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int32, count=n + 1, offset=ids.offset * 4)
+    if not np.array_equal(np.diff(offsets), np.full(n, 36, dtype=np.int32)):
+        return np.array([id_key(s) for s in ids.to_pylist()], dtype=np.uint64)
+    data = np.frombuffer(ids.buffers()[2], dtype=np.uint8, count=36 * n, offset=int(offsets[0]))
+    digits = _HEX[data.reshape(n, 36)[:, _KEY_COLUMNS]].astype(np.uint64)
+    keys = np.zeros(n, dtype=np.uint64)
+    for col in range(16):
+        keys = (keys << np.uint64(4)) | digits[:, col]
+    return keys
+
+
+@dataclass
+class LogTail:
+    """The writer's view of the log at one Delta version."""
+
+    delta_version: int = -1
+    next_position: int = 0
+    last_hash: str = GENESIS_HASH
+    last_recorded_us: int = 0
+    streams: dict[str, int] = field(default_factory=dict)
+    _keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+    _positions: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    _recent: dict[int, list[int]] = field(default_factory=dict)
+
+    def absorb(self, rows: pa.Table, delta_version: int) -> None:
+        """Take in log rows past `next_position` (any order) committed up to `delta_version`."""
+        self.delta_version = delta_version
+        rows = rows.filter(pc.greater_equal(rows["position"], self.next_position))
+        if rows.num_rows == 0:
+            return
+        rows = rows.sort_by("position")
+        last = rows.slice(rows.num_rows - 1).to_pylist()[0]
+        self.next_position = last["position"] + 1
+        self.last_hash = last["hash"]
+        recorded = pc.max(rows["recorded_at"].cast(pa.int64())).as_py()
+        self.last_recorded_us = max(self.last_recorded_us, recorded)
+        grouped = rows.group_by("instrument_id").aggregate([("stream_version", "max")])
+        self.streams.update(
+            zip(
+                grouped["instrument_id"].to_pylist(),
+                grouped["stream_version_max"].to_pylist(),
+                strict=True,
+            )
+        )
+        self._index(id_keys(rows["event_id"]), rows["position"].to_numpy())
+
+    def record(self, keys: list[int], positions: list[int], streams: dict[str, int]) -> None:
+        """Take in a batch this process just committed."""
+        for key, position in zip(keys, positions, strict=True):
+            self._recent.setdefault(key, []).append(position)
+        self.streams.update(streams)
+        if len(self._recent) > 200_000:
+            self._merge_recent()
+
+    def candidates(self, key: int) -> list[int]:
+        """Return positions of stored events whose id shares `key` (usually none or one)."""
+        found = list(self._recent.get(key, ()))
+        lo = int(np.searchsorted(self._keys, np.uint64(key), side="left"))
+        hi = lo
+        while hi < len(self._keys) and self._keys[hi] == key:
+            hi += 1
+        found.extend(int(p) for p in self._positions[lo:hi])
+        return found
+
+    def _index(self, keys: np.ndarray, positions: np.ndarray) -> None:
+        self._merge_recent()
+        all_keys = np.concatenate([self._keys, keys])
+        all_positions = np.concatenate([self._positions, positions.astype(np.int64)])
+        order = np.argsort(all_keys, kind="stable")
+        self._keys, self._positions = all_keys[order], all_positions[order]
+
+    def _merge_recent(self) -> None:
+        if not self._recent:
+            return
+        pairs = [(k, p) for k, ps in self._recent.items() for p in ps]
+        self._recent = {}
+        keys = np.array([k for k, _ in pairs], dtype=np.uint64)
+        self._index(keys, np.array([p for _, p in pairs], dtype=np.int64))
