@@ -1,0 +1,1 @@
+"""The edges: source clients, sync, the scheduler daemon and the `catalog` CLI."""
