@@ -82,10 +82,11 @@ def exact_decimal(value: object, field: str) -> Decimal | None:
         raise InvalidEventError(
             f"{value} has more than {DECIMAL_SCALE} digits after the point", field=field
         )
-    return _normalized(value)
+    return normalized_decimal(value)
 
 
-def _normalized(value: Decimal) -> Decimal:
+def normalized_decimal(value: Decimal) -> Decimal:
+    """Return `value` without trailing zeros and without an exponent (100, not 1E+2)."""
     if value == 0:
         return Decimal(0)
     reduced = value.normalize()

@@ -111,11 +111,16 @@ class EventLog:
         since: int = 0,
         until: int | None = None,
         version: int | None = None,
+        where: pc.Expression | None = None,
     ) -> pa.Table:
-        """Return the log (positions `since` <= p < `until`) as a table sorted by position."""
+        """Return the log (positions `since` <= p < `until`) as a table sorted by position.
+
+        `where` is an Arrow dataset expression that filters the rows further, such as
+        `pc.field("instrument_id").isin([...])`.
+        """
         if version is None:
             self.refresh()
-        table = self._scan(columns, since=since, until=until, version=version)
+        table = self._scan(columns, since=since, until=until, version=version, where=where)
         return table.sort_by("position") if "position" in table.column_names else table
 
     def events(self, *, since: int = 0, until: int | None = None) -> list[Event]:
@@ -126,6 +131,23 @@ class EventLog:
         """Return the version of one stream (0 when it has no events)."""
         self.refresh()
         return self._tail.streams.get(stream, 0)
+
+    def changed(self) -> bool:
+        """Return whether the log may hold commits this object has not seen yet.
+
+        On a local folder this is one `stat` of the next Delta commit file; elsewhere it
+        is always True and the caller refreshes.
+        """
+        if "://" in self.uri and not self.uri.startswith("file://"):
+            return True
+        local = self.uri.removeprefix("file://")
+        upcoming = self._tail.delta_version + 1
+        return os.path.exists(f"{local}/_delta_log/{upcoming:020d}.json")
+
+    def last_recorded_micros(self) -> int:
+        """Return the latest `recorded_at` in the log, in microseconds (0 when empty)."""
+        self.refresh()
+        return self._tail.last_recorded_us
 
     def __len__(self) -> int:
         """Return the number of events in the log."""
@@ -154,6 +176,7 @@ class EventLog:
         since: int = 0,
         until: int | None = None,
         version: int | None = None,
+        where: pc.Expression | None = None,
     ) -> pa.Table:
         table = self._delta(version)
         names = list(columns) if columns is not None else SCHEMA.names
@@ -162,6 +185,8 @@ class EventLog:
         wanted = pc.field("position") >= since
         if until is not None:
             wanted = wanted & (pc.field("position") < until)
+        if where is not None:
+            wanted = wanted & where
         try:
             return table.to_pyarrow_dataset().to_table(columns=names, filter=wanted)
         except (DeltaError, OSError, pa.ArrowException) as exc:

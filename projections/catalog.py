@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -10,91 +11,111 @@ import pyarrow.compute as pc
 
 from eventstore import EventLog, to_utc
 from eventstore.codec import TIMESTAMP
+from eventstore.instant import to_micros
 from projections import fold
 from projections.errors import UnknownSymbolError
-from projections.tables import history_table, versions_table
+from projections.index import PitIndex
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Mapping
 
-    from eventstore.events import Event
     from projections.model import Exchange, Instrument
 
 #: `history` resolves a symbol at this instant unless told otherwise: its latest holder.
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def _known_at(value: object) -> datetime | None:
-    return None if value is None else to_utc(value, "known_at")
+def _micros(value: object, what: str) -> int:
+    return to_micros(to_utc(value, what))
+
+
+def _known_micros(value: object) -> int | None:
+    return None if value is None else _micros(value, "known_at")
+
+
+def index_directory(root: str) -> Path | None:
+    """Return where the index of a log under `root` is saved (None for object stores)."""
+    if "://" in root and not root.startswith("file://"):
+        return None
+    return Path(root.removeprefix("file://")) / "projections"
 
 
 class Catalog:
-    """Point-in-time answers over an event log: what was true at `as_of`, known at `known_at`."""
+    """Point-in-time answers over an event log: what was true at `as_of`, known at `known_at`.
 
-    def __init__(self, log: EventLog) -> None:
+    Queries see every event committed before they start, by this process or another.
+    `known_at=None` means everything recorded so far; `known_at=K` answers what the
+    catalog knew at K, exactly, even after later corrections.
+    """
+
+    def __init__(self, log: EventLog, *, persist: bool = True) -> None:
         """Use `Catalog.open`."""
         self.log = log
-        self._events: list[Event] = []
-        self._streams: dict[str, list[Event]] = {}
-        self._version = -2
+        directory = index_directory(log.root) if persist else None
+        self._index = PitIndex(log, directory)
 
     @classmethod
     def open(
-        cls, root: str | os.PathLike[str], *, storage_options: Mapping[str, str] | None = None
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        storage_options: Mapping[str, str] | None = None,
+        persist: bool = True,
     ) -> Catalog:
-        """Open the catalog whose log lives under `root` (a folder or an object-store URI)."""
-        return cls(EventLog.open(root, storage_options=storage_options))
+        """Open the catalog whose log lives under `root` (a folder or an object-store URI).
+
+        The index is saved under `<root>/projections/` unless `persist` is False.
+        """
+        return cls(EventLog.open(root, storage_options=storage_options), persist=persist)
 
     def refresh(self) -> None:
         """Take in events appended since the last query, by any writer."""
-        version = self.log.refresh()
-        if version == self._version:
-            return
-        new = self.log.events(since=len(self._events))
-        self._events.extend(new)
-        for event in new:
-            self._streams.setdefault(event.instrument_id, []).append(event)
-        self._version = version
+        self._index.catch_up()
+
+    def rebuild(self) -> None:
+        """Rebuild the index from the whole log (it is a cache; the log is the truth)."""
+        self._index.rebuild()
 
     def get(self, symbol: str, as_of: object, known_at: object = None) -> Instrument | None:
         """Return the instrument that held `symbol` at `as_of`, or None if none did."""
-        when = to_utc(as_of, "as_of")
-        self.refresh()
-        return fold.lookup(self._events, symbol, when, _known_at(known_at))
+        at = _micros(as_of, "as_of")
+        known = _known_micros(known_at)
+        self._index.catch_up()
+        return self._index.view(known).get(symbol, at)
 
     def universe(
         self, as_of: object, known_at: object = None, *, include_inactive: bool = False
     ) -> pa.Table:
         """Return one row per instrument active at `as_of` (all that exist, if asked)."""
-        when = to_utc(as_of, "as_of")
-        self.refresh()
-        found = fold.states(self._events, when, _known_at(known_at)).values()
-        rows = sorted(
-            (s for s in found if include_inactive or s.active), key=lambda s: s.instrument_id
-        )
-        return versions_table(rows)
+        at = _micros(as_of, "as_of")
+        known = _known_micros(known_at)
+        self._index.catch_up()
+        return self._index.view(known).universe(at, include_inactive=include_inactive)
 
     def history(self, key: str, *, as_of: object = None, known_at: object = None) -> pa.Table:
         """Return every version of the instrument with id `key`, or holding symbol `key`.
 
         A symbol resolves at `as_of` (default: its latest holder).
         """
-        when = END_OF_TIME if as_of is None else to_utc(as_of, "as_of")
-        known = _known_at(known_at)
-        self.refresh()
-        stream = self._streams.get(key)
-        if stream is None:
-            holder = fold.lookup(self._events, key, when, known)
-            if holder is None:
-                raise UnknownSymbolError(key)
-            stream = self._streams[holder.instrument_id]
-        return history_table(fold.instrument_versions(stream, known))
+        at = to_micros(END_OF_TIME if as_of is None else to_utc(as_of, "as_of"))
+        known = _known_micros(known_at)
+        self._index.catch_up()
+        view = self._index.view(known)
+        found = view.history_of(key)
+        if found is None:
+            holder = view.get(key, at)
+            found = None if holder is None else view.history_of(holder.instrument_id)
+        if found is not None:
+            return found
+        if self._index.store.instruments.code_of(key) is not None:
+            return view.empty()  # a known instrument with no version yet at `known_at`
+        raise UnknownSymbolError(key)
 
     def changes(self, since: object, until: object, known_at: object = None) -> pa.Table:
         """Return the events effective in [`since`, `until`), with a `retracted` flag."""
         start, end = to_utc(since, "since"), to_utc(until, "until")
-        known = _known_at(known_at)
+        known = None if known_at is None else to_utc(known_at, "known_at")
         log = self.log.read()
         if known is not None:
             log = log.filter(pc.less_equal(log["recorded_at"], pa.scalar(known, TIMESTAMP)))
@@ -110,5 +131,6 @@ class Catalog:
     def exchanges(self, as_of: object, known_at: object = None) -> dict[str, Exchange]:
         """Return every exchange that exists at `as_of`, by name."""
         when = to_utc(as_of, "as_of")
-        self.refresh()
-        return fold.exchanges(self._events, when, _known_at(known_at))
+        known = None if known_at is None else to_utc(known_at, "known_at")
+        self._index.catch_up()
+        return fold.exchanges(self._index.exchange_events, when, known)

@@ -1,0 +1,263 @@
+"""`PitIndex`: the materialized interval index over the log, kept current incrementally.
+
+The index is a cache of the pure fold. It is loaded from `<root>/projections/` when the
+saved file matches the log (same hash at the position it reflects), caught up from the
+commits after it, and rebuilt from the log when missing, stale or damaged. New events on
+top of an instrument's latest version are folded onto that version; a late correction or
+a retraction refolds only the instruments it touches from their events.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.codec import TIMESTAMP, from_table
+from projections import persist
+from projections.builder import SNAPSHOT, STORE_FIELDS, EventArrays, VersionArrays, fold_versions
+from projections.encode import BUILD_COLUMNS, encode_events, visible_rows
+from projections.errors import IndexStateError
+from projections.store import VersionStore
+from projections.view import View
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from eventstore import EventLog
+    from eventstore.events import Event
+
+_log = logging.getLogger(__name__)
+_EXCHANGE_KINDS = pa.array(["ExchangeListed", "ExchangeChanged"])
+#: Save the index again once this many events were folded in since the last save.
+SAVE_EVERY = 10_000
+
+
+class PitIndex:
+    """The version store of a log, with the exchange events kept aside."""
+
+    def __init__(self, log: EventLog, directory: Path | None) -> None:
+        """Index `log`, persisting under `directory` (None: keep it in memory only)."""
+        self.log = log
+        self.directory = directory
+        self.store = VersionStore()
+        self.position = 0
+        self.log_version = -1
+        self.exchange_events: list[Event] = []
+        self._unsaved = 0
+        self._loaded = False
+        self._views: dict[tuple[int, int], View] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def catch_up(self) -> None:
+        """Fold in whatever the log gained since the index last looked."""
+        if not self._loaded:
+            self._loaded = True
+            if not self._load_saved():
+                self.rebuild()
+                return
+        elif self.log_version == self.log.version() and not self.log.changed():
+            return
+        version = self.log.refresh()
+        if version == self.log_version:
+            return
+        rows = self.log.read(BUILD_COLUMNS, since=self.position)
+        self.log_version = version
+        if rows.num_rows:
+            self._fold_in(rows)
+            self._unsaved += rows.num_rows
+            if self._unsaved >= max(SAVE_EVERY, self.position // 20):
+                self.save()
+
+    def rebuild(self) -> None:
+        """Build the index from the whole log and save it."""
+        self.log_version = self.log.refresh()
+        rows = self.log.read(BUILD_COLUMNS)
+        self.store = VersionStore()
+        self.exchange_events = []
+        self._take_exchanges(rows)
+        events = encode_events(
+            visible_rows(rows, None), self.store.instruments, self.store.dictionaries
+        )
+        self.store.load_all(fold_versions(events))
+        self.position = _next_position(rows, 0)
+        self._loaded = True
+        self.save()
+
+    def save(self) -> None:
+        """Persist the index (when it has a directory), reflecting the log up to `position`."""
+        self._unsaved = 0
+        if self.directory is None or self.position == 0:
+            return
+        last = self.log.read(["hash"], since=self.position - 1, until=self.position)
+        header = persist.Header(self.position, last["hash"][0].as_py(), self.log_version)
+        try:
+            persist.save(self.store, header, self.directory)
+        except OSError as exc:  # a read-only root still answers, from memory
+            _log.warning("could not save the index under %s: %s", self.directory, exc)
+
+    def _load_saved(self) -> bool:
+        if self.directory is None:
+            return False
+        try:
+            store, header = persist.load(self.directory)
+        except IndexStateError as exc:
+            _log.info("%s; rebuilding from the log", exc)
+            return False
+        stored = self.log.read(["hash"], since=header.position - 1, until=header.position)
+        if stored.num_rows != 1 or stored["hash"][0].as_py() != header.last_hash:
+            _log.info("saved index does not match the log; rebuilding")
+            return False
+        self.store, self.position = store, header.position
+        exchanges = self.log.read(where=pc.field("kind").isin(_EXCHANGE_KINDS), until=self.position)
+        self.exchange_events = from_table(exchanges)
+        return True
+
+    def view(self, known_at_us: int | None) -> View:
+        """Return the index as known at `known_at_us` (None: everything recorded)."""
+        if known_at_us is None or known_at_us >= self.log.last_recorded_micros():
+            return View(self.store)
+        key = (known_at_us, self.position)
+        if key not in self._views:
+            if len(self._views) >= 4:
+                self._views.pop(next(iter(self._views)))
+            self._views[key] = self._past_view(known_at_us)
+        return self._views[key]
+
+    def _past_view(self, known_at_us: int) -> View:
+        later = pc.field("recorded_at") > pa.scalar(known_at_us, pa.int64()).cast(TIMESTAMP)
+        touched = self.log.read(["instrument_id", "kind"], until=self.position, where=later)
+        touched = touched.filter(pc.invert(pc.is_in(touched["kind"], value_set=_EXCHANGE_KINDS)))
+        ids = pc.unique(touched["instrument_id"].combine_chunks()) if touched.num_rows else None
+        if ids is None:
+            return View(self.store)
+        rows = self.log.read(
+            BUILD_COLUMNS, until=self.position, where=pc.field("instrument_id").isin(ids)
+        )
+        extra = VersionStore()
+        events = encode_events(
+            visible_rows(rows, known_at_us), extra.instruments, extra.dictionaries
+        )
+        extra.load_all(fold_versions(events))
+        codes = (self.store.instruments.code_of(s) for s in ids.to_pylist())
+        return View(self.store, frozenset(c for c in codes if c is not None), extra)
+
+    # -- incremental folding -------------------------------------------------------------
+
+    def _take_exchanges(self, rows: pa.Table) -> None:
+        exchanges = rows.filter(pc.is_in(rows["kind"], value_set=_EXCHANGE_KINDS))
+        if exchanges.num_rows:
+            full = self.log.read(where=pc.field("position").isin(exchanges["position"]))
+            self.exchange_events.extend(from_table(full))
+
+    def _fold_in(self, rows: pa.Table) -> None:
+        self._take_exchanges(rows)
+        self.position = _next_position(rows, self.position)
+        store = self.store
+        known_before = len(store.instruments)
+        retracting = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["instrument_id"]
+        events = encode_events(visible_rows(rows, None), store.instruments, store.dictionaries)
+        store.ensure_directory()
+        order = np.argsort(events.inst, kind="stable")
+        insts, first = np.unique(events.inst[order], return_index=True)
+        if not len(insts) and not len(retracting):
+            return
+        earliest = np.minimum.reduceat(events.eff[order], first) if len(insts) else events.eff[:0]
+        latest = np.array([_latest_start(store, int(i)) for i in insts], dtype=np.int64)
+        has_rows = store.count[insts] > 0
+        slow = (earliest < latest) | (~has_rows & (insts < known_before))
+        slow_ids = set(np.asarray(store.instruments.py(), dtype=object)[insts[slow]].tolist())
+        slow_ids.update(retracting.to_pylist())
+        slow_codes = {store.instruments.code_of(s) for s in slow_ids} - {None}
+        fast = insts[~np.isin(insts, np.fromiter(slow_codes, np.int64, len(slow_codes)))]
+        if len(fast):
+            self._fold_onto_latest(fast, events)
+        if slow_ids:
+            self._refold(sorted(slow_ids))
+
+    def _fold_onto_latest(self, insts: np.ndarray, events: EventArrays) -> None:
+        """Fold new events onto each instrument's latest version (they start no earlier)."""
+        store = self.store
+        mine = events.take(np.flatnonzero(np.isin(events.inst, insts)))
+        existing = insts[store.count[insts] > 0]
+        last_rows = store.first[existing] + store.count[existing] - 1
+        folded = fold_versions(EventArrays.concat([_snapshots(store, last_rows), mine]))
+        earlier = np.concatenate(
+            [np.arange(store.first[i], store.first[i] + store.count[i] - 1) for i in existing]
+            or [np.empty(0, np.int64)]
+        ).astype(np.int64)
+        merged = _concat_versions(_versions_at(store, earlier), folded)
+        store.replace(insts.tolist(), merged)
+
+    def _refold(self, instrument_ids: list[str]) -> None:
+        """Fold the touched instruments again from all of their events."""
+        rows = self.log.read(
+            BUILD_COLUMNS,
+            until=self.position,
+            where=pc.field("instrument_id").isin(pa.array(instrument_ids)),
+        )
+        store = self.store
+        events = encode_events(visible_rows(rows, None), store.instruments, store.dictionaries)
+        codes = [store.instruments.code_of(s) for s in instrument_ids]
+        store.replace([c for c in codes if c is not None], fold_versions(events))
+
+
+def _next_position(rows: pa.Table, current: int) -> int:
+    if rows.num_rows == 0:
+        return current
+    return max(current, int(pc.max(rows["position"]).as_py()) + 1)
+
+
+def _latest_start(store: VersionStore, inst: int) -> int:
+    if inst >= len(store.count) or store.count[inst] == 0:
+        return np.iinfo(np.int64).min
+    return int(store.columns["valid_from"][store.first[inst] + store.count[inst] - 1])
+
+
+def _snapshots(store: VersionStore, rows: np.ndarray) -> EventArrays:
+    """Restate the versions at `rows` as SNAPSHOT events that set every field."""
+    size = len(rows)
+    c = store.columns
+    return EventArrays(
+        inst=c["inst"][rows],
+        eff=c["valid_from"][rows],
+        pos=np.full(size, -1, dtype=np.int64),
+        rec=c["known_since"][rows],
+        kind=np.full(size, SNAPSHOT, dtype=np.int8),
+        active=c["active"][rows],
+        sets={f: np.ones(size, dtype=bool) for f in STORE_FIELDS},
+        codes={f: store.codes[f][rows] for f in STORE_FIELDS},
+    )
+
+
+def _versions_at(store: VersionStore, rows: np.ndarray) -> VersionArrays:
+    c = store.columns
+    return VersionArrays(
+        inst=c["inst"][rows],
+        valid_from=c["valid_from"][rows],
+        valid_until=c["valid_until"][rows],
+        known_since=c["known_since"][rows],
+        active=c["active"][rows],
+        codes={f: store.codes[f][rows] for f in STORE_FIELDS},
+    )
+
+
+def _concat_versions(a: VersionArrays, b: VersionArrays) -> VersionArrays:
+    inst = np.concatenate([a.inst, b.inst])
+    valid_from = np.concatenate([a.valid_from, b.valid_from])
+    order = np.lexsort((valid_from, inst))
+    return VersionArrays(
+        inst=inst[order],
+        valid_from=valid_from[order],
+        valid_until=np.concatenate([a.valid_until, b.valid_until])[order],
+        known_since=np.concatenate([a.known_since, b.known_since])[order],
+        active=np.concatenate([a.active, b.active])[order],
+        codes={f: np.concatenate([a.codes[f], b.codes[f]])[order] for f in STORE_FIELDS},
+    )
+
+
+__all__ = ["PitIndex", "View"]
