@@ -31,7 +31,7 @@ from eventstore.events import (
 )
 from eventstore.instant import to_utc
 from eventstore.integrity import ChainViolation, verify_chain
-from eventstore.log import CompactionReport, EventLog
+from eventstore.log import CompactionReport, EventLog, Recorded
 
 __all__ = [
     "DECIMAL_FIELDS",
@@ -56,6 +56,7 @@ __all__ = [
     "InvalidEventError",
     "InvalidInstantError",
     "NaiveTimestampError",
+    "Recorded",
     "StorageError",
     "StreamVersionConflictError",
     "UnknownEventKindError",

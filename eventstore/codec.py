@@ -13,6 +13,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 from msgspec.structs import force_setattr
 
@@ -25,6 +26,8 @@ from eventstore.events import (
     DECIMAL_FIELDS,
     DECIMAL_SCALE,
     EVENT_TYPES,
+    EXCHANGE_FIELDS,
+    INSTRUMENT_FIELDS,
     STRING_FIELDS,
     TIME_FIELDS,
     Event,
@@ -179,22 +182,70 @@ def payload_row(event: Event) -> dict[str, Any]:
 
 def to_table(events: Sequence[Event]) -> pa.Table:
     """Return recorded `events` (every envelope field set) as a table of the log's schema."""
-    payloads = [payload_row(event) for event in events]
-    columns: dict[str, Any] = {
-        name: [getattr(event, name) for event in events] for name in ENVELOPE_FROM_EVENT
+    by_kind: dict[type[Event], list[Event]] = {}
+    for event in events:
+        by_kind.setdefault(type(event), []).append(event)
+    parts = [_kind_table(kind, group) for kind, group in by_kind.items()]
+    table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    return table.sort_by("position") if len(parts) > 1 else table
+
+
+#: Payload attributes stored per kind (InstrumentChanged stores the keys of `changes`).
+_STORED: Final[dict[type[Event], tuple[str, ...]]] = {
+    InstrumentListed: INSTRUMENT_FIELDS,
+    InstrumentDelisted: ("reason", "status"),
+    InstrumentRenamed: ("new_symbol",),
+    EventRetracted: ("target", "reason"),
+    ExchangeListed: ("exchange", *EXCHANGE_FIELDS),
+    ExchangeChanged: ("exchange", *EXCHANGE_FIELDS),
+}
+
+
+def _kind_table(kind: type[Event], group: list[Event]) -> pa.Table:
+    """Return events of one kind as a table: one list comprehension per column."""
+    size = len(group)
+    values: dict[str, list[Any]] = {
+        name: [getattr(event, name) for event in group] for name in ENVELOPE_FROM_EVENT
     }
-    columns["kind"] = [event.kind for event in events]
-    columns["schema_version"] = pa.repeat(pa.scalar(SCHEMA_VERSION, pa.int32()), len(events))
-    columns["fields"] = [list(event.set_fields()) for event in events]
-    for name in PAYLOAD_COLUMNS:
-        values = [payload.get(name) for payload in payloads]
-        if name in DECIMAL_FIELDS:  # through text: exact, and far faster than from Decimal
-            columns[name] = pa.array(
-                [None if v is None else str(v) for v in values], pa.string()
-            ).cast(DECIMAL)
-        else:
-            columns[name] = values
-    return pa.Table.from_pydict(columns, schema=SCHEMA)
+    if kind is InstrumentChanged:
+        changes = [event.changes for event in group]  # type: ignore[attr-defined]
+        for name in sorted(set().union(*changes)):
+            values[name] = [change.get(name) for change in changes]
+        fields = pa.array([list(change) for change in changes], pa.list_(pa.string()))
+    else:
+        for name in _STORED[kind]:
+            values[name] = [getattr(event, name) for event in group]
+    arrays = {name: _column(name, column) for name, column in values.items()}
+    if kind is not InstrumentChanged:
+        fields = _set_fields(arrays, kind.payload_fields, size)
+    arrays["fields"] = fields
+    arrays["kind"] = pa.array([kind.__name__] * size, pa.string())
+    arrays["schema_version"] = pa.array(np.full(size, SCHEMA_VERSION, np.int32))
+    return pa.Table.from_arrays(
+        [arrays[f.name] if f.name in arrays else pa.nulls(size, f.type) for f in SCHEMA],
+        schema=SCHEMA,
+    )
+
+
+def _column(name: str, values: list[Any]) -> pa.Array:
+    kind = SCHEMA.field(name).type
+    if name in DECIMAL_FIELDS:  # through text: exact, and far faster than from Decimal
+        return pa.array([None if v is None else str(v) for v in values], pa.string()).cast(kind)
+    return pa.array(values, kind)
+
+
+def _set_fields(arrays: dict[str, pa.Array], names: tuple[str, ...], size: int) -> pa.Array:
+    """Return, per row, the names among `names` whose column is not null, vectorized."""
+    if not names:
+        return pa.array([[]] * size, pa.list_(pa.string()))
+    present = np.column_stack(
+        [arrays[name].is_valid().to_numpy(zero_copy_only=False) for name in names]
+    )
+    _, columns = np.nonzero(present)
+    offsets = np.zeros(size + 1, dtype=np.int32)
+    np.cumsum(present.sum(axis=1), out=offsets[1:])
+    flat = pa.array(np.asarray(names, dtype=object)[columns], pa.string())
+    return pa.ListArray.from_arrays(pa.array(offsets), flat)
 
 
 def from_rows(rows: Iterable[dict[str, Any]]) -> list[Event]:

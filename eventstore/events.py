@@ -11,7 +11,7 @@ Schema evolution: add fields with defaults; never change a field's type or renam
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any, ClassVar, Final
 
 import msgspec
@@ -74,23 +74,31 @@ def exact_decimal(value: object, field: str) -> Decimal | None:
             raise InvalidEventError(f"{value!r} is not a decimal number", field=field) from None
     if not isinstance(value, Decimal):
         raise InvalidEventError(f"{type(value).__name__} is not a decimal number", field=field)
-    if not value.is_finite() or abs(value) >= _MAX_DECIMAL:
+    if not value.is_finite() or value.copy_abs() >= _MAX_DECIMAL:
         raise InvalidEventError(f"{value} is out of range", field=field)
-    if value.as_tuple().exponent < -DECIMAL_SCALE and value != value.quantize(  # type: ignore[operator]
-        Decimal(1).scaleb(-DECIMAL_SCALE)
-    ):
+    reduced = normalized_decimal(value)
+    if _exponent(reduced) < -DECIMAL_SCALE:
         raise InvalidEventError(
             f"{value} has more than {DECIMAL_SCALE} digits after the point", field=field
         )
-    return normalized_decimal(value)
+    return reduced
+
+
+#: Enough digits for any decimal128(38, 18) value: the default context's 28 would round.
+_EXACT = Context(prec=60)
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
 
 
 def normalized_decimal(value: Decimal) -> Decimal:
-    """Return `value` without trailing zeros and without an exponent (100, not 1E+2)."""
-    if value == 0:
+    """Return `value` without trailing zeros, whole numbers without an exponent (100, not 1E+2)."""
+    if value.is_zero():
         return Decimal(0)
-    reduced = value.normalize()
-    return reduced.quantize(Decimal(1)) if reduced.as_tuple().exponent > 0 else reduced  # type: ignore[operator]
+    reduced = value.normalize(_EXACT)
+    return reduced.quantize(Decimal(1), context=_EXACT) if _exponent(reduced) > 0 else reduced
 
 
 def _check_text(value: object, field: str, *, required: bool = False) -> None:

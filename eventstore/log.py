@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,7 +25,6 @@ from eventstore.errors import (
     ConcurrencyError,
     InvalidEventError,
     StorageError,
-    UnknownStreamError,
 )
 from eventstore.events import Event
 from eventstore.instant import to_micros
@@ -40,6 +38,18 @@ MAX_ATTEMPTS = 50
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class Recorded(list[Event]):
+    """The events of one append as recorded, in input order.
+
+    `appended` counts those this append added; the others were already in the log.
+    """
+
+    def __init__(self, events: list[Event], appended: int) -> None:
+        """Hold `events`, of which `appended` are new."""
+        super().__init__(events)
+        self.appended = appended
 
 
 @dataclass(frozen=True)
@@ -200,7 +210,7 @@ class EventLog:
         *,
         expected_versions: Mapping[str, int] | None = None,
         transaction: tuple[str, int] | None = None,
-    ) -> list[Event]:
+    ) -> Recorded:
         """Append `events` in one atomic commit; return them as recorded, in input order.
 
         An event already in the log (same deterministic id) is not appended again: its
@@ -214,12 +224,12 @@ class EventLog:
             if not isinstance(event, Event) or type(event) is Event:
                 raise InvalidEventError(f"item {index} is a {type(event).__name__}, not an event")
         if not batch:
-            return []
+            return Recorded([], 0)
         for attempt in range(MAX_ATTEMPTS):
             self.refresh()
             plan = self._plan(batch, expected_versions or {}, transaction)
             if not plan.new or self._commit(plan, transaction):
-                return plan.recorded
+                return Recorded(plan.recorded, len(plan.new))
             time.sleep(min(0.5, 0.005 * 2**attempt) * random.random())
         raise CommitContentionError(MAX_ATTEMPTS)
 
@@ -260,22 +270,21 @@ class EventLog:
             app_transactions=[Transaction(*transaction)] if transaction else None,
             custom_metadata={"positions": f"{plan.first_position}-{plan.next_position - 1}"},
         )
-        target: Any = self._delta() or self.uri
+        table = self._delta()
+        creating = table is None
         try:
             write_deltalake(
-                target,
+                self.uri if table is None else table,
                 to_table(plan.new),
-                mode="append",
+                mode="error" if creating else "append",  # creating: fail if a rival created it
                 commit_properties=properties,
                 storage_options=self.storage_options,
             )
         except CommitFailedError:
             return False
-        except DeltaError as exc:
-            if target is self.uri and "exist" in str(exc).lower():
-                return False  # another writer created the table first
-            raise StorageError(self.uri, "appending to the log", str(exc)) from exc
-        except OSError as exc:
+        except (DeltaError, OSError) as exc:
+            if creating and DeltaTable.is_deltatable(self.uri, self.storage_options):
+                return False  # another writer created the log first: plan again
             raise StorageError(self.uri, "appending to the log", str(exc)) from exc
         self._after_commit(plan)
         return True
@@ -313,4 +322,4 @@ class EventLog:
         return CompactionReport(before, after, table.version())
 
 
-__all__ = ["CompactionReport", "EventLog", "UnknownStreamError"]
+__all__ = ["CompactionReport", "EventLog", "Recorded"]

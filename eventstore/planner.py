@@ -7,7 +7,6 @@ race is simply made again against the newer tail.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -53,9 +52,11 @@ class _Planner:
         self.recorded_at = from_micros(self.recorded_us)
         self.recorded_text = rfc3339(self.recorded_at)
 
-    def existing(self, event_id: str) -> Event | None:
+    def existing(self, event_id: str, *, check_log: bool = True) -> Event | None:
         if event_id in self.by_id:
             return self.by_id[event_id]
+        if not check_log:
+            return None
         candidates = self.tail.candidates(id_key(event_id))
         if not candidates:
             return None
@@ -87,7 +88,8 @@ class _Planner:
             raise UnknownStreamError("instrument", stream)
         if isinstance(event, EventRetracted):
             self.check_target(event)
-        recorded = copy.copy(event)
+        # msgspec's own shallow copy: replace() would validate the event a second time
+        recorded: Event = event.__copy__()  # type: ignore[attr-defined]
         link = link_hash(
             self.prev_hash, event_id, self.position, self.recorded_text, version + 1, payload
         )
@@ -127,10 +129,13 @@ def plan_batch(
     # recorded_at never goes backwards along positions, whatever this writer's clock says
     planner = _Planner(tail, stored, max(now_us, tail.last_recorded_us))
     recorded: list[Event] = []
-    for event in batch:
-        payload = payload_bytes(event)
-        event_id = event_id_for(payload)
-        found = planner.existing(event_id)
+    payloads = [payload_bytes(event) for event in batch]
+    event_ids = [event_id_for(payload) for payload in payloads]
+    maybe_stored = tail.maybe_stored([id_key(event_id) for event_id in event_ids])
+    for event, payload, event_id, check in zip(
+        batch, payloads, event_ids, maybe_stored, strict=True
+    ):
+        found = planner.existing(event_id, check_log=check)
         recorded.append(found if found is not None else planner.add(event, payload, event_id))
     return Plan(
         recorded=recorded,

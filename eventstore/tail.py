@@ -50,6 +50,10 @@ def id_keys(event_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return keys
 
 
+#: Ids recorded by this process are merged into the sorted index in chunks of this size.
+_MERGE_AT = 100_000
+
+
 @dataclass
 class LogTail:
     """The writer's view of the log at one Delta version."""
@@ -61,7 +65,7 @@ class LogTail:
     streams: dict[str, int] = field(default_factory=dict)
     _keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
     _positions: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    _recent: dict[int, list[int]] = field(default_factory=dict)
+    _pending: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def absorb(self, rows: pa.Table, delta_version: int) -> None:
         """Take in log rows past `next_position` (any order) committed up to `delta_version`."""
@@ -83,37 +87,47 @@ class LogTail:
                 strict=True,
             )
         )
-        self._index(id_keys(rows["event_id"]), rows["position"].to_numpy())
+        self._pending.append((id_keys(rows["event_id"]), rows["position"].to_numpy()))
+        self._merge()
 
     def record(self, keys: list[int], positions: list[int], streams: dict[str, int]) -> None:
         """Take in a batch this process just committed."""
-        for key, position in zip(keys, positions, strict=True):
-            self._recent.setdefault(key, []).append(position)
+        self._pending.append((np.array(keys, np.uint64), np.array(positions, np.int64)))
         self.streams.update(streams)
-        if len(self._recent) > 200_000:
-            self._merge_recent()
+        if sum(len(k) for k, _ in self._pending) >= _MERGE_AT:
+            self._merge()
+
+    def maybe_stored(self, keys: list[int]) -> list[bool]:
+        """Return, per key, whether an event with that key may be stored (no false negatives)."""
+        wanted = np.array(keys, dtype=np.uint64)
+        hits = np.zeros(len(wanted), dtype=bool)
+        if len(self._keys):
+            at = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
+            hits = self._keys[at] == wanted
+        for pending, _ in self._pending:
+            hits |= np.isin(wanted, pending)
+        found: list[bool] = hits.tolist()
+        return found
 
     def candidates(self, key: int) -> list[int]:
         """Return positions of stored events whose id shares `key` (usually none or one)."""
-        found = list(self._recent.get(key, ()))
-        lo = int(np.searchsorted(self._keys, np.uint64(key), side="left"))
-        hi = lo
-        while hi < len(self._keys) and self._keys[hi] == key:
-            hi += 1
-        found.extend(int(p) for p in self._positions[lo:hi])
-        return found
+        wanted = np.uint64(key)
+        lo = int(np.searchsorted(self._keys, wanted, side="left"))
+        hi = int(np.searchsorted(self._keys, wanted, side="right"))
+        found = self._positions[lo:hi].tolist()
+        for keys, positions in self._pending:
+            found.extend(positions[keys == wanted].tolist())
+        return [int(p) for p in found]
 
-    def _index(self, keys: np.ndarray, positions: np.ndarray) -> None:
-        self._merge_recent()
-        all_keys = np.concatenate([self._keys, keys])
-        all_positions = np.concatenate([self._positions, positions.astype(np.int64)])
-        order = np.argsort(all_keys, kind="stable")
-        self._keys, self._positions = all_keys[order], all_positions[order]
-
-    def _merge_recent(self) -> None:
-        if not self._recent:
+    def _merge(self) -> None:
+        """Merge the pending ids into the sorted index: O(index) copying, no full sort."""
+        if not self._pending:
             return
-        pairs = [(k, p) for k, ps in self._recent.items() for p in ps]
-        self._recent = {}
-        keys = np.array([k for k, _ in pairs], dtype=np.uint64)
-        self._index(keys, np.array([p for _, p in pairs], dtype=np.int64))
+        keys = np.concatenate([k for k, _ in self._pending])
+        positions = np.concatenate([p for _, p in self._pending]).astype(np.int64)
+        self._pending = []
+        order = np.argsort(keys, kind="stable")
+        keys, positions = keys[order], positions[order]
+        at = np.searchsorted(self._keys, keys)
+        self._keys = np.insert(self._keys, at, keys)
+        self._positions = np.insert(self._positions, at, positions)

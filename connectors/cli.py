@@ -1,0 +1,282 @@
+"""The `catalog` command: point-in-time queries, appends and maintenance from a shell.
+
+Every command prints a readable answer, or JSON with `--json`. Bad input exits with status 2
+and one line on stderr (`catalog: error: ...`); a `get` that finds nothing exits with 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Final, NoReturn
+
+from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, decode_lines
+from connectors.cli_views import (
+    changes_rows,
+    changes_text,
+    history_text,
+    instrument_text,
+    plural,
+    universe_text,
+)
+from connectors.render import instant, to_json
+from eventstore import EventLog, EventStoreError, InvalidInstantError, NaiveTimestampError, to_utc
+from projections import Catalog, CatalogError
+
+DEFAULT_ROOT: Final = "data/lakehouse"
+ROOT_VARIABLE: Final = "CATALOG_ROOT"
+EXIT_NOT_FOUND: Final = 1
+EXIT_BAD_INPUT: Final = 2
+
+EXAMPLE_INSTANT: Final = "2024-01-01T00:00:00Z"
+_TIME_HELP = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INSTANT}"
+
+#: A subcommand: given the parsed arguments, print its answer and return the exit status.
+Command = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """The command line itself is wrong (an unknown option, a missing argument)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that raises instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise `UsageError` so that `main` prints one line and returns 2."""
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    # Subcommands repeat the options with SUPPRESS, so that `--json` works after the
+    # subcommand and their absence there does not reset a value given before it.
+    json_default: object = False if defaults else argparse.SUPPRESS
+    root_default: object = None if defaults else argparse.SUPPRESS
+    parser.add_argument(
+        "--json", action="store_true", default=json_default, help="print JSON for machines"
+    )
+    parser.add_argument(
+        "--root",
+        default=root_default,
+        metavar="PATH",
+        help=f"lakehouse root (default: ${ROOT_VARIABLE}, else {DEFAULT_ROOT})",
+    )
+
+
+def _add_known_at(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--known-at", metavar="K", help=f"use only what was recorded by K ({_TIME_HELP})"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the `catalog` command and its subcommands."""
+    parser = _Parser(prog="catalog", description="Query and maintain the instrument catalog.")
+    _global_options(parser, defaults=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, summary, add in _COMMANDS:
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=FORMAT_HELP if name == "append" else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _global_options(sub, defaults=False)
+        sub.set_defaults(handler=add(sub))
+    return parser
+
+
+def _add_get(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER")
+    parser.add_argument("--as-of", metavar="T", required=True, help=_TIME_HELP)
+    _add_known_at(parser)
+    return _get
+
+
+def _add_universe(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("--as-of", metavar="T", required=True, help=_TIME_HELP)
+    _add_known_at(parser)
+    parser.add_argument(
+        "--include-inactive", action="store_true", help="also list delisted instruments"
+    )
+    return _universe
+
+
+def _add_history(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER or an instrument id")
+    parser.add_argument(
+        "--as-of", metavar="T", help="resolve SYMBOL at T (default: its latest holder)"
+    )
+    _add_known_at(parser)
+    return _history
+
+
+def _add_changes(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument(
+        "--since", metavar="A", required=True, help=f"from A, included ({_TIME_HELP})"
+    )
+    parser.add_argument("--until", metavar="B", required=True, help="until B, excluded")
+    _add_known_at(parser)
+    return _changes
+
+
+def _add_append(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("file", metavar="FILE", help="a JSON-lines file of events, or - for stdin")
+    return _append
+
+
+def _add_compact(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument(
+        "--vacuum", action="store_true", help="also delete files no longer referenced"
+    )
+    return _compact
+
+
+_COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Command]]]] = (
+    ("get", "show the instrument that held SYMBOL at T", _add_get),
+    ("universe", "list the instruments that exist at T", _add_universe),
+    ("history", "show every version of an instrument", _add_history),
+    ("changes", "list the events effective in [A, B)", _add_changes),
+    ("append", "append events from a JSON-lines file, all or nothing", _add_append),
+    ("compact", "merge small files and checkpoint the log", _add_compact),
+)
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def _get(args: argparse.Namespace) -> int:
+    found = Catalog.open(args.root).get(args.symbol, args.as_of, args.known_at)
+    if found is not None:
+        print(to_json(found) if args.json else instrument_text(found))
+        return 0
+    if args.json:
+        print("null")
+    else:
+        known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
+        print(f"{args.symbol} is not listed at {_shown(args.as_of)}{known}")
+    return EXIT_NOT_FOUND
+
+
+def _universe(args: argparse.Namespace) -> int:
+    catalog = Catalog.open(args.root)
+    rows = catalog.universe(
+        args.as_of, args.known_at, include_inactive=args.include_inactive
+    ).to_pylist()
+    if args.json:
+        print(to_json(rows))
+        return 0
+    shown_at = _shown(args.as_of)
+    known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
+    print(universe_text(rows, shown_at, args.include_inactive) + known)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    catalog = Catalog.open(args.root)
+    rows = catalog.history(args.symbol, as_of=args.as_of, known_at=args.known_at).to_pylist()
+    print(to_json(rows) if args.json else history_text(args.symbol, rows))
+    return 0
+
+
+def _changes(args: argparse.Namespace) -> int:
+    table = Catalog.open(args.root).changes(args.since, args.until, args.known_at)
+    rows = changes_rows(table.to_pylist())
+    if args.json:
+        print(to_json(rows))
+    else:
+        print(changes_text(rows, _shown(args.since), _shown(args.until)))
+    return 0
+
+
+def _append(args: argparse.Namespace) -> int:
+    source = "<stdin>" if args.file == "-" else args.file
+    events = decode_lines(_read_events_file(args.file), source)
+    summary = append_events(EventLog.open(args.root), events, source)
+    if args.json:
+        print(to_json(summary))
+        return 0
+    repeated = f", {summary.repeated} repeated in the file" if summary.repeated else ""
+    print(f"appended {summary.appended}, already present {summary.already_present}{repeated}")
+    return 0
+
+
+def _read_events_file(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise EventFileError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+
+
+def _compact(args: argparse.Namespace) -> int:
+    log = EventLog.open(args.root)
+    report = log.compact(vacuum=args.vacuum)
+    if args.json:
+        print(to_json({**asdict(report), "vacuum": args.vacuum}))
+    elif report.version < 0:
+        print(f"nothing to compact: no log under {log.root}")
+    else:
+        vacuumed = "; vacuumed" if args.vacuum else ""
+        print(
+            f"compacted {log.uri}: {plural(report.files_before, 'file')} -> "
+            f"{plural(report.files_after, 'file')}, log version {report.version}{vacuumed}"
+        )
+    return 0
+
+
+def _shown(value: str) -> str:
+    """Return a time argument as shown in messages (it has been accepted by the library)."""
+    return instant(to_utc(value, "time"))
+
+
+# -- entry point -------------------------------------------------------------------------
+
+
+def _root(given: str | None) -> str:
+    root = given or os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT
+    return root if "://" in root else os.path.expanduser(root)
+
+
+def _instant_message(exc: InvalidInstantError, args: argparse.Namespace) -> str:
+    """Name the option and the text given, rather than the value the library parsed."""
+    given = getattr(args, exc.what, None)
+    if not isinstance(given, str):
+        return str(exc)
+    option = "--" + exc.what.replace("_", "-")
+    if isinstance(exc, NaiveTimestampError):
+        return f"{option}: {given!r} has no time zone; add an offset or Z ({EXAMPLE_INSTANT})"
+    return f"{option}: {str(exc).removeprefix(f'{exc.what}: ')}"
+
+
+def _fail(message: str) -> int:
+    print(f"catalog: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `catalog` command with `argv` (default: the process arguments); return the status."""
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return _fail(str(exc))
+    except SystemExit as exc:  # --help prints and exits through argparse
+        return exc.code if isinstance(exc.code, int) else 0
+    args.root = _root(args.root)
+    try:
+        return int(args.handler(args))
+    except InvalidInstantError as exc:
+        return _fail(_instant_message(exc, args))
+    # ValueError and TypeError: what the builtins raise for a value they cannot read.
+    except (EventFileError, EventStoreError, CatalogError, ValueError, TypeError) as exc:
+        return _fail(str(exc))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
