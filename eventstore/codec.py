@@ -268,16 +268,13 @@ def decode_row(row: dict[str, Any]) -> Event:
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise UnknownEventKindError(position, str(kind))
-    envelope = {
-        name: row[name]
-        for name in ("instrument_id", "symbol", "effective_at", "source", "event_id")
-    }
-    for name in ("recorded_at", "position", "stream_version", "prev_hash", "hash"):
-        envelope[name] = row[name]
     try:
+        envelope = {name: row[name] for name in ENVELOPE_FROM_EVENT}
         return cls(**envelope, **_payload_kwargs(cls, row))
     except (TypeError, ValueError) as exc:
         raise CorruptEventError(position, str(exc)) from exc
+    except KeyError as exc:
+        raise CorruptEventError(position, f"missing column {exc}") from exc
 
 
 def _payload_kwargs(cls: type[Event], row: dict[str, Any]) -> dict[str, Any]:

@@ -230,16 +230,23 @@ class InstrumentChanged(Event, frozen=True, kw_only=True):
         return tuple(self.changes)
 
 
+#: The default status of a delisting. msgspec omits a default by identity, so an equal
+#: string read back from storage is replaced by this very object: ids stay deterministic.
+DELISTED: Final = "delisted"
+
+
 class InstrumentDelisted(Event, frozen=True, kw_only=True):
     """An instrument stopped trading at its venue."""
 
     reason: str
-    status: str = "delisted"
+    status: str = DELISTED
 
     def __post_init__(self) -> None:
         super().__post_init__()
         _check_text(self.reason, "reason", required=True)
         _check_text(self.status, "status", required=True)
+        if self.status == DELISTED:
+            force_setattr(self, "status", DELISTED)
 
 
 class InstrumentRenamed(Event, frozen=True, kw_only=True):

@@ -46,6 +46,8 @@ def _from_string(value: str, what: str) -> datetime:
         raise InvalidInstantError(
             what, value, "is not an ISO-8601 instant such as '2024-01-01T00:00:00Z'"
         ) from None
+    if parsed.tzinfo is None:
+        raise NaiveTimestampError(what, value)
     return _from_datetime(parsed, what)
 
 

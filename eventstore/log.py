@@ -27,7 +27,7 @@ from eventstore.errors import (
     StorageError,
 )
 from eventstore.events import Event
-from eventstore.instant import to_micros
+from eventstore.instant import to_micros, to_utc
 from eventstore.planner import Plan, plan_batch
 from eventstore.tail import TAIL_COLUMNS, LogTail
 
@@ -239,7 +239,7 @@ class EventLog:
         expected: Mapping[str, int],
         transaction: tuple[str, int] | None,
     ) -> Plan:
-        now_us = to_micros(self._clock().astimezone(UTC))
+        now_us = to_micros(to_utc(self._clock(), "clock"))
         plan = plan_batch(batch, self._tail, expected, now_us, self._stored)
         if transaction is not None and plan.new and self._transaction_done(transaction):
             app_id, sequence = transaction
@@ -270,8 +270,9 @@ class EventLog:
             app_transactions=[Transaction(*transaction)] if transaction else None,
             custom_metadata={"positions": f"{plan.first_position}-{plan.next_position - 1}"},
         )
-        table = self._delta()
-        creating = table is None
+        # A plan made before the log existed must create it, never append to a rival's.
+        creating = self._tail.delta_version < 0
+        table = None if creating else self._delta()
         try:
             write_deltalake(
                 self.uri if table is None else table,
@@ -283,7 +284,7 @@ class EventLog:
         except CommitFailedError:
             return False
         except (DeltaError, OSError) as exc:
-            if creating and DeltaTable.is_deltatable(self.uri, self.storage_options):
+            if creating and "already exists" in str(exc).lower():
                 return False  # another writer created the log first: plan again
             raise StorageError(self.uri, "appending to the log", str(exc)) from exc
         self._after_commit(plan)
