@@ -102,7 +102,15 @@ _canonical = msgspec.json.Encoder(order="sorted")
 
 def payload_bytes(event: Event) -> bytes:
     """Return the canonical encoding of what the caller said: sorted-key JSON, no envelope."""
-    if any(getattr(event, name) is not None for name in _LOG_ASSIGNED):
+    recorded = (
+        event.event_id is not None
+        or event.recorded_at is not None
+        or event.position is not None
+        or event.stream_version is not None
+        or event.prev_hash is not None
+        or event.hash is not None
+    )
+    if recorded:
         event = copy.copy(event)
         for name in _LOG_ASSIGNED:
             force_setattr(event, name, None)
@@ -136,8 +144,11 @@ def link_hash(
     The hashed text is `prev_hash`, `event_id`, `position`, `recorded_at` (RFC 3339, UTC),
     `stream_version` and the payload's canonical JSON, joined by newlines.
     """
-    head = f"{prev_hash}\n{event_id}\n{position}\n{recorded_at}\n{stream_version}\n"
-    return hashlib.sha256(head.encode() + payload).hexdigest()
+    link = hashlib.sha256(
+        f"{prev_hash}\n{event_id}\n{position}\n{recorded_at}\n{stream_version}\n".encode()
+    )
+    link.update(payload)
+    return link.hexdigest()
 
 
 def rfc3339(value: datetime) -> str:
@@ -186,8 +197,8 @@ def to_table(events: Sequence[Event]) -> pa.Table:
     for event in events:
         by_kind.setdefault(type(event), []).append(event)
     parts = [_kind_table(kind, group) for kind, group in by_kind.items()]
-    table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-    return table.sort_by("position") if len(parts) > 1 else table
+    # grouped by kind, not in position order: every reader orders by position itself
+    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
 
 #: Payload attributes stored per kind (InstrumentChanged stores the keys of `changes`).

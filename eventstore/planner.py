@@ -81,7 +81,7 @@ class _Planner:
         if isinstance(target, EventRetracted):
             raise InvalidEventError("a retraction cannot be retracted", field="target")
 
-    def add(self, event: Event, payload: bytes, event_id: str) -> Event:
+    def add(self, event: Event, payload: bytes, event_id: str, key: int) -> Event:
         stream = event.instrument_id
         version = self.stream_version(stream)
         if version == 0 and not isinstance(event, _OPENS_STREAM):
@@ -93,20 +93,17 @@ class _Planner:
         link = link_hash(
             self.prev_hash, event_id, self.position, self.recorded_text, version + 1, payload
         )
-        for name, value in (
-            ("event_id", event_id),
-            ("recorded_at", self.recorded_at),
-            ("position", self.position),
-            ("stream_version", version + 1),
-            ("prev_hash", self.prev_hash),
-            ("hash", link),
-        ):
-            force_setattr(recorded, name, value)
+        force_setattr(recorded, "event_id", event_id)
+        force_setattr(recorded, "recorded_at", self.recorded_at)
+        force_setattr(recorded, "position", self.position)
+        force_setattr(recorded, "stream_version", version + 1)
+        force_setattr(recorded, "prev_hash", self.prev_hash)
+        force_setattr(recorded, "hash", link)
         self.streams[stream] = version + 1
         self.position += 1
         self.prev_hash = link
         self.new.append(recorded)
-        self.new_keys.append(id_key(event_id))
+        self.new_keys.append(key)
         self.by_id[event_id] = recorded
         return recorded
 
@@ -131,12 +128,15 @@ def plan_batch(
     recorded: list[Event] = []
     payloads = [payload_bytes(event) for event in batch]
     event_ids = [event_id_for(payload) for payload in payloads]
-    maybe_stored = tail.maybe_stored([id_key(event_id) for event_id in event_ids])
-    for event, payload, event_id, check in zip(
-        batch, payloads, event_ids, maybe_stored, strict=True
+    keys = [id_key(event_id) for event_id in event_ids]
+    maybe_stored = tail.maybe_stored(keys)
+    for event, payload, event_id, key, check in zip(
+        batch, payloads, event_ids, keys, maybe_stored, strict=True
     ):
         found = planner.existing(event_id, check_log=check)
-        recorded.append(found if found is not None else planner.add(event, payload, event_id))
+        if found is None:
+            found = planner.add(event, payload, event_id, key)
+        recorded.append(found)
     return Plan(
         recorded=recorded,
         new=planner.new,

@@ -66,7 +66,7 @@ def save(store: VersionStore, header: Header, directory: Path) -> None:
         "instruments": _ipc(store.instruments.values),
     }
     arrays.update({f"col_{k}": v[:n] for k, v in store.columns.items()})
-    arrays.update({f"code_{k}": v[:n] for k, v in store.codes.items()})
+    arrays["matrix"] = store.matrix[:n]
     arrays.update({f"dict_{k}": _ipc(d.values) for k, d in store.dictionaries.items()})
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".versions-", suffix=".npz")
     try:
@@ -98,10 +98,10 @@ def _restore(saved: Any) -> tuple[VersionStore, Header]:
     store.instruments = Dictionary(pa.string(), _from_ipc(saved["instruments"]))
     for name in STORE_FIELDS:
         store.dictionaries[name] = Dictionary(pa.null(), _from_ipc(saved[f"dict_{name}"]))
-        store.codes[name] = saved[f"code_{name}"]
+    store.set_matrix(saved["matrix"])
     store.columns = {k: saved[f"col_{k}"] for k in store.columns}
     store.n = len(store.columns["inst"])
-    if any(len(v) != store.n for v in store.codes.values()):
+    if store.matrix.shape != (store.n, len(STORE_FIELDS)):
         raise ValueError("columns of unequal length")
     store.first, store.count = saved["first"], saved["count"]
     store.holder_offsets, store.holder_insts = saved["holder_offsets"], saved["holder_insts"]

@@ -41,13 +41,17 @@ class VersionStore:
         self.dictionaries = {name: Dictionary(kind) for name, kind in field_types().items()}
         self.n = 0
         self.columns: dict[str, np.ndarray] = {k: np.empty(0, _DTYPES[k]) for k in _SCALARS}
-        self.codes: dict[str, np.ndarray] = {f: np.empty(0, np.int32) for f in STORE_FIELDS}
+        self.generation = 0  # bumped whenever rows or dictionaries may have changed
+        self.set_matrix(np.zeros((0, len(STORE_FIELDS)), dtype=np.int32))
         self.first = np.zeros(1, dtype=np.int64)  # by instrument code
         self.count = np.zeros(1, dtype=np.int64)
         self.holder_offsets = np.zeros(1, dtype=np.int64)  # by symbol code: CSR of holders
         self.holder_insts = np.empty(0, dtype=np.int32)
         self.recent_holders: dict[int, set[int]] = {}
         self.dead = 0
+        self._lists: list[list[Any]] = []
+        self._ids: list[Any] = []
+        self._lists_generation = -1
 
     # -- writing -------------------------------------------------------------------------
 
@@ -88,8 +92,7 @@ class VersionStore:
             capacity = max(need, int(len(self.columns["inst"]) * 1.5) + 1024)
             for name, column in self.columns.items():
                 self.columns[name] = _resized(column, capacity)
-            for name, column in self.codes.items():
-                self.codes[name] = _resized(column, capacity)
+            self.set_matrix(_resized(self.matrix, capacity))
         end = self.n + size
         for name in _SCALARS[:-1]:
             self.columns[name][self.n : end] = getattr(versions, name)
@@ -97,6 +100,13 @@ class VersionStore:
         for name in STORE_FIELDS:
             self.codes[name][self.n : end] = versions.codes[name]
         self.n = end
+        self.generation += 1
+
+    def set_matrix(self, matrix: np.ndarray) -> None:
+        """Use `matrix` as the codes of the versions, one column per stored field."""
+        self.matrix = matrix  # one row per version: its codes, in the order of STORE_FIELDS
+        self.codes = _views(matrix)
+        self.generation += 1
 
     def ensure_directory(self) -> None:
         """Make room in the per-instrument directory for every known instrument."""
@@ -109,7 +119,7 @@ class VersionStore:
         """Drop dead rows and rebuild the per-symbol holders."""
         keep = np.flatnonzero(self.columns["alive"][: self.n])
         self.columns = {k: v[keep] for k, v in self.columns.items()}
-        self.codes = {k: v[keep] for k, v in self.codes.items()}
+        self.set_matrix(self.matrix[keep])
         self.n = len(keep)
         self.dead = 0
         self.count[:] = 0
@@ -176,9 +186,19 @@ class VersionStore:
 
     def instrument(self, row: int) -> Instrument:
         """Return the version at `row` as an `Instrument`."""
-        values = {f: self.dictionaries[f].py()[self.codes[f][row]] for f in STORE_FIELDS}
+        if self._lists_generation != self.generation:
+            self._lists = [self.dictionaries[f].py() for f in STORE_FIELDS]
+            self._ids = self.instruments.py()
+            self._lists_generation = self.generation
+        values = dict(
+            zip(
+                STORE_FIELDS,
+                [v[c] for v, c in zip(self._lists, self.matrix[row].tolist(), strict=False)],
+                strict=False,
+            )
+        )
         return Instrument(
-            instrument_id=str(self.instruments.py()[self.columns["inst"][row]]),
+            instrument_id=self._ids[self.columns["inst"][row]],
             active=bool(self.columns["active"][row]),
             valid_from=from_micros(int(self.columns["valid_from"][row])),
             known_since=from_micros(int(self.columns["known_since"][row])),
@@ -226,6 +246,10 @@ def _timestamps(micros: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
 
 
 def _resized(column: np.ndarray, size: int) -> np.ndarray:
-    grown = np.zeros(size, dtype=column.dtype)
+    grown = np.zeros((size, *column.shape[1:]), dtype=column.dtype)
     grown[: min(len(column), size)] = column[:size]
     return grown
+
+
+def _views(matrix: np.ndarray) -> dict[str, np.ndarray]:
+    return {name: matrix[:, i] for i, name in enumerate(STORE_FIELDS)}
