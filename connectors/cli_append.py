@@ -108,7 +108,6 @@ def decode_line(raw: bytes, source: str, line: int) -> Event:
 
 def append_events(log: EventLog, events: list[NumberedEvent], source: str) -> AppendSummary:
     """Append `events` in one atomic commit and count what was new."""
-    before = len(log)
     try:
         recorded = log.append(numbered.event for numbered in events)
     except UnknownStreamError as exc:
@@ -116,8 +115,8 @@ def append_events(log: EventLog, events: list[NumberedEvent], source: str) -> Ap
         if line is None:
             raise
         raise EventFileError(source, str(exc), line) from exc
-    new = {event.event_id for event in recorded if (event.position or 0) >= before}
-    present = sum(1 for event in recorded if (event.position or 0) < before)
+    new = {event.event_id for event in recorded.new}
+    present = sum(1 for event in recorded if event.event_id not in new)
     return AppendSummary(len(new), present, len(recorded) - len(new) - present)
 
 

@@ -43,13 +43,15 @@ def _utc_now() -> datetime:
 class Recorded(list[Event]):
     """The events of one append as recorded, in input order.
 
-    `appended` counts those this append added; the others were already in the log.
+    `new` lists those this append added, in position order (`appended` counts them);
+    the others were already in the log.
     """
 
-    def __init__(self, events: list[Event], appended: int) -> None:
-        """Hold `events`, of which `appended` are new."""
+    def __init__(self, events: list[Event], new: list[Event]) -> None:
+        """Hold `events`, of which `new` were appended now."""
         super().__init__(events)
-        self.appended = appended
+        self.new = new
+        self.appended = len(new)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ class EventLog:
         self._clock = clock
         self._table: DeltaTable | None = None
         self._tail = LogTail()
+        self._version = -1
 
     @classmethod
     def open(
@@ -97,7 +100,7 @@ class EventLog:
 
     def version(self) -> int:
         """Return the Delta version of the log as last seen (-1 before the first commit)."""
-        return self._tail.delta_version
+        return self._version
 
     def refresh(self) -> int:
         """Catch up with commits made since the last look (by any writer); return the version."""
@@ -108,11 +111,15 @@ class EventLog:
             table.update_incremental()
         except (DeltaError, OSError) as exc:
             raise StorageError(self.uri, "refreshing the log", str(exc)) from exc
-        version = table.version()
+        self._version = table.version()
+        return self._version
+
+    def _sync_tail(self) -> None:
+        """Bring the writer's view current: only writers (and counters) pay for it."""
+        version = self.refresh()
         if version != self._tail.delta_version:
             rows = self._scan(TAIL_COLUMNS, since=self._tail.next_position)
             self._tail.absorb(rows, version)
-        return version
 
     def read(
         self,
@@ -139,7 +146,7 @@ class EventLog:
 
     def stream_version(self, stream: str) -> int:
         """Return the version of one stream (0 when it has no events)."""
-        self.refresh()
+        self._sync_tail()
         return self._tail.streams.get(stream, 0)
 
     def changed(self) -> bool:
@@ -151,17 +158,17 @@ class EventLog:
         if "://" in self.uri and not self.uri.startswith("file://"):
             return True
         local = self.uri.removeprefix("file://")
-        upcoming = self._tail.delta_version + 1
+        upcoming = self._version + 1
         return os.path.exists(f"{local}/_delta_log/{upcoming:020d}.json")
 
     def last_recorded_micros(self) -> int:
         """Return the latest `recorded_at` in the log, in microseconds (0 when empty)."""
-        self.refresh()
+        self._sync_tail()
         return self._tail.last_recorded_us
 
     def __len__(self) -> int:
         """Return the number of events in the log."""
-        self.refresh()
+        self._sync_tail()
         return self._tail.next_position
 
     def _delta(self, version: int | None = None) -> DeltaTable | None:
@@ -224,12 +231,12 @@ class EventLog:
             if not isinstance(event, Event) or type(event) is Event:
                 raise InvalidEventError(f"item {index} is a {type(event).__name__}, not an event")
         if not batch:
-            return Recorded([], 0)
+            return Recorded([], [])
         for attempt in range(MAX_ATTEMPTS):
-            self.refresh()
+            self._sync_tail()
             plan = self._plan(batch, expected_versions or {}, transaction)
             if not plan.new or self._commit(plan, transaction):
-                return Recorded(plan.recorded, len(plan.new))
+                return Recorded(plan.recorded, plan.new)
             time.sleep(min(0.5, 0.005 * 2**attempt) * random.random())
         raise CommitContentionError(MAX_ATTEMPTS)
 
@@ -293,9 +300,8 @@ class EventLog:
     def _after_commit(self, plan: Plan) -> None:
         if self._table is None:
             self._table = self._load(None)
-        else:
-            self._table.update_incremental()
         self._tail.delta_version += 1
+        self._version = max(self._version, self._tail.delta_version)
         self._tail.next_position = plan.next_position
         self._tail.last_hash = plan.last_hash
         self._tail.last_recorded_us = plan.recorded_us

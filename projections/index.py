@@ -45,6 +45,7 @@ class PitIndex:
         self.directory = directory
         self.store = VersionStore()
         self.position = 0
+        self.max_recorded_us = 0  # the latest recorded_at folded in
         self.log_version = -1
         self.exchange_events: list[Event] = []
         self._unsaved = 0
@@ -85,6 +86,7 @@ class PitIndex:
         )
         self.store.load_all(fold_versions(events))
         self.position = _next_position(rows, 0)
+        self.max_recorded_us = _max_recorded(rows, 0)
         self._loaded = True
         self.save()
 
@@ -94,7 +96,9 @@ class PitIndex:
         if self.directory is None or self.position == 0:
             return
         last = self.log.read(["hash"], since=self.position - 1, until=self.position)
-        header = persist.Header(self.position, last["hash"][0].as_py(), self.log_version)
+        header = persist.Header(
+            self.position, last["hash"][0].as_py(), self.log_version, self.max_recorded_us
+        )
         try:
             persist.save(self.store, header, self.directory)
         except OSError as exc:  # a read-only root still answers, from memory
@@ -113,13 +117,14 @@ class PitIndex:
             _log.info("saved index does not match the log; rebuilding")
             return False
         self.store, self.position = store, header.position
+        self.max_recorded_us = header.max_recorded_us
         exchanges = self.log.read(where=pc.field("kind").isin(_EXCHANGE_KINDS), until=self.position)
         self.exchange_events = from_table(exchanges)
         return True
 
     def view(self, known_at_us: int | None) -> View:
         """Return the index as known at `known_at_us` (None: everything recorded)."""
-        if known_at_us is None or known_at_us >= self.log.last_recorded_micros():
+        if known_at_us is None or known_at_us >= self.max_recorded_us:
             return View(self.store)
         key = (known_at_us, self.position)
         if key not in self._views:
@@ -157,6 +162,7 @@ class PitIndex:
     def _fold_in(self, rows: pa.Table) -> None:
         self._take_exchanges(rows)
         self.position = _next_position(rows, self.position)
+        self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
         store = self.store
         known_before = len(store.instruments)
         retracting = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["instrument_id"]
@@ -210,6 +216,12 @@ def _next_position(rows: pa.Table, current: int) -> int:
     if rows.num_rows == 0:
         return current
     return max(current, int(pc.max(rows["position"]).as_py()) + 1)
+
+
+def _max_recorded(rows: pa.Table, current: int) -> int:
+    if rows.num_rows == 0:
+        return current
+    return max(current, int(pc.max(rows["recorded_at"].cast(pa.int64())).as_py()))
 
 
 def _latest_start(store: VersionStore, inst: int) -> int:

@@ -24,7 +24,7 @@ from projections.encode import Dictionary
 from projections.errors import IndexStateError
 from projections.store import VersionStore
 
-FORMAT = 1
+FORMAT = 2
 FILENAME = "versions.npz"
 
 
@@ -35,6 +35,7 @@ class Header:
     position: int
     last_hash: str
     log_version: int
+    max_recorded_us: int
 
 
 def _ipc(values: pa.Array) -> np.ndarray:
@@ -106,5 +107,10 @@ def _restore(saved: Any) -> tuple[VersionStore, Header]:
     store.first, store.count = saved["first"], saved["count"]
     store.holder_offsets, store.holder_insts = saved["holder_offsets"], saved["holder_insts"]
     store.dead = int(meta["dead"])
-    header = Header(int(meta["position"]), str(meta["last_hash"]), int(meta["log_version"]))
+    header = Header(
+        int(meta["position"]),
+        str(meta["last_hash"]),
+        int(meta["log_version"]),
+        int(meta["max_recorded_us"]),
+    )
     return store, header
