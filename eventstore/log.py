@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -139,6 +139,25 @@ class EventLog:
             self.refresh()
         table = self._scan(columns, since=since, until=until, version=version, where=where)
         return table.sort_by("position") if "position" in table.column_names else table
+
+    def read_batches(
+        self,
+        columns: Sequence[str] | None = None,
+        *,
+        where: pc.Expression | None = None,
+        batch_size: int = 1_000_000,
+    ) -> Iterator[pa.RecordBatch]:
+        """Yield the log's rows in record batches, in no particular order: memory stays flat."""
+        self.refresh()
+        table = self._delta()
+        if table is None:
+            return
+        names = list(columns) if columns is not None else SCHEMA.names
+        try:
+            dataset = table.to_pyarrow_dataset()
+            yield from dataset.to_batches(columns=names, filter=where, batch_size=batch_size)
+        except (DeltaError, OSError, pa.ArrowException) as exc:
+            raise StorageError(self.uri, "reading the log", str(exc)) from exc
 
     def events(self, *, since: int = 0, until: int | None = None) -> list[Event]:
         """Return the decoded events in positions `since` <= p < `until`."""

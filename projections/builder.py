@@ -1,9 +1,10 @@
 """Fold many instruments' events into versions at once, with array operations only.
 
 This is the pure fold of `projections.fold`, vectorized: events sorted by (instrument,
-effective_at, position); every field forward-filled from the last event that set it within
-its instrument; one version per distinct effective time. Values arrive as dictionary codes
-(0 is null), so the fold never touches a Python object per event.
+effective_at, position); every field taken from the last event that set it within its
+instrument; one version per distinct effective time. Values arrive as dictionary codes
+(0 is null), and each field keeps only the events that set it, so the fold's memory grows
+with what the events say rather than with events x fields.
 """
 
 from __future__ import annotations
@@ -28,6 +29,19 @@ OPEN_END: Final = np.iinfo(np.int64).max
 
 
 @dataclass
+class Setters:
+    """The events that set one field: their indices and the codes of the values they set."""
+
+    index: np.ndarray  # int64 event index
+    code: np.ndarray  # int32 value code
+
+    @staticmethod
+    def empty() -> Setters:
+        """Return setters of nothing."""
+        return Setters(np.empty(0, np.int64), np.empty(0, np.int32))
+
+
+@dataclass
 class EventArrays:
     """Instrument events as arrays: one entry per event, any order."""
 
@@ -36,15 +50,21 @@ class EventArrays:
     pos: np.ndarray  # int64 position (snapshots: -1, before every real event)
     rec: np.ndarray  # int64 recorded_at, microseconds
     kind: np.ndarray  # int8, one of LISTED..SNAPSHOT
-    active: np.ndarray  # bool, the value a SNAPSHOT restates
-    sets: dict[str, np.ndarray]  # field -> bool, the event sets that field
-    codes: dict[str, np.ndarray]  # field -> int32 value code where it sets it
+    active: np.ndarray  # bool: True for a listing, False for a delisting, a snapshot's own
+    setters: dict[str, Setters]  # field -> the events that set it
 
     def __len__(self) -> int:
         return len(self.inst)
 
     def take(self, index: np.ndarray) -> EventArrays:
-        """Return the events at `index`, in that order."""
+        """Return the events at `index` (distinct indices), in that order."""
+        moved = np.full(len(self), -1, dtype=np.int64)
+        moved[index] = np.arange(len(index), dtype=np.int64)
+        setters = {}
+        for name, found in self.setters.items():
+            where = moved[found.index]
+            kept = where >= 0
+            setters[name] = Setters(where[kept], found.code[kept])
         return EventArrays(
             self.inst[index],
             self.eff[index],
@@ -52,13 +72,22 @@ class EventArrays:
             self.rec[index],
             self.kind[index],
             self.active[index],
-            {f: v[index] for f, v in self.sets.items()},
-            {f: v[index] for f, v in self.codes.items()},
+            setters,
         )
 
     @staticmethod
     def concat(parts: list[EventArrays]) -> EventArrays:
         """Return the events of all `parts`, one after the other."""
+        offsets = np.cumsum([0, *(len(p) for p in parts)])
+        setters = {
+            name: Setters(
+                np.concatenate(
+                    [p.setters[name].index + o for p, o in zip(parts, offsets, strict=False)]
+                ),
+                np.concatenate([p.setters[name].code for p in parts]),
+            )
+            for name in STORE_FIELDS
+        }
         return EventArrays(
             np.concatenate([p.inst for p in parts]),
             np.concatenate([p.eff for p in parts]),
@@ -66,8 +95,7 @@ class EventArrays:
             np.concatenate([p.rec for p in parts]),
             np.concatenate([p.kind for p in parts]),
             np.concatenate([p.active for p in parts]),
-            {f: np.concatenate([p.sets[f] for p in parts]) for f in STORE_FIELDS},
-            {f: np.concatenate([p.codes[f] for p in parts]) for f in STORE_FIELDS},
+            setters,
         )
 
 
@@ -80,7 +108,7 @@ class VersionArrays:
     valid_until: np.ndarray  # int64 microseconds, OPEN_END when current
     known_since: np.ndarray  # int64 microseconds
     active: np.ndarray  # bool
-    codes: dict[str, np.ndarray]  # field -> int32 value code
+    matrix: np.ndarray  # int32 (versions, len(STORE_FIELDS)): value codes
 
     def __len__(self) -> int:
         return len(self.inst)
@@ -104,47 +132,51 @@ def _running_max_by_group(values: np.ndarray, inst: np.ndarray) -> np.ndarray:
     distinct, rank = np.unique(values, return_inverse=True)
     group = np.cumsum(np.r_[True, inst[1:] != inst[:-1]]).astype(np.int64)
     keyed = group * len(distinct) + rank.astype(np.int64)
-    return distinct[np.maximum.accumulate(keyed) - group * len(distinct)]
+    found: np.ndarray = distinct[np.maximum.accumulate(keyed) - group * len(distinct)]
+    return found
 
 
 def fold_versions(events: EventArrays) -> VersionArrays:
     """Return the versions of every instrument in `events` (all of each one's events)."""
-    if len(events) == 0:
-        return _empty()
-    ev = events.take(np.lexsort((events.pos, events.eff, events.inst)))
+    order = np.lexsort((events.pos, events.eff, events.inst))
+    kind = events.kind[order]
+    inst = events.inst[order]
     # An instrument exists from its first listing: earlier events change nothing.
-    opens = (ev.kind == LISTED) | (ev.kind == SNAPSHOT)
-    ev = ev.take(np.flatnonzero(_last_true(opens) >= _group_starts(ev.inst)))
+    opens = (kind == LISTED) | (kind == SNAPSHOT)
+    exists = _last_true(opens) >= _group_starts(inst)
+    kept = order[exists]
+    del order, kind, inst, opens
+    ev = events.take(kept)
     if len(ev) == 0:
         return _empty()
     starts = _group_starts(ev.inst)
     last = np.ones(len(ev), dtype=bool)
     last[:-1] = (ev.inst[1:] != ev.inst[:-1]) | (ev.eff[1:] != ev.eff[:-1])
     rows = np.flatnonzero(last)
-    codes = {}
-    for field in STORE_FIELDS:
-        setter = _last_true(ev.sets[field])[rows]
-        known = setter >= starts[rows]
-        codes[field] = np.where(known, ev.codes[field][np.maximum(setter, 0)], 0).astype(np.int32)
-    setter = _last_true(_sets_active(ev))[rows]
-    inst = ev.inst[rows]
+    matrix = np.zeros((len(rows), len(STORE_FIELDS)), dtype=np.int32)
+    row_starts = starts[rows]
+    for column, name in enumerate(STORE_FIELDS):
+        found = ev.setters[name]
+        by_index = np.argsort(found.index, kind="stable")
+        index, code = found.index[by_index], found.code[by_index]
+        setter = np.searchsorted(index, rows, side="right") - 1
+        safe = np.maximum(setter, 0)
+        known = (setter >= 0) & (index[safe] >= row_starts) if len(index) else setter >= 0
+        matrix[:, column] = np.where(known, code[safe] if len(code) else 0, 0)
+    opened = _last_true((ev.kind == LISTED) | (ev.kind == SNAPSHOT) | (ev.kind == DELISTED))
     valid_from = ev.eff[rows]
+    versions_inst = ev.inst[rows]
     valid_until = np.full(len(rows), OPEN_END, dtype=np.int64)
-    same = inst[1:] == inst[:-1]
+    same = versions_inst[1:] == versions_inst[:-1]
     valid_until[:-1][same] = valid_from[1:][same]
     return VersionArrays(
-        inst=inst,
+        inst=versions_inst,
         valid_from=valid_from,
         valid_until=valid_until,
         known_since=_running_max_by_group(ev.rec, ev.inst)[rows],
-        active=ev.active[setter],
-        codes=codes,
+        active=ev.active[opened[rows]],
+        matrix=matrix,
     )
-
-
-def _sets_active(ev: EventArrays) -> np.ndarray:
-    opens: np.ndarray = (ev.kind == LISTED) | (ev.kind == SNAPSHOT) | (ev.kind == DELISTED)
-    return opens
 
 
 def _empty() -> VersionArrays:
@@ -155,5 +187,5 @@ def _empty() -> VersionArrays:
         valid_until=none,
         known_since=none,
         active=np.empty(0, dtype=bool),
-        codes={f: np.empty(0, dtype=np.int32) for f in STORE_FIELDS},
+        matrix=np.zeros((0, len(STORE_FIELDS)), dtype=np.int32),
     )

@@ -11,7 +11,15 @@ import pyarrow.compute as pc
 from eventstore.codec import TIMESTAMP
 from eventstore.events import normalized_decimal
 from eventstore.instant import from_micros
-from projections.builder import CHANGED, DELISTED, LISTED, RENAMED, STORE_FIELDS, EventArrays
+from projections.builder import (
+    CHANGED,
+    DELISTED,
+    LISTED,
+    RENAMED,
+    STORE_FIELDS,
+    EventArrays,
+    Setters,
+)
 from projections.model import VERSION_SCHEMA
 
 #: Log columns the index reads.
@@ -32,6 +40,9 @@ _KINDS: Final = pa.array(
     ["InstrumentListed", "InstrumentChanged", "InstrumentDelisted", "InstrumentRenamed"]
 )
 _KIND_CODES: Final = (LISTED, CHANGED, DELISTED, RENAMED)
+_FIELD_NAMES: Final = pa.array(STORE_FIELDS)
+#: Below this many values, encode through a Python dict: no hashing of the whole dictionary.
+_SMALL = 20_000
 
 
 class Dictionary:
@@ -48,6 +59,8 @@ class Dictionary:
 
     def encode(self, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
         """Return the codes of `column`'s values, adding the values not seen before."""
+        if len(column) < _SMALL and len(column) * 4 < len(self.values):
+            return self._encode_few(column)
         codes = pc.index_in(column, value_set=self.values, skip_nulls=False)
         if codes.null_count:
             new = pc.unique(pc.filter(column, pc.is_null(codes)))
@@ -56,6 +69,19 @@ class Dictionary:
             self.values = pa.concat_arrays([self.values, new.cast(self.values.type)])
             codes = pc.index_in(column, value_set=self.values, skip_nulls=False)
         return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int32)
+
+    def _encode_few(self, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        self.code_of(None)  # bring the value -> code map up to date
+        known = self._codes
+        values = _to_python(
+            column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        )
+        new = [v for v in dict.fromkeys(values) if v not in known]
+        if new:
+            added = pa.array(new, self.values.type)
+            self.values = pa.concat_arrays([self.values, added])
+            self.code_of(None)
+        return np.fromiter((known[v] for v in values), dtype=np.int32, count=len(values))
 
     def py(self) -> list[Any]:
         """Return the values as Python objects (normalized `Decimal`, UTC `datetime`)."""
@@ -88,29 +114,36 @@ def field_types() -> dict[str, pa.DataType]:
     return {f: VERSION_SCHEMA.field(f).type for f in STORE_FIELDS}
 
 
-def visible_rows(rows: pa.Table, known_at_us: int | None) -> pa.Table:
-    """Return instrument events known at `known_at_us`, less retractions and their targets."""
+def visible_rows(
+    rows: pa.Table, known_at_us: int | None, targets: pa.Array | None = None
+) -> pa.Table:
+    """Return instrument events known at `known_at_us`, less retractions and their targets.
+
+    `targets` are the retracted event ids when `rows` is not the whole history.
+    """
     if known_at_us is not None:
         recorded = rows["recorded_at"].cast(pa.int64())
         rows = rows.filter(pc.less_equal(recorded, known_at_us))
-    targets = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["target"]
+    if targets is None:
+        retractions = rows.filter(pc.equal(rows["kind"], "EventRetracted"))
+        targets = retractions["target"].combine_chunks()
     keep = pc.is_in(rows["kind"], value_set=_KINDS)
     if len(targets):
-        withdrawn = pc.is_in(rows["event_id"], value_set=targets.combine_chunks())
+        withdrawn = pc.is_in(rows["event_id"], value_set=targets)
         keep = pc.and_(keep, pc.invert(withdrawn))
     return rows.filter(keep)
 
 
-def _in_fields(fields: pa.ChunkedArray | pa.Array, n: int) -> dict[str, np.ndarray]:
+def _setting_rows(fields: pa.ChunkedArray | pa.Array) -> dict[str, np.ndarray]:
+    """Return, per stored field, the rows whose `fields` list names it."""
     if isinstance(fields, pa.ChunkedArray):
         fields = fields.combine_chunks()
     flat = pc.list_flatten(fields)
-    parents = pc.list_parent_indices(fields).to_numpy()
+    parents = np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64)
+    names = np.asarray(pc.index_in(flat, value_set=_FIELD_NAMES).to_numpy(False), dtype=np.float64)
     found: dict[str, np.ndarray] = {}
-    for name in STORE_FIELDS:
-        mask = np.zeros(n, dtype=bool)
-        mask[parents[np.asarray(pc.equal(flat, name).to_numpy(zero_copy_only=False), bool)]] = True
-        found[name] = mask
+    for number, name in enumerate(STORE_FIELDS):
+        found[name] = parents[names == number]
     return found
 
 
@@ -118,18 +151,19 @@ def encode_events(
     rows: pa.Table, instruments: Dictionary, dictionaries: dict[str, Dictionary]
 ) -> EventArrays:
     """Return visible instrument event rows as `EventArrays` coded with the dictionaries."""
-    n = rows.num_rows
     kind = np.asarray(pc.index_in(rows["kind"], value_set=_KINDS).to_numpy(False), np.int8)
     kind = np.asarray(_KIND_CODES, dtype=np.int8)[kind]
-    sets = _in_fields(rows["fields"], n)
-    sets["symbol"] = (kind == LISTED) | (kind == RENAMED)
-    sets["status"] = sets["status"] | (kind == LISTED) | (kind == DELISTED)
-    symbols = pc.if_else(
-        pc.equal(rows["kind"], "InstrumentRenamed"), rows["new_symbol"], rows["symbol"]
+    setting = _setting_rows(rows["fields"])
+    setting["symbol"] = np.flatnonzero((kind == LISTED) | (kind == RENAMED))
+    status_rows = np.union1d(
+        setting["status"], np.flatnonzero((kind == LISTED) | (kind == DELISTED))
     )
-    codes = {"symbol": dictionaries["symbol"].encode(symbols)}
+    setting["status"] = status_rows
+    renamed = pc.equal(rows["kind"], "InstrumentRenamed")
+    symbols = pc.if_else(renamed, rows["new_symbol"], rows["symbol"])
+    setters = {"symbol": _coded(dictionaries["symbol"], symbols, setting["symbol"])}
     for name in STORE_FIELDS[1:]:
-        codes[name] = dictionaries[name].encode(rows[name])
+        setters[name] = _coded(dictionaries[name], rows[name], setting[name])
     return EventArrays(
         inst=instruments.encode(rows["instrument_id"]),
         eff=_micros(rows["effective_at"]),
@@ -137,9 +171,14 @@ def encode_events(
         rec=_micros(rows["recorded_at"]),
         kind=kind,
         active=kind == LISTED,
-        sets=sets,
-        codes=codes,
+        setters=setters,
     )
+
+
+def _coded(dictionary: Dictionary, column: pa.ChunkedArray, rows: np.ndarray) -> Setters:
+    if not len(rows):
+        return Setters.empty()
+    return Setters(rows, dictionary.encode(column.take(pa.array(rows))))
 
 
 def _micros(column: pa.ChunkedArray) -> np.ndarray:

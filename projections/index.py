@@ -16,9 +16,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.codec import TIMESTAMP, from_table
+from eventstore.codec import SCHEMA, TIMESTAMP, from_table
 from projections import persist
-from projections.builder import SNAPSHOT, STORE_FIELDS, EventArrays, VersionArrays, fold_versions
+from projections.builder import (
+    SNAPSHOT,
+    STORE_FIELDS,
+    EventArrays,
+    Setters,
+    VersionArrays,
+    fold_versions,
+)
 from projections.encode import BUILD_COLUMNS, encode_events, visible_rows
 from projections.errors import IndexStateError
 from projections.store import VersionStore
@@ -48,6 +55,7 @@ class PitIndex:
         self.max_recorded_us = 0  # the latest recorded_at folded in
         self.log_version = -1
         self.exchange_events: list[Event] = []
+        self.exchange_rows = SCHEMA.empty_table()
         self._unsaved = 0
         self._loaded = False
         self._views: dict[tuple[int, int], View] = {}
@@ -75,18 +83,25 @@ class PitIndex:
                 self.save()
 
     def rebuild(self) -> None:
-        """Build the index from the whole log and save it."""
+        """Build the index from the whole log, batch by batch, and save it."""
         self.log_version = self.log.refresh()
-        rows = self.log.read(BUILD_COLUMNS)
-        self.store = VersionStore()
-        self.exchange_events = []
-        self._take_exchanges(rows)
-        events = encode_events(
-            visible_rows(rows, None), self.store.instruments, self.store.dictionaries
-        )
-        self.store.load_all(fold_versions(events))
-        self.position = _next_position(rows, 0)
-        self.max_recorded_us = _max_recorded(rows, 0)
+        retractions = self.log.read(["target"], where=pc.field("kind") == "EventRetracted")
+        targets = retractions["target"].combine_chunks()
+        self.store = store = VersionStore()
+        self.exchange_events, self.position, self.max_recorded_us = [], 0, 0
+        self.exchange_rows = SCHEMA.empty_table()
+        parts = []
+        for batch in self.log.read_batches(BUILD_COLUMNS):
+            rows = pa.Table.from_batches([batch])
+            self.position = _next_position(rows, self.position)
+            self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
+            self._take_exchanges(rows)
+            visible = visible_rows(rows, None, targets)
+            parts.append(encode_events(visible, store.instruments, store.dictionaries))
+        events = EventArrays.concat(parts) if parts else None
+        del parts
+        if events is not None:
+            store.load_all(fold_versions(events))
         self._loaded = True
         self.save()
 
@@ -100,7 +115,7 @@ class PitIndex:
             self.position, last["hash"][0].as_py(), self.log_version, self.max_recorded_us
         )
         try:
-            persist.save(self.store, header, self.directory)
+            persist.save(self.store, header, self.exchange_rows, self.directory)
         except OSError as exc:  # a read-only root still answers, from memory
             _log.warning("could not save the index under %s: %s", self.directory, exc)
 
@@ -108,7 +123,7 @@ class PitIndex:
         if self.directory is None:
             return False
         try:
-            store, header = persist.load(self.directory)
+            store, header, exchanges = persist.load(self.directory)
         except IndexStateError as exc:
             _log.info("%s; rebuilding from the log", exc)
             return False
@@ -118,7 +133,7 @@ class PitIndex:
             return False
         self.store, self.position = store, header.position
         self.max_recorded_us = header.max_recorded_us
-        exchanges = self.log.read(where=pc.field("kind").isin(_EXCHANGE_KINDS), until=self.position)
+        self.exchange_rows = exchanges
         self.exchange_events = from_table(exchanges)
         return True
 
@@ -157,6 +172,9 @@ class PitIndex:
         exchanges = rows.filter(pc.is_in(rows["kind"], value_set=_EXCHANGE_KINDS))
         if exchanges.num_rows:
             full = self.log.read(where=pc.field("position").isin(exchanges["position"]))
+            self.exchange_rows = pa.concat_tables(
+                [self.exchange_rows, full], promote_options="permissive"
+            )
             self.exchange_events.extend(from_table(full))
 
     def _fold_in(self, rows: pa.Table) -> None:
@@ -241,8 +259,9 @@ def _snapshots(store: VersionStore, rows: np.ndarray) -> EventArrays:
         rec=c["known_since"][rows],
         kind=np.full(size, SNAPSHOT, dtype=np.int8),
         active=c["active"][rows],
-        sets={f: np.ones(size, dtype=bool) for f in STORE_FIELDS},
-        codes={f: store.codes[f][rows] for f in STORE_FIELDS},
+        setters={
+            f: Setters(np.arange(size, dtype=np.int64), store.codes[f][rows]) for f in STORE_FIELDS
+        },
     )
 
 
@@ -254,7 +273,7 @@ def _versions_at(store: VersionStore, rows: np.ndarray) -> VersionArrays:
         valid_until=c["valid_until"][rows],
         known_since=c["known_since"][rows],
         active=c["active"][rows],
-        codes={f: store.codes[f][rows] for f in STORE_FIELDS},
+        matrix=store.matrix[rows],
     )
 
 
@@ -268,7 +287,7 @@ def _concat_versions(a: VersionArrays, b: VersionArrays) -> VersionArrays:
         valid_until=np.concatenate([a.valid_until, b.valid_until])[order],
         known_since=np.concatenate([a.known_since, b.known_since])[order],
         active=np.concatenate([a.active, b.active])[order],
-        codes={f: np.concatenate([a.codes[f], b.codes[f]])[order] for f in STORE_FIELDS},
+        matrix=np.concatenate([a.matrix, b.matrix])[order],
     )
 
 

@@ -1,8 +1,13 @@
-"""Save and load a `VersionStore` as one file, replaced atomically.
+"""Save and load a `VersionStore` as a folder of NumPy arrays, swapped in atomically.
 
-The file is a NumPy `.npz` (uncompressed) holding the version columns, the per-instrument
-directory, the per-symbol holders, each dictionary as Arrow IPC bytes, and a JSON header
-naming the log position and hash it reflects. It is a cache: anything wrong with it means
+    <directory>/CURRENT                 the name of the live snapshot
+    <directory>/snapshot-<id>/          header.json, one .npy per array (memory-mapped on
+                                        load, copy-on-write), Arrow IPC files for the
+                                        dictionaries and the exchange events
+
+Loading maps the arrays instead of reading them, so opening a large catalog costs what
+the first queries touch. Arrays are saved with spare rows so that the first appends after
+a load do not copy the whole store. The folder is a cache: anything wrong with it means
 "rebuild from the log", never a wrong answer.
 """
 
@@ -10,11 +15,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-import zipfile
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -24,8 +28,11 @@ from projections.encode import Dictionary
 from projections.errors import IndexStateError
 from projections.store import VersionStore
 
-FORMAT = 2
-FILENAME = "versions.npz"
+if TYPE_CHECKING:
+    from pathlib import Path
+
+FORMAT = 3
+POINTER = "CURRENT"
 
 
 @dataclass(frozen=True)
@@ -38,74 +45,101 @@ class Header:
     max_recorded_us: int
 
 
-def _ipc(values: pa.Array) -> np.ndarray:
-    sink = pa.BufferOutputStream()
-    batch = pa.record_batch([values], names=["values"])
-    with pa.ipc.new_stream(sink, batch.schema) as writer:
-        writer.write_batch(batch)
-    return np.frombuffer(sink.getvalue(), dtype=np.uint8)
+def _write_arrow(path: Path, values: pa.Array | pa.Table) -> None:
+    table = values if isinstance(values, pa.Table) else pa.table({"values": values})
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
 
 
-def _from_ipc(raw: np.ndarray) -> pa.Array:
-    with pa.ipc.open_stream(pa.py_buffer(raw.tobytes())) as reader:
-        return reader.read_all()["values"].combine_chunks()
+def _read_arrow(path: Path) -> pa.Table:
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
 
 
-def save(store: VersionStore, header: Header, directory: Path) -> None:
-    """Write `store` under `directory`, replacing any earlier file atomically."""
+def _spare(rows: int) -> int:
+    return 1_024 + rows // 10
+
+
+def save(store: VersionStore, header: Header, exchanges: pa.Table, directory: Path) -> None:
+    """Write `store` as a new snapshot under `directory` and make it the current one."""
     directory.mkdir(parents=True, exist_ok=True)
-    n = store.n
-    arrays: dict[str, Any] = {
-        "header": np.frombuffer(
-            json.dumps({"format": FORMAT, "dead": store.dead, **header.__dict__}).encode(),
-            dtype=np.uint8,
-        ),
-        "first": store.first,
-        "count": store.count,
-        "holder_offsets": store.holder_offsets,
-        "holder_insts": store.holder_insts,
-        "instruments": _ipc(store.instruments.values),
-    }
-    arrays.update({f"col_{k}": v[:n] for k, v in store.columns.items()})
-    arrays["matrix"] = store.matrix[:n]
-    arrays.update({f"dict_{k}": _ipc(d.values) for k, d in store.dictionaries.items()})
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".versions-", suffix=".npz")
+    name = f"snapshot-{uuid.uuid4().hex}"
+    staging = directory / f".{name}"
+    staging.mkdir()
     try:
-        with os.fdopen(handle, "wb") as sink:
-            np.savez(sink, **arrays)
-        os.replace(temporary, directory / FILENAME)
+        _write_snapshot(store, header, exchanges, staging)
+        staging.rename(directory / name)
+        pointer = directory / f".{name}.pointer"
+        pointer.write_text(name)
+        os.replace(pointer, directory / POINTER)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
+    _remove_old(directory, keep=name)
 
 
-def load(directory: Path) -> tuple[VersionStore, Header]:
-    """Return the saved store and its header, or raise `IndexStateError`."""
-    path = directory / FILENAME
-    if not path.exists():
-        raise IndexStateError(str(path), "no saved index")
+def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, into: Path) -> None:
+    n = store.n
+    arrays: dict[str, np.ndarray] = {f"col_{k}": v[:n] for k, v in store.columns.items()}
+    arrays["matrix"] = store.matrix[:n]
+    for key, value in arrays.items():
+        padded = np.zeros((n + _spare(n), *value.shape[1:]), dtype=value.dtype)
+        padded[:n] = value
+        np.save(into / f"{key}.npy", padded)
+    for key in ("first", "count", "holder_offsets", "holder_insts"):
+        np.save(into / f"{key}.npy", getattr(store, key))
+    _write_arrow(into / "instruments.arrow", store.instruments.values)
+    for field, dictionary in store.dictionaries.items():
+        _write_arrow(into / f"dict_{field}.arrow", dictionary.values)
+    _write_arrow(into / "exchanges.arrow", exchanges)
+    meta = {"format": FORMAT, "n": n, "dead": store.dead, **asdict(header)}
+    (into / "header.json").write_text(json.dumps(meta))
+
+
+def _remove_old(directory: Path, keep: str) -> None:
+    current = (directory / POINTER).read_text().strip()
+    for path in directory.glob("snapshot-*"):
+        if path.name not in (keep, current):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def load(directory: Path) -> tuple[VersionStore, Header, pa.Table]:
+    """Return the saved store, its header and the exchange events, or raise `IndexStateError`."""
     try:
-        with np.load(path) as saved:
-            return _restore(saved)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, pa.ArrowException) as exc:
-        raise IndexStateError(str(path), f"unreadable ({exc})") from exc
+        name = (directory / POINTER).read_text().strip()
+    except OSError:
+        raise IndexStateError(str(directory), "no saved index") from None
+    try:
+        return _restore(directory / name)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise IndexStateError(str(directory / name), f"unreadable ({exc})") from exc
 
 
-def _restore(saved: Any) -> tuple[VersionStore, Header]:
-    meta = json.loads(saved["header"].tobytes())
+def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
+    meta = json.loads((snapshot / "header.json").read_text())
     if meta.get("format") != FORMAT:
         raise ValueError(f"format {meta.get('format')} is not {FORMAT}")
+    n = int(meta["n"])
+
+    def array(key: str) -> Any:
+        return np.load(snapshot / f"{key}.npy", mmap_mode="c")
+
     store = VersionStore()
-    store.instruments = Dictionary(pa.string(), _from_ipc(saved["instruments"]))
-    for name in STORE_FIELDS:
-        store.dictionaries[name] = Dictionary(pa.null(), _from_ipc(saved[f"dict_{name}"]))
-    store.set_matrix(saved["matrix"])
-    store.columns = {k: saved[f"col_{k}"] for k in store.columns}
-    store.n = len(store.columns["inst"])
-    if store.matrix.shape != (store.n, len(STORE_FIELDS)):
-        raise ValueError("columns of unequal length")
-    store.first, store.count = saved["first"], saved["count"]
-    store.holder_offsets, store.holder_insts = saved["holder_offsets"], saved["holder_insts"]
+    store.instruments = Dictionary(
+        pa.string(), _read_arrow(snapshot / "instruments.arrow")[0].combine_chunks()
+    )
+    for field in STORE_FIELDS:
+        values = _read_arrow(snapshot / f"dict_{field}.arrow")[0].combine_chunks()
+        store.dictionaries[field] = Dictionary(values.type, values)
+    store.set_matrix(array("matrix"))
+    store.columns = {k: array(f"col_{k}") for k in store.columns}
+    store.n = n
+    if store.matrix.shape[1] != len(STORE_FIELDS) or any(
+        len(v) < n for v in (store.matrix, *store.columns.values())
+    ):
+        raise ValueError("arrays shorter than the header says")
+    store.first, store.count = array("first"), array("count")
+    store.holder_offsets, store.holder_insts = array("holder_offsets"), array("holder_insts")
     store.dead = int(meta["dead"])
     header = Header(
         int(meta["position"]),
@@ -113,4 +147,4 @@ def _restore(saved: Any) -> tuple[VersionStore, Header]:
         int(meta["log_version"]),
         int(meta["max_recorded_us"]),
     )
-    return store, header
+    return store, header, _read_arrow(snapshot / "exchanges.arrow")

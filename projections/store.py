@@ -70,7 +70,7 @@ class VersionStore:
         self.first[codes] = start + first_index
         self.count[codes] = counts
         for symbol, inst in zip(
-            versions.codes["symbol"].tolist(), versions.inst.tolist(), strict=True
+            versions.matrix[:, 0].tolist(), versions.inst.tolist(), strict=True
         ):
             self.recent_holders.setdefault(symbol, set()).add(inst)
         if self.dead > max(1_000_000, self.n // 4):
@@ -97,8 +97,7 @@ class VersionStore:
         for name in _SCALARS[:-1]:
             self.columns[name][self.n : end] = getattr(versions, name)
         self.columns["alive"][self.n : end] = True
-        for name in STORE_FIELDS:
-            self.codes[name][self.n : end] = versions.codes[name]
+        self.matrix[self.n : end] = versions.matrix
         self.n = end
         self.generation += 1
 
