@@ -53,6 +53,7 @@ class Dictionary:
         self.values: pa.Array = values if values is not None else pa.array([None], type_)
         self._py: list[Any] = []
         self._codes: dict[Any, int] = {}
+        self._size = len(self.values)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -67,6 +68,7 @@ class Dictionary:
             if isinstance(new, pa.ChunkedArray):
                 new = new.combine_chunks()
             self.values = pa.concat_arrays([self.values, new.cast(self.values.type)])
+            self._size = len(self.values)
             codes = pc.index_in(column, value_set=self.values, skip_nulls=False)
         return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int32)
 
@@ -80,6 +82,7 @@ class Dictionary:
         if new:
             added = pa.array(new, self.values.type)
             self.values = pa.concat_arrays([self.values, added])
+            self._size = len(self.values)
             self.code_of(None)
         return np.fromiter((known[v] for v in values), dtype=np.int32, count=len(values))
 
@@ -92,6 +95,8 @@ class Dictionary:
 
     def code_of(self, value: object) -> int | None:
         """Return the code of one value, or None if it was never seen."""
+        if len(self._codes) == self._size:
+            return self._codes.get(value)
         values = self.py()
         done = len(self._codes)
         if done < len(values):

@@ -59,6 +59,7 @@ class PitIndex:
         self._unsaved = 0
         self._loaded = False
         self._views: dict[tuple[int, int], View] = {}
+        self._current: View | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -140,7 +141,9 @@ class PitIndex:
     def view(self, known_at_us: int | None) -> View:
         """Return the index as known at `known_at_us` (None: everything recorded)."""
         if known_at_us is None or known_at_us >= self.max_recorded_us:
-            return View(self.store)
+            if self._current is None or self._current.main is not self.store:
+                self._current = View(self.store)
+            return self._current
         key = (known_at_us, self.position)
         if key not in self._views:
             if len(self._views) >= 4:

@@ -122,7 +122,8 @@ def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
     n = int(meta["n"])
 
     def array(key: str) -> Any:
-        return np.load(snapshot / f"{key}.npy", mmap_mode="c")
+        # a plain ndarray over the mapping: np.memmap's Python-level indexing is slow
+        return np.load(snapshot / f"{key}.npy", mmap_mode="c").view(np.ndarray)
 
     store = VersionStore()
     store.instruments = Dictionary(

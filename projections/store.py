@@ -145,12 +145,15 @@ class VersionStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    def holders(self, symbol_code: int) -> set[int]:
+    def holders(self, symbol_code: int) -> list[int]:
         """Return the instruments that may have held a symbol (a superset)."""
-        found = set(self.recent_holders.get(symbol_code, ()))
+        found: list[int] = []
         if symbol_code + 1 < len(self.holder_offsets):
-            lo, hi = self.holder_offsets[symbol_code], self.holder_offsets[symbol_code + 1]
-            found.update(self.holder_insts[lo:hi].tolist())
+            lo, hi = self.holder_offsets[symbol_code : symbol_code + 2].tolist()
+            found = self.holder_insts[lo:hi].tolist()
+        recent = self.recent_holders.get(symbol_code)
+        if recent:
+            found = list(set(found) | recent)
         return found
 
     def row_at(self, inst: int, at: int) -> int | None:
@@ -160,19 +163,33 @@ class VersionStore:
         first, count = int(self.first[inst]), int(self.count[inst])
         if count == 0:
             return None
-        index = int(np.searchsorted(self.columns["valid_from"][first : first + count], at, "right"))
+        starts = self.columns["valid_from"]
+        if count <= 8:  # most instruments have few versions: a short scan beats a search call
+            found = None
+            for row, start in enumerate(starts[first : first + count].tolist(), first):
+                if start > at:
+                    break
+                found = row
+            return found
+        index = int(np.searchsorted(starts[first : first + count], at, "right"))
         return None if index == 0 else first + index - 1
 
     def holder_row(
         self, symbol_code: int, at: int, skip: frozenset[int] = frozenset()
     ) -> int | None:
         """Return the row of the holder of a symbol at `at`: active first, then latest."""
+        candidates = self.holders(symbol_code)
+        if len(candidates) == 1 and not skip:  # the common case: one holder, ever
+            row = self.row_at(candidates[0], at)
+            if row is None or self.matrix[row, 0] != symbol_code:
+                return None
+            return row
         best: tuple[bool, int, str] | None = None
         best_row = None
         ids = self.instruments.py()
-        for inst in self.holders(symbol_code):
+        for inst in candidates:
             row = None if inst in skip else self.row_at(inst, at)
-            if row is None or self.codes["symbol"][row] != symbol_code:
+            if row is None or self.matrix[row, 0] != symbol_code:
                 continue
             key = (
                 bool(self.columns["active"][row]),
