@@ -1,0 +1,121 @@
+"""Baseline (b): DuckDB over the raw Parquet files of the event log.
+
+The files are the log's current ones as the Delta log lists them (`DeltaTable.file_uris`),
+read with `read_parquet`: a plain glob over `events/*.parquet` would also read files a
+compaction replaced. The SQL folds events the way the PIT contract does: per instrument and
+field, the value of the last event (by `effective_at`, then `position`) with
+`effective_at <= T` that sets the field (`fields` lists them, so an explicit null counts).
+Not handled, because the generator writes none: retractions, `known_at`, exchange events.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import duckdb
+from deltalake import DeltaTable
+
+from projections.model import FIELDS
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import pyarrow as pa
+
+KINDS = "('InstrumentListed', 'InstrumentChanged', 'InstrumentDelisted', 'InstrumentRenamed')"
+SYMBOL = (
+    "CASE WHEN kind = 'InstrumentRenamed' THEN new_symbol "
+    "WHEN kind = 'InstrumentListed' THEN symbol END"
+)
+ACTIVE = (
+    "CASE WHEN kind = 'InstrumentListed' THEN true WHEN kind = 'InstrumentDelisted' THEN false END"
+)
+STATUS_SET = "kind IN ('InstrumentListed', 'InstrumentDelisted') OR list_contains(fields, 'status')"
+ORDER = "(effective_at, position)"
+
+
+def log_files(root: str) -> list[str]:
+    """Return the Parquet files of the log under `root` (its `events` Delta table)."""
+    uris = DeltaTable(f"{root.rstrip('/')}/events").file_uris()
+    return [u.removeprefix("file://") for u in uris]
+
+
+def connect(files: list[str], *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """Return a connection with a view `log` over `files` (read again on every query)."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    con.execute(f"CREATE VIEW log AS SELECT * FROM read_parquet([{listed}])")
+    return con
+
+
+def universe_sql() -> str:
+    """Return the SQL of `universe(T)`: one row per instrument active at T (parameter $1)."""
+    fields = ",\n  ".join(
+        f"arg_max_null({f}, {ORDER}) FILTER (WHERE list_contains(fields, '{f}')) AS {f}"
+        for f in FIELDS
+    )
+    return f"""
+SELECT * EXCLUDE (listed) FROM (
+  SELECT instrument_id,
+  arg_max({SYMBOL}, {ORDER}) FILTER (WHERE kind IN ('InstrumentListed', 'InstrumentRenamed'))
+    AS symbol,
+  arg_max({ACTIVE}, {ORDER}) FILTER (WHERE kind IN ('InstrumentListed', 'InstrumentDelisted'))
+    AS active,
+  arg_max_null(status, {ORDER}) FILTER (WHERE {STATUS_SET}) AS status,
+  max(effective_at) AS valid_from,
+  max(recorded_at) AS known_since,
+  bool_or(kind = 'InstrumentListed') AS listed,
+  {fields}
+  FROM log
+  WHERE effective_at <= $1 AND kind IN {KINDS}
+  GROUP BY instrument_id
+)
+WHERE listed AND active
+ORDER BY instrument_id
+"""
+
+
+def universe(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pa.Table:
+    """Return the instruments active at `as_of`, folded from the raw log, as Arrow."""
+    return con.sql(universe_sql(), params=[as_of]).to_arrow_table()
+
+
+def scd2_sql() -> str:
+    """Return the SQL that folds the whole log into SCD2 rows (DuckDB's `rebuild`)."""
+
+    def last(expr: str, when: str) -> str:
+        wrapped = f"CASE WHEN {when} THEN struct_pack(v := {expr}) END"  # keeps explicit nulls
+        return f"(last_value({wrapped} IGNORE NULLS) OVER w).v"
+
+    fields = ",\n    ".join(
+        f"{last(f, f'list_contains(fields, {chr(39)}{f}{chr(39)})')} AS {f}" for f in FIELDS
+    )
+    return f"""
+CREATE OR REPLACE TABLE scd2 AS
+WITH folded AS (
+  SELECT instrument_id, effective_at AS valid_from, position,
+    last_value({SYMBOL} IGNORE NULLS) OVER w AS symbol,
+    last_value({ACTIVE} IGNORE NULLS) OVER w AS active,
+    {last("status", STATUS_SET)} AS status,
+    max(recorded_at) OVER w AS known_since,
+    {fields}
+  FROM log
+  WHERE kind IN {KINDS}
+  WINDOW w AS (PARTITION BY instrument_id ORDER BY effective_at, position
+               ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  QUALIFY row_number() OVER (PARTITION BY instrument_id, effective_at ORDER BY position DESC) = 1
+)
+SELECT * EXCLUDE (position),
+  lead(valid_from) OVER (PARTITION BY instrument_id ORDER BY valid_from) AS valid_until
+FROM folded
+"""
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> int:
+    """Materialize the SCD2 table from the log in DuckDB; return its number of rows."""
+    con.execute(scd2_sql())
+    row = con.execute("SELECT count(*) FROM scd2").fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,143 @@
+"""Measurements that need a fresh interpreter; prints one JSON line, then exits.
+
+    child.py open-project ROOT SYMBOL AS_OF    open a catalog, answer the first get
+    child.py open-scd2 PARQUET SYMBOL AS_OF    baseline (a): read the file, scan once
+    child.py rebuild-project ROOT              rebuild the index from the log
+    child.py rebuild-duckdb ROOT               baseline (b): fold the log into SCD2 in DuckDB
+
+Peak memory (`peak_kb`, KiB) is the high-water mark of this process's resident set, the
+imports included: `VmHWM` from /proc/self/status. `ru_maxrss` (`maxrss_kb`) is reported too
+but cannot be used on Linux: it keeps the spawning parent's peak across fork and exec, so
+it says how big the benchmark's own process was. `base_kb` is the peak right after imports.
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import json  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+def _maxrss_kb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _rss_kb() -> int:
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return _maxrss_kb()
+
+
+def _emit(answer: dict[str, Any]) -> None:
+    print(json.dumps(answer), flush=True)
+
+
+def open_project(root: str, symbol: str, as_of: str) -> None:
+    from projections import Catalog
+
+    imported = time.perf_counter()
+    catalog = Catalog.open(root)
+    opened = time.perf_counter()
+    found = catalog.get(symbol, as_of)
+    answered = time.perf_counter()
+    _emit(
+        {
+            "import_s": imported - STARTED,
+            "open_s": opened - imported,
+            "get_s": answered - opened,
+            "found": None if found is None else found.instrument_id,
+            "peak_kb": _rss_kb(),
+            "maxrss_kb": _maxrss_kb(),
+        }
+    )
+
+
+def open_scd2(path: str, symbol: str, as_of: str) -> None:
+    import pandas as pd
+    from baseline_scd2 import SCD2File
+
+    imported = time.perf_counter()
+    store = SCD2File(path)
+    store.load()
+    opened = time.perf_counter()
+    row = store.lookup(symbol, pd.Timestamp(as_of))
+    answered = time.perf_counter()
+    _emit(
+        {
+            "import_s": imported - STARTED,
+            "open_s": opened - imported,
+            "get_s": answered - opened,
+            "found": None if row is None else row["instrument_id"],
+            "peak_kb": _rss_kb(),
+            "maxrss_kb": _maxrss_kb(),
+        }
+    )
+
+
+def rebuild_project(root: str) -> None:
+    import inspect
+
+    from projections import Catalog
+
+    base = _rss_kb()
+    t0 = time.perf_counter()
+    how = inspect.getattr_static(Catalog, "rebuild", None)
+    if how is None:
+        method = "Catalog.open(root).refresh() (there is no Catalog.rebuild)"
+        Catalog.open(root).refresh()
+    elif isinstance(how, classmethod | staticmethod):
+        method = "Catalog.rebuild(root)"
+        Catalog.rebuild(root)  # type: ignore[call-arg]
+    else:
+        method = "Catalog.open(root).rebuild()"
+        Catalog.open(root).rebuild()
+    seconds = time.perf_counter() - t0
+    _emit(
+        {
+            "seconds": seconds,
+            "method": method,
+            "peak_kb": _rss_kb(),
+            "maxrss_kb": _maxrss_kb(),
+            "base_kb": base,
+        }
+    )
+
+
+def rebuild_duckdb(root: str) -> None:
+    import baseline_duckdb
+
+    base = _rss_kb()
+    t0 = time.perf_counter()
+    con = baseline_duckdb.connect(baseline_duckdb.log_files(root))
+    rows = baseline_duckdb.rebuild(con)
+    seconds = time.perf_counter() - t0
+    _emit(
+        {
+            "seconds": seconds,
+            "rows": rows,
+            "peak_kb": _rss_kb(),
+            "maxrss_kb": _maxrss_kb(),
+            "base_kb": base,
+        }
+    )
+
+
+TASKS = {
+    "open-project": open_project,
+    "open-scd2": open_scd2,
+    "rebuild-project": rebuild_project,
+    "rebuild-duckdb": rebuild_duckdb,
+}
+
+if __name__ == "__main__":  # bench/ is on sys.path: it is the script's folder
+    TASKS[sys.argv[1]](*sys.argv[2:])
