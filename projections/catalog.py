@@ -113,20 +113,24 @@ class Catalog:
         raise UnknownSymbolError(key)
 
     def changes(self, since: object, until: object, known_at: object = None) -> pa.Table:
-        """Return the events effective in [`since`, `until`), with a `retracted` flag."""
+        """Return the events effective in [`since`, `until`), with a `retracted` flag.
+
+        Rows are the log's own columns, in position order; `retracted` says whether a
+        retraction known at `known_at` withdrew the event.
+        """
         start, end = to_utc(since, "since"), to_utc(until, "until")
         known = None if known_at is None else to_utc(known_at, "known_at")
-        log = self.log.read()
-        if known is not None:
-            log = log.filter(pc.less_equal(log["recorded_at"], pa.scalar(known, TIMESTAMP)))
-        targets = log.filter(pc.equal(log["kind"], "EventRetracted"))["target"]
-        retracted = pc.is_in(log["event_id"], targets.combine_chunks())
-        log = log.append_column("retracted", retracted)
-        window = pc.and_(
-            pc.greater_equal(log["effective_at"], pa.scalar(start, TIMESTAMP)),
-            pc.less(log["effective_at"], pa.scalar(end, TIMESTAMP)),
+        window = (pc.field("effective_at") >= pa.scalar(start, TIMESTAMP)) & (
+            pc.field("effective_at") < pa.scalar(end, TIMESTAMP)
         )
-        return log.filter(window)
+        retractions = pc.field("kind") == "EventRetracted"
+        if known is not None:
+            recorded = pc.field("recorded_at") <= pa.scalar(known, TIMESTAMP)
+            window, retractions = window & recorded, retractions & recorded
+        found = self.log.read(where=window)
+        targets = self.log.read(["target"], where=retractions)["target"]
+        withdrawn = pc.is_in(found["event_id"], value_set=targets.combine_chunks())
+        return found.append_column("retracted", withdrawn)
 
     def exchanges(self, as_of: object, known_at: object = None) -> dict[str, Exchange]:
         """Return every exchange that exists at `as_of`, by name."""
