@@ -11,7 +11,7 @@ Schema evolution: add fields with defaults; never change a field's type or renam
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Context, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar, Final
 
 import msgspec
@@ -19,109 +19,20 @@ from msgspec.structs import force_setattr
 
 from eventstore.errors import InvalidEventError
 from eventstore.instant import to_utc
+from eventstore.values import (
+    DECIMAL_FIELDS,
+    DECIMAL_SCALE,
+    EXCHANGE_FIELDS,
+    INSTRUMENT_FIELDS,
+    STRING_FIELDS,
+    TIME_FIELDS,
+    check_text,
+    coerce_field,
+    exact_decimal,
+    normalized_decimal,
+)
 
-STRING_FIELDS: Final = (
-    "exchange",
-    "base",
-    "quote",
-    "type",
-    "subtype",
-    "description",
-    "sector",
-    "industry",
-    "country",
-    "timezone",
-    "session",
-    "status",
-)
-DECIMAL_FIELDS: Final = (
-    "tick_size",
-    "minmov",
-    "pricescale",
-    "lot_size",
-    "min_qty",
-    "min_notional",
-    "contract_size",
-)
-TIME_FIELDS: Final = ("listed_at", "expiry")
-#: Every instrument field an event may set, in the canonical order of the design.
-INSTRUMENT_FIELDS: Final = (
-    *STRING_FIELDS[:11],
-    *DECIMAL_FIELDS,
-    "status",
-    *TIME_FIELDS,
-)
-EXCHANGE_FIELDS: Final = ("country", "timezone", "is_crypto", "description")
-#: Digits after the point that the log stores exactly (Parquet decimal128(38, 18)).
-DECIMAL_SCALE: Final = 18
-_MAX_DECIMAL = Decimal(10) ** (38 - DECIMAL_SCALE)
 _GENESIS: Final = "0" * 64
-
-
-def exact_decimal(value: object, field: str) -> Decimal | None:
-    """Return `value` as a normalized `Decimal`; refuse floats and inexact values."""
-    if value is None:
-        return None
-    if isinstance(value, (bool, float)):
-        raise InvalidEventError(
-            f"{value!r} is a {type(value).__name__}; pass a Decimal or a string such as '0.1'",
-            field=field,
-        )
-    if isinstance(value, int | str):
-        try:
-            value = Decimal(value)
-        except InvalidOperation:
-            raise InvalidEventError(f"{value!r} is not a decimal number", field=field) from None
-    if not isinstance(value, Decimal):
-        raise InvalidEventError(f"{type(value).__name__} is not a decimal number", field=field)
-    if not value.is_finite() or value.copy_abs() >= _MAX_DECIMAL:
-        raise InvalidEventError(f"{value} is out of range", field=field)
-    reduced = normalized_decimal(value)
-    if _exponent(reduced) < -DECIMAL_SCALE:
-        raise InvalidEventError(
-            f"{value} has more than {DECIMAL_SCALE} digits after the point", field=field
-        )
-    return reduced
-
-
-#: Enough digits for any decimal128(38, 18) value: the default context's 28 would round.
-_EXACT = Context(prec=60)
-
-
-def _exponent(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return exponent if isinstance(exponent, int) else 0
-
-
-def normalized_decimal(value: Decimal) -> Decimal:
-    """Return `value` without trailing zeros, whole numbers without an exponent (100, not 1E+2)."""
-    if value.is_zero():
-        return Decimal(0)
-    reduced = value.normalize(_EXACT)
-    return reduced.quantize(Decimal(1), context=_EXACT) if _exponent(reduced) > 0 else reduced
-
-
-def _check_text(value: object, field: str, *, required: bool = False) -> None:
-    if value is None and not required:
-        return
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidEventError(f"expected a non-empty string, got {value!r}", field=field)
-
-
-def _coerce_field(event: msgspec.Struct, field: str, value: object) -> object:
-    """Return `value` checked and normalized for instrument or exchange field `field`."""
-    if value is None:
-        return None
-    if field in DECIMAL_FIELDS:
-        return exact_decimal(value, field)
-    if field in TIME_FIELDS:
-        return to_utc(value, field)
-    if field == "is_crypto":
-        if not isinstance(value, bool):
-            raise InvalidEventError(f"expected true or false, got {value!r}", field=field)
-        return value
-    _check_text(value, field)
-    return value
 
 
 class Event(
@@ -148,14 +59,14 @@ class Event(
     payload_fields: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self) -> None:
-        _check_text(self.instrument_id, "instrument_id", required=True)
-        _check_text(self.symbol, "symbol", required=True)
-        _check_text(self.source, "source", required=True)
+        check_text(self.instrument_id, "instrument_id", required=True)
+        check_text(self.symbol, "symbol", required=True)
+        check_text(self.source, "source", required=True)
         force_setattr(self, "effective_at", to_utc(self.effective_at, "effective_at"))
         if self.recorded_at is not None:
             force_setattr(self, "recorded_at", to_utc(self.recorded_at, "recorded_at"))
         for field in self.payload_fields:
-            force_setattr(self, field, _coerce_field(self, field, getattr(self, field)))
+            force_setattr(self, field, coerce_field(field, getattr(self, field)))
 
     @property
     def kind(self) -> str:
@@ -222,7 +133,7 @@ class InstrumentChanged(Event, frozen=True, kw_only=True):
                     f"unknown instrument field {field!r}; known: {', '.join(INSTRUMENT_FIELDS)}",
                     field="changes",
                 )
-            coerced[field] = _coerce_field(self, field, self.changes[field])
+            coerced[field] = coerce_field(field, self.changes[field])
         force_setattr(self, "changes", coerced)
 
     def set_fields(self) -> tuple[str, ...]:
@@ -243,8 +154,8 @@ class InstrumentDelisted(Event, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_text(self.reason, "reason", required=True)
-        _check_text(self.status, "status", required=True)
+        check_text(self.reason, "reason", required=True)
+        check_text(self.status, "status", required=True)
         if self.status == DELISTED:
             force_setattr(self, "status", DELISTED)
 
@@ -256,7 +167,7 @@ class InstrumentRenamed(Event, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_text(self.new_symbol, "new_symbol", required=True)
+        check_text(self.new_symbol, "new_symbol", required=True)
         if self.new_symbol == self.symbol:
             raise InvalidEventError("new_symbol equals the current symbol", field="new_symbol")
 
@@ -273,8 +184,8 @@ class EventRetracted(Event, frozen=True, kw_only=True):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_text(self.target, "target", required=True)
-        _check_text(self.reason, "reason", required=True)
+        check_text(self.target, "target", required=True)
+        check_text(self.reason, "reason", required=True)
 
 
 def exchange_stream(exchange: str) -> str:
@@ -296,7 +207,7 @@ class _ExchangeEvent(Event, frozen=True, kw_only=True):
     payload_fields: ClassVar[tuple[str, ...]] = EXCHANGE_FIELDS
 
     def __post_init__(self) -> None:
-        _check_text(self.exchange, "exchange", required=True)
+        check_text(self.exchange, "exchange", required=True)
         if not self.instrument_id:
             force_setattr(self, "instrument_id", exchange_stream(self.exchange))
         if not self.symbol:
@@ -339,3 +250,27 @@ EVENT_TYPES: Final[dict[str, type[Event]]] = {
     )
 }
 GENESIS_HASH: Final = _GENESIS
+
+__all__ = [
+    "DECIMAL_FIELDS",
+    "DECIMAL_SCALE",
+    "DELISTED",
+    "EVENT_TYPES",
+    "EXCHANGE_FIELDS",
+    "GENESIS_HASH",
+    "INSTRUMENT_FIELDS",
+    "STRING_FIELDS",
+    "TIME_FIELDS",
+    "AnyEvent",
+    "Event",
+    "EventRetracted",
+    "ExchangeChanged",
+    "ExchangeListed",
+    "InstrumentChanged",
+    "InstrumentDelisted",
+    "InstrumentListed",
+    "InstrumentRenamed",
+    "exact_decimal",
+    "exchange_stream",
+    "normalized_decimal",
+]
