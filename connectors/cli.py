@@ -219,11 +219,11 @@ def _compact(args: argparse.Namespace) -> int:
     log = EventLog.open(args.root)
     report = log.compact(vacuum=args.vacuum)
     if args.json:
-        print(to_json({**asdict(report), "vacuum": args.vacuum}))
+        print(to_json(asdict(report)))
     elif report.version < 0:
         print(f"nothing to compact: no log under {log.root}")
     else:
-        vacuumed = "; vacuumed" if args.vacuum else ""
+        vacuumed = "; vacuumed" if report.vacuumed else ""
         print(
             f"compacted {log.uri}: {plural(report.files_before, 'file')} -> "
             f"{plural(report.files_after, 'file')}, log version {report.version}{vacuumed}"

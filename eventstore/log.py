@@ -11,24 +11,17 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
-from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from eventstore.codec import SCHEMA, from_table, to_table
-from eventstore.errors import (
-    CommitContentionError,
-    ConcurrencyError,
-    InvalidEventError,
-    StorageError,
-)
+from eventstore.codec import from_table, to_table
+from eventstore.errors import CommitContentionError, ConcurrencyError, InvalidEventError
 from eventstore.events import Event
 from eventstore.instant import to_micros, to_utc
 from eventstore.planner import Plan, plan_batch
+from eventstore.storage import CompactionReport, DeltaStorage
 from eventstore.tail import TAIL_COLUMNS, LogTail
 
 Clock = Callable[[], datetime]
@@ -54,15 +47,6 @@ class Recorded(list[Event]):
         self.appended = len(new)
 
 
-@dataclass(frozen=True)
-class CompactionReport:
-    """What `EventLog.compact` did: files before and after, and the Delta version."""
-
-    files_before: int
-    files_after: int
-    version: int
-
-
 class EventLog:
     """An append-only, hash-chained log of events in a Delta Lake table."""
 
@@ -78,7 +62,7 @@ class EventLog:
         self.uri = f"{root.rstrip('/')}/events"
         self.storage_options = dict(storage_options) if storage_options else None
         self._clock = clock
-        self._table: DeltaTable | None = None
+        self._storage = DeltaStorage(self.uri, storage_options)
         self._tail = LogTail()
         self._version = -1
 
@@ -104,14 +88,7 @@ class EventLog:
 
     def refresh(self) -> int:
         """Catch up with commits made since the last look (by any writer); return the version."""
-        table = self._delta()
-        if table is None:
-            return -1
-        try:
-            table.update_incremental()
-        except (DeltaError, OSError) as exc:
-            raise StorageError(self.uri, "refreshing the log", str(exc)) from exc
-        self._version = table.version()
+        self._version = self._storage.refresh()
         return self._version
 
     def _sync_tail(self) -> None:
@@ -149,15 +126,7 @@ class EventLog:
     ) -> Iterator[pa.RecordBatch]:
         """Yield the log's rows in record batches, in no particular order: memory stays flat."""
         self.refresh()
-        table = self._delta()
-        if table is None:
-            return
-        names = list(columns) if columns is not None else SCHEMA.names
-        try:
-            dataset = table.to_pyarrow_dataset()
-            yield from dataset.to_batches(columns=names, filter=where, batch_size=batch_size)
-        except (DeltaError, OSError, pa.ArrowException) as exc:
-            raise StorageError(self.uri, "reading the log", str(exc)) from exc
+        yield from self._storage.batches(columns, where, batch_size)
 
     def events(self, *, since: int = 0, until: int | None = None) -> list[Event]:
         """Return the decoded events in positions `since` <= p < `until`."""
@@ -174,11 +143,7 @@ class EventLog:
         On a local folder this is one `stat` of the next Delta commit file; elsewhere it
         is always True and the caller refreshes.
         """
-        if "://" in self.uri and not self.uri.startswith("file://"):
-            return True
-        local = self.uri.removeprefix("file://")
-        upcoming = self._version + 1
-        return os.path.exists(f"{local}/_delta_log/{upcoming:020d}.json")
+        return self._storage.has_commit(self._version + 1)
 
     def last_recorded_micros(self) -> int:
         """Return the latest `recorded_at` in the log, in microseconds (0 when empty)."""
@@ -190,21 +155,6 @@ class EventLog:
         self._sync_tail()
         return self._tail.next_position
 
-    def _delta(self, version: int | None = None) -> DeltaTable | None:
-        if version is not None:
-            return self._load(version)
-        if self._table is None:
-            self._table = self._load(None)
-        return self._table
-
-    def _load(self, version: int | None) -> DeltaTable | None:
-        try:
-            return DeltaTable(self.uri, version=version, storage_options=self.storage_options)
-        except TableNotFoundError:
-            return None
-        except (DeltaError, OSError) as exc:
-            raise StorageError(self.uri, "opening the log", str(exc)) from exc
-
     def _scan(
         self,
         columns: Sequence[str] | None,
@@ -214,19 +164,12 @@ class EventLog:
         version: int | None = None,
         where: pc.Expression | None = None,
     ) -> pa.Table:
-        table = self._delta(version)
-        names = list(columns) if columns is not None else SCHEMA.names
-        if table is None:
-            return SCHEMA.empty_table().select(names)
         wanted = pc.field("position") >= since
         if until is not None:
             wanted = wanted & (pc.field("position") < until)
         if where is not None:
             wanted = wanted & where
-        try:
-            return table.to_pyarrow_dataset().to_table(columns=names, filter=wanted)
-        except (DeltaError, OSError, pa.ArrowException) as exc:
-            raise StorageError(self.uri, "reading the log", str(exc)) from exc
+        return self._storage.scan(columns, wanted, version)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -276,11 +219,7 @@ class EventLog:
         return plan
 
     def _transaction_done(self, transaction: tuple[str, int]) -> bool:
-        table = self._delta()
-        if table is None:
-            return False
-        done = table.transaction_version(transaction[0])
-        return done is not None and done >= transaction[1]
+        return self._storage.transaction_done(*transaction)
 
     def _stored(self, positions: Sequence[int]) -> dict[int, Event]:
         if not positions:
@@ -291,34 +230,17 @@ class EventLog:
         return {event.position or 0: event for event in from_table(table)}
 
     def _commit(self, plan: Plan, transaction: tuple[str, int] | None) -> bool:
-        properties = CommitProperties(
-            max_commit_retries=0,
-            app_transactions=[Transaction(*transaction)] if transaction else None,
-            custom_metadata={"positions": f"{plan.first_position}-{plan.next_position - 1}"},
+        committed = self._storage.write(
+            to_table(plan.new),
+            creating=self._tail.delta_version < 0,
+            transaction=transaction,
+            metadata={"positions": f"{plan.first_position}-{plan.next_position - 1}"},
         )
-        # A plan made before the log existed must create it, never append to a rival's.
-        creating = self._tail.delta_version < 0
-        table = None if creating else self._delta()
-        try:
-            write_deltalake(
-                self.uri if table is None else table,
-                to_table(plan.new),
-                mode="error" if creating else "append",  # creating: fail if a rival created it
-                commit_properties=properties,
-                storage_options=self.storage_options,
-            )
-        except CommitFailedError:
-            return False
-        except (DeltaError, OSError) as exc:
-            if creating and "already exists" in str(exc).lower():
-                return False  # another writer created the log first: plan again
-            raise StorageError(self.uri, "appending to the log", str(exc)) from exc
-        self._after_commit(plan)
-        return True
+        if committed:
+            self._after_commit(plan)
+        return committed
 
     def _after_commit(self, plan: Plan) -> None:
-        if self._table is None:
-            self._table = self._load(None)
         self._tail.delta_version += 1
         self._version = max(self._version, self._tail.delta_version)
         self._tail.next_position = plan.next_position
@@ -330,22 +252,7 @@ class EventLog:
 
     def compact(self, *, vacuum: bool = False) -> CompactionReport:
         """Merge small files, checkpoint the Delta log and optionally vacuum; change no event."""
-        table = self._delta()
-        if table is None:
-            return CompactionReport(0, 0, -1)
-        try:
-            table.update_incremental()
-            before = len(table.file_uris())
-            table.optimize.compact()
-            table.update_incremental()
-            table.create_checkpoint()
-            table.cleanup_metadata()
-            if vacuum:
-                table.vacuum(dry_run=False)
-            after = len(table.file_uris())
-        except (DeltaError, OSError) as exc:
-            raise StorageError(self.uri, "compacting the log", str(exc)) from exc
-        return CompactionReport(before, after, table.version())
+        return self._storage.compact(vacuum=vacuum)
 
 
 __all__ = ["CompactionReport", "EventLog", "Recorded"]

@@ -543,7 +543,7 @@ def test_compact_merges_files_and_reports(capsys: pytest.CaptureFixture[str], fi
     assert out.startswith("compacted ")
     assert "2 files -> 1 file, log version 2" in out
     _, out, _ = run(capsys, "--root", str(filled), "compact", "--vacuum", "--json")
-    assert json.loads(out) == {"files_before": 1, "files_after": 1, "version": 2, "vacuum": True}
+    assert json.loads(out) == {"files_before": 1, "files_after": 1, "version": 2, "vacuumed": True}
     assert len(EventLog.open(filled)) == 4
 
 

@@ -1,0 +1,172 @@
+"""The Delta Lake table behind the log: the only module that touches `deltalake`.
+
+Writes are single commits with no automatic retry, so a writer that lost the race learns
+it (`write` returns False) and plans again; every storage failure becomes a `StorageError`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
+
+from eventstore.codec import SCHEMA
+from eventstore.errors import StorageError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+_FAILURES = (DeltaError, OSError, pa.ArrowException)
+
+
+@dataclass(frozen=True)
+class CompactionReport:
+    """What `EventLog.compact` did: files before and after, and the Delta version."""
+
+    files_before: int
+    files_after: int
+    version: int
+    vacuumed: bool = False
+
+
+class DeltaStorage:
+    """One Delta table, opened lazily and refreshed incrementally."""
+
+    def __init__(self, uri: str, storage_options: Mapping[str, str] | None) -> None:
+        """Use the table at `uri` (it may not exist yet)."""
+        self.uri = uri
+        self.options = dict(storage_options) if storage_options else None
+        self._table: DeltaTable | None = None
+
+    def table(self, version: int | None = None) -> DeltaTable | None:
+        """Return the table (at `version`, or as last refreshed), None if it does not exist."""
+        if version is not None:
+            return self._open(version)
+        if self._table is None:
+            self._table = self._open(None)
+        return self._table
+
+    def _open(self, version: int | None) -> DeltaTable | None:
+        try:
+            return DeltaTable(self.uri, version=version, storage_options=self.options)
+        except TableNotFoundError:
+            return None
+        except _FAILURES as exc:
+            raise StorageError(self.uri, "opening the log", str(exc)) from exc
+
+    def refresh(self) -> int:
+        """Load the commits made since the last look; return the version (-1: no table)."""
+        table = self.table()
+        if table is None:
+            return -1
+        try:
+            table.update_incremental()
+        except _FAILURES as exc:
+            raise StorageError(self.uri, "refreshing the log", str(exc)) from exc
+        version: int = table.version()
+        return version
+
+    def has_commit(self, version: int) -> bool:
+        """Return whether commit `version` may exist: one `stat` on a local folder."""
+        if "://" in self.uri and not self.uri.startswith("file://"):
+            return True
+        local = self.uri.removeprefix("file://")
+        return os.path.exists(f"{local}/_delta_log/{version:020d}.json")
+
+    def scan(
+        self,
+        columns: Sequence[str] | None,
+        where: pc.Expression | None,
+        version: int | None = None,
+    ) -> pa.Table:
+        """Return the rows matching `where`, in no particular order."""
+        table = self.table(version)
+        names = list(columns) if columns is not None else SCHEMA.names
+        if table is None:
+            return SCHEMA.empty_table().select(names)
+        try:
+            result: pa.Table = table.to_pyarrow_dataset().to_table(columns=names, filter=where)
+        except _FAILURES as exc:
+            raise StorageError(self.uri, "reading the log", str(exc)) from exc
+        return result
+
+    def batches(
+        self, columns: Sequence[str] | None, where: pc.Expression | None, batch_size: int
+    ) -> Iterator[pa.RecordBatch]:
+        """Yield the rows matching `where` in record batches, in no particular order."""
+        table = self.table()
+        if table is None:
+            return
+        names = list(columns) if columns is not None else SCHEMA.names
+        try:
+            dataset = table.to_pyarrow_dataset()
+            yield from dataset.to_batches(columns=names, filter=where, batch_size=batch_size)
+        except _FAILURES as exc:
+            raise StorageError(self.uri, "reading the log", str(exc)) from exc
+
+    def transaction_done(self, app_id: str, sequence: int) -> bool:
+        """Return whether app transaction `app_id` has committed `sequence` or later."""
+        table = self.table()
+        done = None if table is None else table.transaction_version(app_id)
+        return done is not None and done >= sequence
+
+    def write(
+        self,
+        rows: pa.Table,
+        *,
+        creating: bool,
+        transaction: tuple[str, int] | None,
+        metadata: dict[str, str],
+    ) -> bool:
+        """Commit `rows` as the next version; return False if another writer got there first.
+
+        `creating` says the writer planned against no table: it must create the table,
+        never append to one a rival created in the meantime.
+        """
+        properties = CommitProperties(
+            max_commit_retries=0,
+            app_transactions=[Transaction(*transaction)] if transaction else None,
+            custom_metadata=metadata,
+        )
+        target = self.uri if creating else self.table()
+        try:
+            write_deltalake(
+                target if target is not None else self.uri,
+                rows,
+                mode="error" if creating else "append",
+                commit_properties=properties,
+                storage_options=self.options,
+            )
+        except CommitFailedError:
+            return False
+        except _FAILURES as exc:
+            if creating and "already exists" in str(exc).lower():
+                return False
+            raise StorageError(self.uri, "appending to the log", str(exc)) from exc
+        if self._table is None:
+            self._table = self._open(None)
+        return True
+
+    def compact(self, *, vacuum: bool) -> CompactionReport:
+        """Merge small files, checkpoint and clean the Delta log, optionally vacuum."""
+        table = self.table()
+        if table is None:
+            return CompactionReport(0, 0, -1)
+        try:
+            table.update_incremental()
+            before = len(table.file_uris())
+            table.optimize.compact()
+            table.update_incremental()
+            table.create_checkpoint()
+            table.cleanup_metadata()
+            if vacuum:
+                table.vacuum(dry_run=False)
+            after = len(table.file_uris())
+        except _FAILURES as exc:
+            raise StorageError(self.uri, "compacting the log", str(exc)) from exc
+        return CompactionReport(before, after, table.version(), vacuum)
