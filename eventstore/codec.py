@@ -1,8 +1,7 @@
-"""The log's columnar form, and the canonical encoding behind event ids and the hash chain.
+"""The canonical encoding behind event ids and the hash chain, and decoding stored rows.
 
-One wide Arrow schema holds every kind: envelope columns, then one column per payload field
-(null where a kind has no such field). `fields` lists the payload fields an event sets, so an
-explicit null in an `InstrumentChanged` stays distinguishable from "not mentioned".
+The columnar form is described in `eventstore.schema` and built by `eventstore.columns`;
+both are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,23 +12,16 @@ import uuid
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
-import numpy as np
-import pyarrow as pa
 from msgspec.structs import force_setattr
 
+from eventstore.columns import to_table
 from eventstore.errors import (
     CorruptEventError,
     UnknownEventKindError,
     UnsupportedSchemaError,
 )
 from eventstore.events import (
-    DECIMAL_FIELDS,
-    DECIMAL_SCALE,
     EVENT_TYPES,
-    EXCHANGE_FIELDS,
-    INSTRUMENT_FIELDS,
-    STRING_FIELDS,
-    TIME_FIELDS,
     Event,
     EventRetracted,
     ExchangeChanged,
@@ -39,65 +31,52 @@ from eventstore.events import (
     InstrumentListed,
     InstrumentRenamed,
 )
+from eventstore.schema import (
+    DECIMAL,
+    ENVELOPE,
+    ENVELOPE_FROM_EVENT,
+    LOG_ASSIGNED,
+    PAYLOAD,
+    PAYLOAD_COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TIMESTAMP,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
     from datetime import datetime
 
-#: The schema version this package writes and the newest it reads.
-SCHEMA_VERSION: Final = 1
-TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
-DECIMAL: Final = pa.decimal128(38, DECIMAL_SCALE)
+    import pyarrow as pa
 
-ENVELOPE: Final = (
-    pa.field("position", pa.int64(), nullable=False),
-    pa.field("event_id", pa.string(), nullable=False),
-    pa.field("kind", pa.string(), nullable=False),
-    pa.field("schema_version", pa.int32(), nullable=False),
-    pa.field("instrument_id", pa.string(), nullable=False),
-    pa.field("symbol", pa.string(), nullable=False),
-    pa.field("effective_at", TIMESTAMP, nullable=False),
-    pa.field("recorded_at", TIMESTAMP, nullable=False),
-    pa.field("source", pa.string(), nullable=False),
-    pa.field("stream_version", pa.int64(), nullable=False),
-    pa.field("prev_hash", pa.string(), nullable=False),
-    pa.field("hash", pa.string(), nullable=False),
-    pa.field("fields", pa.list_(pa.string()), nullable=False),
-)
-PAYLOAD: Final = (
-    *(pa.field(name, pa.string()) for name in STRING_FIELDS),
-    *(pa.field(name, DECIMAL) for name in DECIMAL_FIELDS),
-    *(pa.field(name, TIMESTAMP) for name in TIME_FIELDS),
-    pa.field("is_crypto", pa.bool_()),
-    pa.field("reason", pa.string()),
-    pa.field("new_symbol", pa.string()),
-    pa.field("target", pa.string()),
-)
-SCHEMA: Final = pa.schema([*ENVELOPE, *PAYLOAD])
-PAYLOAD_COLUMNS: Final = tuple(f.name for f in PAYLOAD)
-ENVELOPE_FROM_EVENT: Final = (
-    "position",
-    "event_id",
-    "instrument_id",
-    "symbol",
-    "effective_at",
-    "recorded_at",
-    "source",
-    "stream_version",
-    "prev_hash",
-    "hash",
-)
+__all__ = [
+    "CANONICAL",
+    "DECIMAL",
+    "ENVELOPE",
+    "ENVELOPE_FROM_EVENT",
+    "EVENT_NAMESPACE",
+    "PAYLOAD",
+    "PAYLOAD_COLUMNS",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "TIMESTAMP",
+    "compute_event_id",
+    "compute_hash",
+    "decode_row",
+    "event_id_for",
+    "from_rows",
+    "from_table",
+    "link_hash",
+    "payload_bytes",
+    "payload_row",
+    "rfc3339",
+    "to_table",
+]
 
-_EVENT_NAMESPACE: Final = uuid.UUID("6c0f3f5e-7d0a-5b8e-9a51-7f1c0de2a9b1").bytes
-_LOG_ASSIGNED: Final = (
-    "event_id",
-    "recorded_at",
-    "position",
-    "stream_version",
-    "prev_hash",
-    "hash",
-)
-_canonical = msgspec.json.Encoder(order="sorted")
+#: The UUIDv5 namespace of event ids.
+EVENT_NAMESPACE: Final = uuid.UUID("6c0f3f5e-7d0a-5b8e-9a51-7f1c0de2a9b1").bytes
+#: The canonical encoder: msgspec JSON with sorted keys.
+CANONICAL: Final = msgspec.json.Encoder(order="sorted")
 
 
 def payload_bytes(event: Event) -> bytes:
@@ -112,14 +91,14 @@ def payload_bytes(event: Event) -> bytes:
     )
     if recorded:
         event = copy.copy(event)
-        for name in _LOG_ASSIGNED:
+        for name in LOG_ASSIGNED:
             force_setattr(event, name, None)
-    return _canonical.encode(event)
+    return CANONICAL.encode(event)
 
 
 def event_id_for(payload: bytes) -> str:
     """Return the UUIDv5 of `payload` (as `uuid.uuid5` would, without its overhead)."""
-    digest = bytearray(hashlib.sha1(_EVENT_NAMESPACE + payload, usedforsecurity=False).digest())
+    digest = bytearray(hashlib.sha1(EVENT_NAMESPACE + payload, usedforsecurity=False).digest())
     digest[6] = (digest[6] & 0x0F) | 0x50
     digest[8] = (digest[8] & 0x3F) | 0x80
     h = digest[:16].hex()
@@ -189,74 +168,6 @@ def payload_row(event: Event) -> dict[str, Any]:
         case EventRetracted():
             return {"target": event.target, "reason": event.reason}
     raise CorruptEventError(event.position, f"cannot encode {type(event).__name__}")
-
-
-def to_table(events: Sequence[Event]) -> pa.Table:
-    """Return recorded `events` (every envelope field set) as a table of the log's schema."""
-    by_kind: dict[type[Event], list[Event]] = {}
-    for event in events:
-        by_kind.setdefault(type(event), []).append(event)
-    parts = [_kind_table(kind, group) for kind, group in by_kind.items()]
-    # grouped by kind, not in position order: every reader orders by position itself
-    return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-
-
-#: Payload attributes stored per kind (InstrumentChanged stores the keys of `changes`).
-_STORED: Final[dict[type[Event], tuple[str, ...]]] = {
-    InstrumentListed: INSTRUMENT_FIELDS,
-    InstrumentDelisted: ("reason", "status"),
-    InstrumentRenamed: ("new_symbol",),
-    EventRetracted: ("target", "reason"),
-    ExchangeListed: ("exchange", *EXCHANGE_FIELDS),
-    ExchangeChanged: ("exchange", *EXCHANGE_FIELDS),
-}
-
-
-def _kind_table(kind: type[Event], group: list[Event]) -> pa.Table:
-    """Return events of one kind as a table: one list comprehension per column."""
-    size = len(group)
-    values: dict[str, list[Any]] = {
-        name: [getattr(event, name) for event in group] for name in ENVELOPE_FROM_EVENT
-    }
-    if kind is InstrumentChanged:
-        changes = [event.changes for event in group]  # type: ignore[attr-defined]
-        for name in sorted(set().union(*changes)):
-            values[name] = [change.get(name) for change in changes]
-        fields = pa.array([list(change) for change in changes], pa.list_(pa.string()))
-    else:
-        for name in _STORED[kind]:
-            values[name] = [getattr(event, name) for event in group]
-    arrays = {name: _column(name, column) for name, column in values.items()}
-    if kind is not InstrumentChanged:
-        fields = _set_fields(arrays, kind.payload_fields, size)
-    arrays["fields"] = fields
-    arrays["kind"] = pa.array([kind.__name__] * size, pa.string())
-    arrays["schema_version"] = pa.array(np.full(size, SCHEMA_VERSION, np.int32))
-    return pa.Table.from_arrays(
-        [arrays[f.name] if f.name in arrays else pa.nulls(size, f.type) for f in SCHEMA],
-        schema=SCHEMA,
-    )
-
-
-def _column(name: str, values: list[Any]) -> pa.Array:
-    kind = SCHEMA.field(name).type
-    if name in DECIMAL_FIELDS:  # through text: exact, and far faster than from Decimal
-        return pa.array([None if v is None else str(v) for v in values], pa.string()).cast(kind)
-    return pa.array(values, kind)
-
-
-def _set_fields(arrays: dict[str, pa.Array], names: tuple[str, ...], size: int) -> pa.Array:
-    """Return, per row, the names among `names` whose column is not null, vectorized."""
-    if not names:
-        return pa.array([[]] * size, pa.list_(pa.string()))
-    present = np.column_stack(
-        [arrays[name].is_valid().to_numpy(zero_copy_only=False) for name in names]
-    )
-    _, columns = np.nonzero(present)
-    offsets = np.zeros(size + 1, dtype=np.int32)
-    np.cumsum(present.sum(axis=1), out=offsets[1:])
-    flat = pa.array(np.asarray(names, dtype=object)[columns], pa.string())
-    return pa.ListArray.from_arrays(pa.array(offsets), flat)
 
 
 def from_rows(rows: Iterable[dict[str, Any]]) -> list[Event]:

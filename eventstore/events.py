@@ -42,6 +42,7 @@ class Event(
     tag_field="kind",
     tag=True,
     omit_defaults=True,
+    gc=False,  # values are str, Decimal, datetime, bool or None: no cycles to collect
 ):
     """The envelope shared by every event; never instantiated itself."""
 

@@ -189,9 +189,11 @@ class EventLog:
         nothing, so a retry after an ambiguous failure commits at most once.
         """
         batch = list(events)
-        for index, event in enumerate(batch):
-            if not isinstance(event, Event) or type(event) is Event:
-                raise InvalidEventError(f"item {index} is a {type(event).__name__}, not an event")
+        if any(not issubclass(kind, Event) or kind is Event for kind in set(map(type, batch))):
+            for index, event in enumerate(batch):
+                if not isinstance(event, Event) or type(event) is Event:
+                    name = type(event).__name__
+                    raise InvalidEventError(f"item {index} is a {name}, not an event")
         if not batch:
             return Recorded([], [])
         for attempt in range(MAX_ATTEMPTS):
@@ -246,7 +248,9 @@ class EventLog:
         self._tail.next_position = plan.next_position
         self._tail.last_hash = plan.last_hash
         self._tail.last_recorded_us = plan.recorded_us
-        self._tail.record(plan.new_keys, [e.position or 0 for e in plan.new], plan.streams)
+        self._tail.record(
+            plan.new_keys, range(plan.first_position, plan.next_position), plan.streams
+        )
 
     # -- maintenance ---------------------------------------------------------------------
 

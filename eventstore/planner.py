@@ -3,20 +3,42 @@
 Planning reads only the writer's `LogTail` (and, rarely, stored events to confirm an id
 hit or resolve a retraction's target). It writes nothing, so a plan that loses the commit
 race is simply made again against the newer tail.
+
+The work is split by what depends on order: payloads and ids of the whole batch first,
+then stream versions (vectorized when every event is new, else one sequential pass that
+decides event by event), then the hash chain, then the recorded events.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import count
+from typing import TYPE_CHECKING
 
+import numpy as np
+import pyarrow as pa
 from msgspec.structs import force_setattr
 
-from eventstore.codec import event_id_for, link_hash, payload_bytes, rfc3339
+from eventstore.codec import rfc3339
+from eventstore.columns import Envelope, PlannedEvents
 from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
 from eventstore.events import Event, EventRetracted, ExchangeListed, InstrumentListed
+from eventstore.gcpause import paused_gc
+from eventstore.hashing import (
+    EventIds,
+    batch_event_ids,
+    batch_payloads,
+    chain_links,
+    link_texts,
+)
 from eventstore.instant import from_micros
+from eventstore.schema import TIMESTAMP
 from eventstore.tail import LogTail, id_key
+from eventstore.versions import all_new_versions
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 StoredLookup = Callable[[Sequence[int]], dict[int, Event]]
 _OPENS_STREAM = (InstrumentListed, ExchangeListed)
@@ -28,7 +50,7 @@ class Plan:
 
     recorded: list[Event]
     new: list[Event]
-    new_keys: list[int]
+    new_keys: np.ndarray
     streams: dict[str, int]
     first_position: int
     next_position: int
@@ -37,22 +59,44 @@ class Plan:
 
 
 @dataclass
-class _Planner:
+class _Pass:
+    """Which inputs are new, their stream versions, and what the others repeat."""
+
     tail: LogTail
     stored: StoredLookup
-    recorded_us: int
-    new: list[Event] = field(default_factory=list)
-    new_keys: list[int] = field(default_factory=list)
+    batch: Sequence[Event]
+    ids: list[str]
+    new: list[int] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)
     streams: dict[str, int] = field(default_factory=dict)
-    by_id: dict[str, Event] = field(default_factory=dict)
+    #: input index -> the stored event it repeats, or the index of an earlier new input
+    found: dict[int, Event | int] = field(default_factory=dict)
+    by_id: dict[str, int] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.position = self.tail.next_position
-        self.prev_hash = self.tail.last_hash
-        self.recorded_at = from_micros(self.recorded_us)
-        self.recorded_text = rfc3339(self.recorded_at)
+    def run(self, maybe_stored: list[bool]) -> _Pass:
+        """Decide event by event, in input order."""
+        by_id, streams, known = self.by_id, self.streams, self.tail.streams
+        new, versions = self.new, self.versions
+        steps = zip(self.batch, self.ids, maybe_stored, strict=True)
+        for index, (event, event_id, hit) in enumerate(steps):
+            if hit or event_id in by_id:
+                found = self.existing(event_id, check_log=hit)
+                if found is not None:
+                    self.found[index] = found
+                    continue
+            stream = event.instrument_id
+            version = streams.get(stream) or known.get(stream, 0)
+            if version == 0 and not isinstance(event, _OPENS_STREAM):
+                raise UnknownStreamError("instrument", stream)
+            if isinstance(event, EventRetracted):
+                self.check_target(event)
+            streams[stream] = version + 1
+            versions.append(version + 1)
+            new.append(index)
+            by_id[event_id] = index
+        return self
 
-    def existing(self, event_id: str, *, check_log: bool = True) -> Event | None:
+    def existing(self, event_id: str, *, check_log: bool = True) -> Event | int | None:
         if event_id in self.by_id:
             return self.by_id[event_id]
         if not check_log:
@@ -65,11 +109,10 @@ class _Planner:
                 return event
         return None
 
-    def stream_version(self, stream: str) -> int:
-        return self.streams.get(stream, self.tail.streams.get(stream, 0))
-
     def check_target(self, event: EventRetracted) -> None:
         target = self.existing(event.target)
+        if isinstance(target, int):
+            target = self.batch[target]  # an earlier new input: the same but for the envelope
         if target is None:
             raise UnknownStreamError("retraction target", event.target)
         if target.instrument_id != event.instrument_id:
@@ -80,32 +123,6 @@ class _Planner:
             )
         if isinstance(target, EventRetracted):
             raise InvalidEventError("a retraction cannot be retracted", field="target")
-
-    def add(self, event: Event, payload: bytes, event_id: str, key: int) -> Event:
-        stream = event.instrument_id
-        version = self.stream_version(stream)
-        if version == 0 and not isinstance(event, _OPENS_STREAM):
-            raise UnknownStreamError("instrument", stream)
-        if isinstance(event, EventRetracted):
-            self.check_target(event)
-        # msgspec's own shallow copy: replace() would validate the event a second time
-        recorded: Event = event.__copy__()  # type: ignore[attr-defined]
-        link = link_hash(
-            self.prev_hash, event_id, self.position, self.recorded_text, version + 1, payload
-        )
-        force_setattr(recorded, "event_id", event_id)
-        force_setattr(recorded, "recorded_at", self.recorded_at)
-        force_setattr(recorded, "position", self.position)
-        force_setattr(recorded, "stream_version", version + 1)
-        force_setattr(recorded, "prev_hash", self.prev_hash)
-        force_setattr(recorded, "hash", link)
-        self.streams[stream] = version + 1
-        self.position += 1
-        self.prev_hash = link
-        self.new.append(recorded)
-        self.new_keys.append(key)
-        self.by_id[event_id] = recorded
-        return recorded
 
 
 def plan_batch(
@@ -123,27 +140,114 @@ def plan_batch(
     }
     if conflicts:
         raise StreamVersionConflictError(conflicts)
-    # recorded_at never goes backwards along positions, whatever this writer's clock says
-    planner = _Planner(tail, stored, max(now_us, tail.last_recorded_us))
-    recorded: list[Event] = []
-    payloads = [payload_bytes(event) for event in batch]
-    event_ids = [event_id_for(payload) for payload in payloads]
-    keys = [id_key(event_id) for event_id in event_ids]
-    maybe_stored = tail.maybe_stored(keys)
-    for event, payload, event_id, key, check in zip(
-        batch, payloads, event_ids, keys, maybe_stored, strict=True
-    ):
-        found = planner.existing(event_id, check_log=check)
-        if found is None:
-            found = planner.add(event, payload, event_id, key)
-        recorded.append(found)
-    return Plan(
-        recorded=recorded,
-        new=planner.new,
-        new_keys=planner.new_keys,
-        streams=planner.streams,
-        first_position=tail.next_position,
-        next_position=planner.position,
-        last_hash=planner.prev_hash,
-        recorded_us=planner.recorded_us,
+    with paused_gc():
+        payloads = batch_payloads(batch)
+        ids = batch_event_ids(payloads)
+        steps = _Pass(tail, stored, batch, ids.text)
+        maybe_stored = tail.maybe_stored(ids.keys)
+        fast = all_new_versions(batch, ids.keys, maybe_stored, tail.streams)
+        if fast is None:
+            steps.run(maybe_stored.tolist())
+        else:
+            steps.new = list(range(len(batch)))
+            steps.versions, steps.streams = fast.versions, fast.streams
+        # recorded_at never goes backwards along positions, whatever this writer's clock says
+        return _plan(steps, payloads, ids, max(now_us, tail.last_recorded_us))
+
+
+@dataclass(frozen=True)
+class _NewInputs:
+    """The inputs to append, in input order, with what was computed for them."""
+
+    events: list[Event]
+    payloads: list[bytes]
+    ids: list[str]
+    id_column: pa.Array
+    keys: np.ndarray
+
+    @classmethod
+    def of(cls, steps: _Pass, payloads: list[bytes], ids: EventIds) -> _NewInputs:
+        rows = steps.new
+        if len(rows) == len(steps.batch):
+            return cls(list(steps.batch), payloads, ids.text, ids.column, ids.keys)
+        at = np.asarray(rows, np.int64)
+        return cls(
+            [steps.batch[i] for i in rows],
+            [payloads[i] for i in rows],
+            [ids.text[i] for i in rows],
+            ids.column.take(pa.array(at)),
+            ids.keys[at],
+        )
+
+
+def _plan(steps: _Pass, payloads: list[bytes], ids: EventIds, recorded_us: int) -> Plan:
+    """Return the plan of the new inputs `steps` found: hash chain, envelope, recorded events."""
+    tail, new = steps.tail, _NewInputs.of(steps, payloads, ids)
+    first, recorded_at = tail.next_position, from_micros(recorded_us)
+    versions = pa.array(steps.versions, pa.int64())
+    texts = link_texts(new.id_column, first, rfc3339(recorded_at), versions, new.payloads)
+    links = chain_links(tail.last_hash, texts)
+    prevs = [tail.last_hash, *links[:-1]] if links else []
+    events = _recorded(new.events, new.ids, first, recorded_at, steps.versions, prevs, links)
+    size = len(events)
+    hashes = pa.array(links, pa.string())
+    envelope = Envelope(
+        position=pa.array(np.arange(first, first + size, dtype=np.int64)),
+        event_id=new.id_column,
+        recorded_at=pa.array(np.full(size, recorded_us, np.int64)).view(TIMESTAMP),
+        stream_version=versions,
+        prev_hash=pa.concat_arrays([pa.array(prevs[:1], pa.string()), hashes[: size - 1]]),
+        hash=hashes,
     )
+    return Plan(
+        recorded=_in_input_order(steps, events),
+        new=PlannedEvents(events, envelope),
+        new_keys=new.keys,
+        streams=steps.streams,
+        first_position=first,
+        next_position=first + size,
+        last_hash=links[-1] if links else tail.last_hash,
+        recorded_us=recorded_us,
+    )
+
+
+def _recorded(
+    events: list[Event],
+    event_ids: list[str],
+    first: int,
+    recorded_at: datetime,
+    versions: list[int],
+    prevs: list[str],
+    links: list[str],
+) -> list[Event]:
+    """Return copies of `events` with their envelope set, positions counting from `first`.
+
+    msgspec's own copy: `replace` would validate every event a second time.
+    """
+    recorded: list[Event] = [event.__copy__() for event in events]  # type: ignore[attr-defined]
+    put = force_setattr
+    for copy, event_id, position, version, prev, link in zip(
+        recorded, event_ids, count(first), versions, prevs, links, strict=False
+    ):
+        put(copy, "event_id", event_id)
+        put(copy, "recorded_at", recorded_at)
+        put(copy, "position", position)
+        put(copy, "stream_version", version)
+        put(copy, "prev_hash", prev)
+        put(copy, "hash", link)
+    return recorded
+
+
+def _in_input_order(steps: _Pass, new: list[Event]) -> list[Event]:
+    """Return every input as recorded: new ones as planned, repeats as found."""
+    if not steps.found:
+        return list(new)
+    planned = dict(zip(steps.new, new, strict=True))
+    recorded: list[Event] = []
+    for index in range(len(steps.batch)):
+        found = steps.found.get(index)
+        if found is None:
+            recorded.append(planned[index])
+        else:
+            recorded.append(planned[found] if isinstance(found, int) else found)
+    return recorded

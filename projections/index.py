@@ -97,6 +97,8 @@ class PitIndex:
             self.position = _next_position(rows, self.position)
             self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
             self._take_exchanges(rows)
+            retracting = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["instrument_id"]
+            store.instruments.encode(retracting)  # known even if nothing of it is left
             visible = visible_rows(rows, None, targets)
             parts.append(encode_events(visible, store.instruments, store.dictionaries))
         events = EventArrays.concat(parts) if parts else None
@@ -187,6 +189,7 @@ class PitIndex:
         store = self.store
         known_before = len(store.instruments)
         retracting = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["instrument_id"]
+        store.instruments.encode(retracting)  # known even if nothing of it is left to fold
         events = encode_events(visible_rows(rows, None), store.instruments, store.dictionaries)
         store.ensure_directory()
         order = np.argsort(events.inst, kind="stable")
