@@ -22,6 +22,8 @@ DELISTED: Final = 2
 RENAMED: Final = 3
 #: An internal kind: a whole version restated, to fold new events on top of it.
 SNAPSHOT: Final = 4
+#: An internal kind: where a retracted event stood; it sets nothing but is recorded later.
+WITHDRAWN: Final = 5
 #: The fields a version stores as dictionary codes, in this order.
 STORE_FIELDS: Final = ("symbol", "status", *FIELDS)
 #: `valid_until` of a version that is still current.

@@ -17,6 +17,7 @@ from projections.builder import (
     LISTED,
     RENAMED,
     STORE_FIELDS,
+    WITHDRAWN,
     EventArrays,
     Setters,
 )
@@ -177,6 +178,39 @@ def encode_events(
         kind=kind,
         active=kind == LISTED,
         setters=setters,
+    )
+
+
+def withdrawals(
+    rows: pa.Table,
+    known_at_us: int | None,
+    instruments: Dictionary,
+    targets: pa.Table | None = None,
+) -> EventArrays | None:
+    """Return a marker for each retraction in `rows` known at `known_at_us`, or None.
+
+    A marker sets nothing; it stands where the retracted event stood in the fold, recorded
+    when the retraction was, so the answers from there on are known only since then.
+    `targets` holds the retracted events' rows when `rows` does not.
+    """
+    retractions = rows.filter(pc.equal(rows["kind"], "EventRetracted"))
+    if known_at_us is not None:
+        recorded = retractions["recorded_at"].cast(pa.int64())
+        retractions = retractions.filter(pc.less_equal(recorded, known_at_us))
+    if retractions.num_rows == 0:
+        return None
+    source = rows if targets is None else targets
+    at = pc.index_in(retractions["target"], value_set=source["event_id"].combine_chunks())
+    retractions, at = retractions.filter(pc.is_valid(at)), at.filter(pc.is_valid(at))
+    size = retractions.num_rows
+    return EventArrays(
+        inst=instruments.encode(retractions["instrument_id"]),
+        eff=_micros(source["effective_at"].take(at)),
+        pos=_int64(source["position"].take(at)),
+        rec=_micros(retractions["recorded_at"]),
+        kind=np.full(size, WITHDRAWN, dtype=np.int8),
+        active=np.zeros(size, dtype=bool),
+        setters={name: Setters.empty() for name in STORE_FIELDS},
     )
 
 

@@ -9,6 +9,7 @@ these functions exactly; the property tests hold it to that.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import replace
@@ -32,24 +33,54 @@ if TYPE_CHECKING:
 _EXCHANGE_KINDS = (ExchangeListed, ExchangeChanged)
 
 
-def visible(events: Iterable[Event], known_at: datetime | None) -> list[Event]:
-    """Return the events known at `known_at`, retracted ones and retractions removed."""
+@dataclass(frozen=True)
+class Withdrawn:
+    """Where a retracted event stood in the fold: it applies nothing, but from there on the
+    answer is only known since the retraction was recorded."""
+
+    instrument_id: str
+    effective_at: datetime
+    position: int
+    recorded_at: datetime
+
+
+Folded = Event | Withdrawn
+
+
+def visible(events: Iterable[Event], known_at: datetime | None) -> list[Folded]:
+    """Return the events known at `known_at`; a retracted one is replaced by its marker."""
     known = [e for e in events if known_at is None or _recorded(e) <= known_at]
-    withdrawn = {e.target for e in known if isinstance(e, EventRetracted)}
-    return [e for e in known if not isinstance(e, EventRetracted) and e.event_id not in withdrawn]
+    retractions = {e.target: e for e in known if isinstance(e, EventRetracted)}
+    found: list[Folded] = []
+    for event in known:
+        if isinstance(event, EventRetracted):
+            continue
+        retraction = retractions.get(event.event_id or "")
+        if retraction is None:
+            found.append(event)
+        else:
+            found.append(
+                Withdrawn(
+                    event.instrument_id,
+                    event.effective_at,
+                    event.position or 0,
+                    _recorded(retraction),
+                )
+            )
+    return found
 
 
-def _recorded(event: Event) -> datetime:
+def _recorded(event: Folded) -> datetime:
     if event.recorded_at is None:
         raise ValueError(f"event {event.event_id} has not been recorded")
     return event.recorded_at
 
 
-def _order(event: Event) -> tuple[datetime, int]:
+def _order(event: Folded) -> tuple[datetime, int]:
     return event.effective_at, event.position or 0
 
 
-def apply(state: Instrument | None, event: Event) -> Instrument | None:
+def apply(state: Instrument | None, event: Folded) -> Instrument | None:
     """Return the instrument after `event`; events before a listing change nothing."""
     if isinstance(event, InstrumentListed):
         given: dict[str, Any] = {f: getattr(event, f) for f in FIELDS}
@@ -73,10 +104,12 @@ def apply(state: Instrument | None, event: Event) -> Instrument | None:
         return replace(state, active=False, status=event.status, **moved)
     if isinstance(event, InstrumentRenamed):
         return replace(state, symbol=event.new_symbol, **moved)
+    if isinstance(event, Withdrawn):
+        return replace(state, **moved)
     return state
 
 
-def _known(state: Instrument | None, event: Event) -> datetime:
+def _known(state: Instrument | None, event: Folded) -> datetime:
     recorded = _recorded(event)
     return recorded if state is None else max(state.known_since, recorded)
 
@@ -108,10 +141,10 @@ def states(
     found: dict[str, Instrument] = {}
     for instrument_id, stream in streams.items():
         state = None
-        for event in sorted(visible(stream, known_at), key=_order):
-            if event.effective_at > as_of:
+        for folded in sorted(visible(stream, known_at), key=_order):
+            if folded.effective_at > as_of:
                 break
-            state = apply(state, event)
+            state = apply(state, folded)
         if state is not None:
             found[instrument_id] = state
     return found

@@ -26,7 +26,7 @@ from projections.builder import (
     VersionArrays,
     fold_versions,
 )
-from projections.encode import BUILD_COLUMNS, encode_events, visible_rows
+from projections.encode import BUILD_COLUMNS, encode_events, visible_rows, withdrawals
 from projections.errors import IndexStateError
 from projections.store import VersionStore
 from projections.view import View
@@ -86,7 +86,10 @@ class PitIndex:
     def rebuild(self) -> None:
         """Build the index from the whole log, batch by batch, and save it."""
         self.log_version = self.log.refresh()
-        retractions = self.log.read(["target"], where=pc.field("kind") == "EventRetracted")
+        retractions = self.log.read(
+            ["kind", "target", "instrument_id", "recorded_at"],
+            where=pc.field("kind") == "EventRetracted",
+        )
         targets = retractions["target"].combine_chunks()
         self.store = store = VersionStore()
         self.exchange_events, self.position, self.max_recorded_us = [], 0, 0
@@ -101,6 +104,12 @@ class PitIndex:
             store.instruments.encode(retracting)  # known even if nothing of it is left
             visible = visible_rows(rows, None, targets)
             parts.append(encode_events(visible, store.instruments, store.dictionaries))
+        if len(targets):
+            withdrawn = self.log.read(
+                ["event_id", "effective_at", "position"], where=pc.field("event_id").isin(targets)
+            )
+            markers = withdrawals(retractions, None, store.instruments, withdrawn)
+            parts.extend([markers] if markers is not None else [])
         events = EventArrays.concat(parts) if parts else None
         del parts
         if events is not None:
@@ -164,10 +173,7 @@ class PitIndex:
             BUILD_COLUMNS, until=self.position, where=pc.field("instrument_id").isin(ids)
         )
         extra = VersionStore()
-        events = encode_events(
-            visible_rows(rows, known_at_us), extra.instruments, extra.dictionaries
-        )
-        extra.load_all(fold_versions(events))
+        extra.load_all(fold_versions(stream_events(rows, known_at_us, extra)))
         codes = (self.store.instruments.code_of(s) for s in ids.to_pylist())
         return View(self.store, frozenset(c for c in codes if c is not None), extra)
 
@@ -231,9 +237,17 @@ class PitIndex:
             where=pc.field("instrument_id").isin(pa.array(instrument_ids)),
         )
         store = self.store
-        events = encode_events(visible_rows(rows, None), store.instruments, store.dictionaries)
+        events = stream_events(rows, None, store)
         codes = [store.instruments.code_of(s) for s in instrument_ids]
         store.replace([c for c in codes if c is not None], fold_versions(events))
+
+
+def stream_events(rows: pa.Table, known_at_us: int | None, store: VersionStore) -> EventArrays:
+    """Return what the fold takes from `rows` (whole streams) as known at `known_at_us`."""
+    visible = visible_rows(rows, known_at_us)
+    events = encode_events(visible, store.instruments, store.dictionaries)
+    markers = withdrawals(rows, known_at_us, store.instruments)
+    return events if markers is None else EventArrays.concat([events, markers])
 
 
 def _next_position(rows: pa.Table, current: int) -> int:

@@ -147,7 +147,10 @@ def test_relisting_reactivates_and_keeps_fields_it_does_not_restate(
 def test_a_retracted_change_applies_nowhere_except_as_known_before_the_retraction(
     log: EventLog, clock: Clock, catalog: Catalog
 ) -> None:
-    """A retraction removes its target at every as_of; known_at before it still sees the target."""
+    """A retraction removes its target at every as_of; known_at before it still sees the target.
+
+    The answer from the withdrawn event's time on shows the retraction in its known_since.
+    """
     clock.set(day(1))
     log.append([listed("I1", "X:ABC", day(1), tick_size="0.01")])
     clock.set(day(2))
@@ -162,7 +165,12 @@ def test_a_retracted_change_applies_nowhere_except_as_known_before_the_retractio
         then = holder(catalog, "X:ABC", as_of, known_at=retracted_at - MICROSECOND)
         assert then.tick_size == Decimal("0.5"), as_of
     assert holder(catalog, "X:ABC", day(4), known_at=retracted_at).tick_size == Decimal("0.01")
-    assert len(catalog.history("I1")) == 1
+    # from the withdrawn change's time on, the (unchanged) answer is known only since day 9
+    assert holder(catalog, "X:ABC", day(2)).known_since == day(1)
+    assert holder(catalog, "X:ABC", day(4)).known_since == retracted_at
+    history = catalog.history("I1")
+    assert history["tick_size"].to_pylist() == [Decimal("0.01")] * 2
+    assert history["known_since"].to_pylist() == [day(1), retracted_at]
     assert len(catalog.history("I1", known_at=retracted_at - MICROSECOND)) == 2
     known = (None, day(2) - MICROSECOND, day(2), retracted_at - MICROSECOND, retracted_at)
     assert_catalog_matches_fold(catalog, log.events(), around(day(1), day(3), day(9)), known)
