@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from projections.model import FIELDS
 
@@ -131,7 +133,9 @@ def _group_starts(inst: np.ndarray) -> np.ndarray:
 
 def _running_max_by_group(values: np.ndarray, inst: np.ndarray) -> np.ndarray:
     """Return the running maximum of `values` restarting at each instrument (sorted input)."""
-    distinct, rank = np.unique(values, return_inverse=True)
+    # recorded_at takes few distinct values (one per commit): rank them by hashing, not sorting
+    distinct = np.sort(np.asarray(pc.unique(pa.array(values)).to_numpy(), dtype=np.int64))
+    rank = np.asarray(pc.index_in(pa.array(values), value_set=pa.array(distinct)).to_numpy())
     group = np.cumsum(np.r_[True, inst[1:] != inst[:-1]]).astype(np.int64)
     keyed = group * len(distinct) + rank.astype(np.int64)
     found: np.ndarray = distinct[np.maximum.accumulate(keyed) - group * len(distinct)]
@@ -157,14 +161,19 @@ def fold_versions(events: EventArrays) -> VersionArrays:
     rows = np.flatnonzero(last)
     matrix = np.zeros((len(rows), len(STORE_FIELDS)), dtype=np.int32)
     row_starts = starts[rows]
+    setter = np.empty(len(ev), dtype=np.int64)
+    codes = np.zeros(len(ev), dtype=np.int32)
     for column, name in enumerate(STORE_FIELDS):
+        # forward-fill the last event that set the field: O(events), no sorting
         found = ev.setters[name]
-        by_index = np.argsort(found.index, kind="stable")
-        index, code = found.index[by_index], found.code[by_index]
-        setter = np.searchsorted(index, rows, side="right") - 1
-        safe = np.maximum(setter, 0)
-        known = (setter >= 0) & (index[safe] >= row_starts) if len(index) else setter >= 0
-        matrix[:, column] = np.where(known, code[safe] if len(code) else 0, 0)
+        setter.fill(-1)
+        setter[found.index] = found.index
+        np.maximum.accumulate(setter, out=setter)
+        codes[found.index] = found.code
+        last_set = setter[rows]
+        known = last_set >= row_starts
+        matrix[:, column] = np.where(known, codes[np.maximum(last_set, 0)], 0)
+    del setter, codes
     opened = _last_true((ev.kind == LISTED) | (ev.kind == SNAPSHOT) | (ev.kind == DELISTED))
     valid_from = ev.eff[rows]
     versions_inst = ev.inst[rows]

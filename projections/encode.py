@@ -63,15 +63,21 @@ class Dictionary:
         """Return the codes of `column`'s values, adding the values not seen before."""
         if len(column) < _SMALL and len(column) * 4 < len(self.values):
             return self._encode_few(column)
-        codes = pc.index_in(column, value_set=self.values, skip_nulls=False)
-        if codes.null_count:
-            new = pc.unique(pc.filter(column, pc.is_null(codes)))
-            if isinstance(new, pa.ChunkedArray):
-                new = new.combine_chunks()
-            self.values = pa.concat_arrays([self.values, new.cast(self.values.type)])
+        # hash each row once (dictionary_encode), then only the distinct values against ours
+        flat = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        encoded = pc.dictionary_encode(flat, null_encoding="mask")
+        distinct = encoded.dictionary.cast(self.values.type)
+        found = pc.index_in(distinct, value_set=self.values)
+        mapping = np.array(pc.fill_null(found, -1).to_numpy(), dtype=np.int32)
+        missing = mapping < 0
+        if missing.any():
+            mapping[missing] = np.arange(missing.sum(), dtype=np.int32) + len(self.values)
+            added = distinct.filter(pa.array(missing))
+            self.values = pa.concat_arrays([self.values, added])
             self._size = len(self.values)
-            codes = pc.index_in(column, value_set=self.values, skip_nulls=False)
-        return np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int32)
+        indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        mapping = np.append(mapping, np.int32(0))  # index -1 (a null) maps to code 0
+        return np.asarray(mapping[indices], dtype=np.int32)
 
     def _encode_few(self, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
         self.code_of(None)  # bring the value -> code map up to date

@@ -32,6 +32,7 @@ from projections.store import VersionStore
 from projections.view import View
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
     from eventstore import EventLog
@@ -95,8 +96,7 @@ class PitIndex:
         self.exchange_events, self.position, self.max_recorded_us = [], 0, 0
         self.exchange_rows = SCHEMA.empty_table()
         parts = []
-        for batch in self.log.read_batches(BUILD_COLUMNS):
-            rows = pa.Table.from_batches([batch])
+        for rows in _chunks(self.log.read_batches(BUILD_COLUMNS), 1_000_000):
             self.position = _next_position(rows, self.position)
             self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
             self._take_exchanges(rows)
@@ -248,6 +248,20 @@ def stream_events(rows: pa.Table, known_at_us: int | None, store: VersionStore) 
     events = encode_events(visible, store.instruments, store.dictionaries)
     markers = withdrawals(rows, known_at_us, store.instruments)
     return events if markers is None else EventArrays.concat([events, markers])
+
+
+def _chunks(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
+    """Gather record batches into tables of about `size` rows: encoding per call is costly."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= size:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
 
 
 def _next_position(rows: pa.Table, current: int) -> int:
