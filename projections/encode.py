@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -55,6 +56,7 @@ class Dictionary:
         self._py: list[Any] = []
         self._codes: dict[Any, int] = {}
         self._size = len(self.values)
+        self._instants: _LazyInstants | None = None
 
     def __len__(self) -> int:
         return len(self.values)
@@ -100,6 +102,14 @@ class Dictionary:
             self._py.extend(_to_python(self.values.slice(done)))
         return self._py
 
+    def lookup(self) -> Sequence[Any]:
+        """Return the values for lookups by code: instants are converted on first use only."""
+        if pa.types.is_timestamp(self.values.type):
+            if self._instants is None or self._instants.size != len(self.values):
+                self._instants = _LazyInstants(self.values)
+            return self._instants
+        return self.py()
+
     def code_of(self, value: object) -> int | None:
         """Return the code of one value, or None if it was never seen."""
         if len(self._codes) == self._size:
@@ -109,6 +119,25 @@ class Dictionary:
         if done < len(values):
             self._codes.update(zip(values[done:], range(done, len(values)), strict=True))
         return self._codes.get(value)
+
+
+class _LazyInstants(Sequence[Any]):
+    """Timestamp values by code, each converted to a UTC datetime when first asked for."""
+
+    def __init__(self, values: pa.Array) -> None:
+        self.micros = np.asarray(values.cast(pa.int64()).fill_null(0).to_numpy(), dtype=np.int64)
+        self.valid = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        self.size = len(values)
+        self._done: dict[int, Any] = {}
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, code: Any) -> Any:
+        found = self._done.get(code)
+        if found is None and self.valid[code]:
+            found = self._done[code] = from_micros(int(self.micros[code]))
+        return found
 
 
 def _to_python(values: pa.Array) -> list[Any]:

@@ -19,7 +19,7 @@ from projections.encode import Dictionary, field_types
 from projections.model import VERSION_SCHEMA, Instrument
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
 _SCALARS = ("inst", "valid_from", "valid_until", "known_since", "active", "alive")
 _DTYPES: dict[str, Any] = {
@@ -49,7 +49,7 @@ class VersionStore:
         self.holder_insts = np.empty(0, dtype=np.int32)
         self.recent_holders: dict[int, set[int]] = {}
         self.dead = 0
-        self._lists: list[list[Any]] = []
+        self._lists: list[Sequence[Any]] = []
         self._ids: list[Any] = []
         self._lists_generation = -1
 
@@ -203,7 +203,7 @@ class VersionStore:
     def instrument(self, row: int) -> Instrument:
         """Return the version at `row` as an `Instrument`."""
         if self._lists_generation != self.generation:
-            self._lists = [self.dictionaries[f].py() for f in STORE_FIELDS]
+            self._lists = [self.dictionaries[f].lookup() for f in STORE_FIELDS]
             self._ids = self.instruments.py()
             self._lists_generation = self.generation
         values = dict(
