@@ -252,8 +252,10 @@ class VersionStore:
             "valid_until": _timestamps(until, mask=until == OPEN_END),
             "known_since": _timestamps(c["known_since"][rows]),
         }
-        for name in STORE_FIELDS:
-            arrays[name] = self.dictionaries[name].values.take(pa.array(self.codes[name][rows]))
+        # gather whole rows once (cache-friendly), then one contiguous column per field
+        codes = np.ascontiguousarray(self.matrix[rows].T)
+        for column, name in enumerate(STORE_FIELDS):
+            arrays[name] = self.dictionaries[name].values.take(pa.array(codes[column]))
         return pa.Table.from_arrays([arrays[f.name] for f in VERSION_SCHEMA], schema=VERSION_SCHEMA)
 
 
