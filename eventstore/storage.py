@@ -42,6 +42,8 @@ class DeltaStorage:
         self.uri = uri
         self.options = dict(storage_options) if storage_options else None
         self._table: DeltaTable | None = None
+        remote = "://" in uri and not uri.startswith("file://")
+        self._commits = None if remote else f"{uri.removeprefix('file://')}/_delta_log/"
 
     def table(self, version: int | None = None) -> DeltaTable | None:
         """Return the table (at `version`, or as last refreshed), None if it does not exist."""
@@ -73,10 +75,13 @@ class DeltaStorage:
 
     def has_commit(self, version: int) -> bool:
         """Return whether commit `version` may exist: one `stat` on a local folder."""
-        if "://" in self.uri and not self.uri.startswith("file://"):
+        if self._commits is None:
             return True
-        local = self.uri.removeprefix("file://")
-        return os.path.exists(f"{local}/_delta_log/{version:020d}.json")
+        try:
+            os.stat(f"{self._commits}{version:020d}.json")
+        except FileNotFoundError:
+            return False
+        return True
 
     def scan(
         self,
