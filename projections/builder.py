@@ -79,6 +79,12 @@ class EventArrays:
             setters,
         )
 
+    def release(self) -> None:
+        """Drop every array: the events are no longer needed."""
+        nothing = np.empty(0, dtype=np.int64)
+        self.inst = self.eff = self.pos = self.rec = self.kind = self.active = nothing
+        self.setters = {name: Setters.empty() for name in STORE_FIELDS}
+
     @staticmethod
     def concat(parts: list[EventArrays]) -> EventArrays:
         """Return the events of all `parts`, one after the other."""
@@ -142,8 +148,11 @@ def _running_max_by_group(values: np.ndarray, inst: np.ndarray) -> np.ndarray:
     return found
 
 
-def fold_versions(events: EventArrays) -> VersionArrays:
-    """Return the versions of every instrument in `events` (all of each one's events)."""
+def fold_versions(events: EventArrays, *, consume: bool = False) -> VersionArrays:
+    """Return the versions of every instrument in `events` (all of each one's events).
+
+    With `consume`, the arrays of `events` are released as soon as they are copied.
+    """
     order = np.lexsort((events.pos, events.eff, events.inst))
     kind = events.kind[order]
     inst = events.inst[order]
@@ -153,6 +162,8 @@ def fold_versions(events: EventArrays) -> VersionArrays:
     kept = order[exists]
     del order, kind, inst, opens
     ev = events.take(kept)
+    if consume:
+        events.release()
     if len(ev) == 0:
         return _empty()
     starts = _group_starts(ev.inst)

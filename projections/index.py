@@ -104,6 +104,8 @@ class PitIndex:
             store.instruments.encode(retracting)  # known even if nothing of it is left
             visible = visible_rows(rows, None, targets)
             parts.append(encode_events(visible, store.instruments, store.dictionaries))
+            del rows, visible
+            pa.default_memory_pool().release_unused()  # the chunk's buffers, back to the OS
         if len(targets):
             withdrawn = self.log.read(
                 ["event_id", "effective_at", "position"], where=pc.field("event_id").isin(targets)
@@ -113,7 +115,7 @@ class PitIndex:
         events = EventArrays.concat(parts) if parts else None
         del parts
         if events is not None:
-            store.load_all(fold_versions(events))
+            store.load_all(fold_versions(events, consume=True))
         self._loaded = True
         self.save()
 

@@ -83,9 +83,7 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
     arrays: dict[str, np.ndarray] = {f"col_{k}": v[:n] for k, v in store.columns.items()}
     arrays["matrix"] = store.matrix[:n]
     for key, value in arrays.items():
-        padded = np.zeros((n + _spare(n), *value.shape[1:]), dtype=value.dtype)
-        padded[:n] = value
-        np.save(into / f"{key}.npy", padded)
+        _save_padded(into / f"{key}.npy", value, n + _spare(n))
     for key in ("first", "count", "holder_offsets", "holder_insts"):
         np.save(into / f"{key}.npy", getattr(store, key))
     _write_arrow(into / "instruments.arrow", store.instruments.values)
@@ -94,6 +92,20 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
     _write_arrow(into / "exchanges.arrow", exchanges)
     meta = {"format": FORMAT, "n": n, "dead": store.dead, **asdict(header)}
     (into / "header.json").write_text(json.dumps(meta))
+
+
+def _save_padded(path: Path, value: np.ndarray, rows: int) -> None:
+    """Save `value` as an .npy of `rows` rows, the spare ones zero, without copying it."""
+    header = {
+        "descr": np.lib.format.dtype_to_descr(value.dtype),
+        "fortran_order": False,
+        "shape": (rows, *value.shape[1:]),
+    }
+    with path.open("wb") as sink:
+        np.lib.format.write_array_header_1_0(sink, header)
+        np.ascontiguousarray(value).tofile(sink)
+        spare = (rows - len(value)) * value.dtype.itemsize * int(np.prod(value.shape[1:]))
+        sink.truncate(sink.tell() + spare)  # zeros, without writing them
 
 
 def _remove_old(directory: Path, keep: str) -> None:

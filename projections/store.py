@@ -77,9 +77,15 @@ class VersionStore:
             self.compact()
 
     def load_all(self, versions: VersionArrays) -> None:
-        """Fill an empty store with `versions` and index the holders of each symbol."""
+        """Fill an empty store with `versions` (adopting its arrays) and index the holders."""
         self.ensure_directory()
-        self._append(versions)
+        if self.n == 0:  # adopt, not copy: a rebuild's arrays are large
+            self.columns = {name: getattr(versions, name) for name in _SCALARS[:-1]}
+            self.columns["alive"] = np.ones(len(versions), dtype=bool)
+            self.set_matrix(versions.matrix)
+            self.n = len(versions)
+        else:
+            self._append(versions)
         codes, first_index, counts = np.unique(versions.inst, return_index=True, return_counts=True)
         self.first[codes] = first_index
         self.count[codes] = counts
