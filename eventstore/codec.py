@@ -23,7 +23,6 @@ from eventstore.errors import (
 from eventstore.events import (
     EVENT_TYPES,
     Event,
-    EventRetracted,
     ExchangeChanged,
     ExchangeListed,
     InstrumentChanged,
@@ -68,7 +67,6 @@ __all__ = [
     "from_table",
     "link_hash",
     "payload_bytes",
-    "payload_row",
     "rfc3339",
     "to_table",
 ]
@@ -135,8 +133,11 @@ def rfc3339(value: datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def compute_hash(event: Event) -> str:
-    """Return the chain link a recorded `event` should carry, from its own fields."""
+def compute_hash(event: Event, payload: bytes | None = None) -> str:
+    """Return the chain link a recorded `event` should carry, from its own fields.
+
+    `payload` is `payload_bytes(event)` when the caller has it already.
+    """
     if event.recorded_at is None or event.position is None or event.stream_version is None:
         raise CorruptEventError(event.position, "the event has no envelope to hash")
     return link_hash(
@@ -145,29 +146,8 @@ def compute_hash(event: Event) -> str:
         event.position,
         rfc3339(event.recorded_at),
         event.stream_version,
-        payload_bytes(event),
+        payload_bytes(event) if payload is None else payload,
     )
-
-
-def payload_row(event: Event) -> dict[str, Any]:
-    """Return the payload columns of `event` (those it has no value for are left out)."""
-    match event:
-        case InstrumentListed():
-            return {f: getattr(event, f) for f in event.set_fields()}
-        case ExchangeListed() | ExchangeChanged():
-            return {
-                "exchange": event.exchange,
-                **{f: getattr(event, f) for f in event.set_fields()},
-            }
-        case InstrumentChanged():
-            return dict(event.changes)
-        case InstrumentDelisted():
-            return {"reason": event.reason, "status": event.status}
-        case InstrumentRenamed():
-            return {"new_symbol": event.new_symbol}
-        case EventRetracted():
-            return {"target": event.target, "reason": event.reason}
-    raise CorruptEventError(event.position, f"cannot encode {type(event).__name__}")
 
 
 def from_rows(rows: Iterable[dict[str, Any]]) -> list[Event]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from eventstore.codec import compute_event_id, compute_hash, decode_row
+from eventstore.codec import compute_hash, decode_row, event_id_for, payload_bytes
 from eventstore.errors import CorruptEventError
 from eventstore.events import GENESIS_HASH
 
@@ -85,9 +85,10 @@ class _Checker:
         except CorruptEventError as exc:
             self.flag("decode", row, exc.reason)
             return
-        if compute_event_id(event) != event.event_id:
+        payload = payload_bytes(event)  # once, for both the id and the link
+        if event_id_for(payload) != event.event_id:
             self.flag("event-id", row, "the id does not match the event's content")
-        if compute_hash(event) != event.hash:
+        if compute_hash(event, payload) != event.hash:
             self.flag("hash", row, "the hash does not match the event's content")
 
 

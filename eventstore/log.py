@@ -145,11 +145,6 @@ class EventLog:
         """
         return self._storage.has_commit(self._version + 1)
 
-    def last_recorded_micros(self) -> int:
-        """Return the latest `recorded_at` in the log, in microseconds (0 when empty)."""
-        self._sync_tail()
-        return self._tail.last_recorded_us
-
     def __len__(self) -> int:
         """Return the number of events in the log."""
         self._sync_tail()
@@ -226,9 +221,8 @@ class EventLog:
     def _stored(self, positions: Sequence[int]) -> dict[int, Event]:
         if not positions:
             return {}
-        low, high = min(positions), max(positions) + 1
-        table = self._scan(None, since=low, until=high)
-        table = table.filter(pc.is_in(table["position"], pa.array(list(positions), pa.int64())))
+        wanted = pc.field("position").isin(pa.array(list(positions), pa.int64()))
+        table = self._scan(None, where=wanted)
         return {event.position or 0: event for event in from_table(table)}
 
     def _commit(self, plan: Plan, transaction: tuple[str, int] | None) -> bool:

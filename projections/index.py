@@ -197,25 +197,27 @@ class PitIndex:
         store = self.store
         known_before = len(store.instruments)
         retracting = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["instrument_id"]
-        store.instruments.encode(retracting)  # known even if nothing of it is left to fold
+        # known even if nothing of it is left to fold; its versions are refolded below
+        retracted = store.instruments.encode(retracting)
         events = encode_events(visible_rows(rows, None), store.instruments, store.dictionaries)
         store.ensure_directory()
         order = np.argsort(events.inst, kind="stable")
         insts, first = np.unique(events.inst[order], return_index=True)
-        if not len(insts) and not len(retracting):
+        if not len(insts) and not len(retracted):
             return
         earliest = np.minimum.reduceat(events.eff[order], first) if len(insts) else events.eff[:0]
-        latest = np.array([_latest_start(store, int(i)) for i in insts], dtype=np.int64)
-        has_rows = store.count[insts] > 0
-        slow = (earliest < latest) | (~has_rows & (insts < known_before))
-        slow_ids = set(np.asarray(store.instruments.py(), dtype=object)[insts[slow]].tolist())
-        slow_ids.update(retracting.to_pylist())
-        slow_codes = {store.instruments.code_of(s) for s in slow_ids} - {None}
-        fast = insts[~np.isin(insts, np.fromiter(slow_codes, np.int64, len(slow_codes)))]
+        counts = store.count[insts]
+        held = counts > 0
+        latest = np.full(len(insts), np.iinfo(np.int64).min)
+        latest[held] = store.columns["valid_from"][store.first[insts[held]] + counts[held] - 1]
+        # a correction before the latest version, or history the index has none of: refold
+        slow = np.where(held, earliest < latest, insts < known_before)
+        slow_codes = np.union1d(insts[slow], retracted)
+        fast = insts[~np.isin(insts, slow_codes)]
         if len(fast):
             self._fold_onto_latest(fast, events)
-        if slow_ids:
-            self._refold(sorted(slow_ids))
+        if len(slow_codes):
+            self._refold(slow_codes)
 
     def _fold_onto_latest(self, insts: np.ndarray, events: EventArrays) -> None:
         """Fold new events onto each instrument's latest version (they start no earlier)."""
@@ -231,17 +233,14 @@ class PitIndex:
         merged = _concat_versions(_versions_at(store, earlier), folded)
         store.replace(insts.tolist(), merged)
 
-    def _refold(self, instrument_ids: list[str]) -> None:
-        """Fold the touched instruments again from all of their events."""
-        rows = self.log.read(
-            BUILD_COLUMNS,
-            until=self.position,
-            where=pc.field("instrument_id").isin(pa.array(instrument_ids)),
-        )
+    def _refold(self, codes: np.ndarray) -> None:
+        """Fold the instruments with these codes again from all of their events."""
         store = self.store
-        events = stream_events(rows, None, store)
-        codes = [store.instruments.code_of(s) for s in instrument_ids]
-        store.replace([c for c in codes if c is not None], fold_versions(events))
+        ids = store.instruments.values.take(pa.array(codes.astype(np.int64)))
+        rows = self.log.read(
+            BUILD_COLUMNS, until=self.position, where=pc.field("instrument_id").isin(ids)
+        )
+        store.replace(codes.tolist(), fold_versions(stream_events(rows, None, store)))
 
 
 def stream_events(rows: pa.Table, known_at_us: int | None, store: VersionStore) -> EventArrays:
@@ -276,12 +275,6 @@ def _max_recorded(rows: pa.Table, current: int) -> int:
     if rows.num_rows == 0:
         return current
     return max(current, int(pc.max(rows["recorded_at"].cast(pa.int64())).as_py()))
-
-
-def _latest_start(store: VersionStore, inst: int) -> int:
-    if inst >= len(store.count) or store.count[inst] == 0:
-        return np.iinfo(np.int64).min
-    return int(store.columns["valid_from"][store.first[inst] + store.count[inst] - 1])
 
 
 def _snapshots(store: VersionStore, rows: np.ndarray) -> EventArrays:
