@@ -104,6 +104,9 @@ def _add_universe(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument(
         "--include-inactive", action="store_true", help="also list delisted instruments"
     )
+    parser.add_argument(
+        "--tradable", action="store_true", help="only instruments whose status is trading at T"
+    )
     return _universe
 
 
@@ -166,7 +169,7 @@ def _get(args: argparse.Namespace) -> int:
 def _universe(args: argparse.Namespace) -> int:
     catalog = Catalog.open(args.root)
     rows = catalog.universe(
-        args.as_of, args.known_at, include_inactive=args.include_inactive
+        args.as_of, args.known_at, include_inactive=args.include_inactive, tradable=args.tradable
     ).to_pylist()
     if args.json:
         print(to_json(rows))

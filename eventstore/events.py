@@ -101,6 +101,7 @@ class InstrumentListed(Event, frozen=True, kw_only=True):
     min_notional: Decimal | None = None
     contract_size: Decimal | None = None
     status: str | None = None
+    venue_status: str | None = None
     listed_at: datetime | None = None
     expiry: datetime | None = None
 

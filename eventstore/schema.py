@@ -17,6 +17,8 @@ from eventstore.events import DECIMAL_FIELDS, DECIMAL_SCALE, STRING_FIELDS, TIME
 SCHEMA_VERSION: Final = 1
 TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
 DECIMAL: Final = pa.decimal128(38, DECIMAL_SCALE)
+#: Payload columns added by schema evolution (null in events written before them).
+ADDED: Final = ("venue_status",)
 
 ENVELOPE: Final = (
     pa.field("position", pa.int64(), nullable=False),
@@ -34,13 +36,15 @@ ENVELOPE: Final = (
     pa.field("fields", pa.list_(pa.string()), nullable=False),
 )
 PAYLOAD: Final = (
-    *(pa.field(name, pa.string()) for name in STRING_FIELDS),
+    *(pa.field(name, pa.string()) for name in STRING_FIELDS if name not in ADDED),
     *(pa.field(name, DECIMAL) for name in DECIMAL_FIELDS),
     *(pa.field(name, TIMESTAMP) for name in TIME_FIELDS),
     pa.field("is_crypto", pa.bool_()),
     pa.field("reason", pa.string()),
     pa.field("new_symbol", pa.string()),
     pa.field("target", pa.string()),
+    # Columns added after the first release come last; older tables gain them on write.
+    *(pa.field(name, pa.string()) for name in ADDED),
 )
 SCHEMA: Final = pa.schema([*ENVELOPE, *PAYLOAD])
 PAYLOAD_COLUMNS: Final = tuple(f.name for f in PAYLOAD)

@@ -34,6 +34,28 @@ class CompactionReport:
     vacuumed: bool = False
 
 
+def _split(table: DeltaTable, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Return `names` the table has, and those it lacks (columns added after it was written)."""
+    has = set(table.schema().to_arrow().names)
+    return [n for n in names if n in has], [n for n in names if n not in has]
+
+
+def _evolving(target: DeltaTable | str | None) -> bool:
+    """Return whether appending to `target` adds columns it lacks (schema evolution)."""
+    return isinstance(target, DeltaTable) and bool(_split(target, SCHEMA.names)[1])
+
+
+def _upcast(rows: pa.Table, names: Sequence[str], absent: Sequence[str]) -> pa.Table:
+    """Return `rows` with the `absent` columns added as nulls, in the order of `names`."""
+    if not absent:
+        return rows
+    for name in absent:
+        rows = rows.append_column(
+            SCHEMA.field(name), pa.nulls(rows.num_rows, SCHEMA.field(name).type)
+        )
+    return rows.select(list(names))
+
+
 class DeltaStorage:
     """One Delta table, opened lazily and refreshed incrementally."""
 
@@ -94,11 +116,12 @@ class DeltaStorage:
         names = list(columns) if columns is not None else SCHEMA.names
         if table is None:
             return SCHEMA.empty_table().select(names)
+        present, absent = _split(table, names)
         try:
-            result: pa.Table = table.to_pyarrow_dataset().to_table(columns=names, filter=where)
+            result: pa.Table = table.to_pyarrow_dataset().to_table(columns=present, filter=where)
         except _FAILURES as exc:
             raise StorageError(self.uri, "reading the log", str(exc)) from exc
-        return result
+        return _upcast(result, names, absent)
 
     def batches(
         self, columns: Sequence[str] | None, where: pc.Expression | None, batch_size: int
@@ -108,9 +131,11 @@ class DeltaStorage:
         if table is None:
             return
         names = list(columns) if columns is not None else SCHEMA.names
+        present, absent = _split(table, names)
         try:
             dataset = table.to_pyarrow_dataset()
-            yield from dataset.to_batches(columns=names, filter=where, batch_size=batch_size)
+            for batch in dataset.to_batches(columns=present, filter=where, batch_size=batch_size):
+                yield _upcast(pa.Table.from_batches([batch]), names, absent).to_batches()[0]
         except _FAILURES as exc:
             raise StorageError(self.uri, "reading the log", str(exc)) from exc
 
@@ -144,6 +169,7 @@ class DeltaStorage:
                 target if target is not None else self.uri,
                 rows,
                 mode="error" if creating else "append",
+                schema_mode="merge" if _evolving(target) else None,
                 commit_properties=properties,
                 storage_options=self.options,
             )

@@ -21,6 +21,7 @@ STRING_FIELDS: Final = (
     "timezone",
     "session",
     "status",
+    "venue_status",
 )
 DECIMAL_FIELDS: Final = (
     "tick_size",
@@ -37,7 +38,18 @@ INSTRUMENT_FIELDS: Final = (
     *STRING_FIELDS[:11],
     *DECIMAL_FIELDS,
     "status",
+    "venue_status",
     *TIME_FIELDS,
+)
+#: Normalized statuses a connector reports; `venue_status` keeps the venue's own word.
+STATUSES: Final = (
+    "pre_trading",
+    "trading",
+    "halted",
+    "cancel_only",
+    "settling",
+    "delisted",
+    "expired",
 )
 EXCHANGE_FIELDS: Final = ("country", "timezone", "is_crypto", "description")
 #: Digits after the point that the log stores exactly (Parquet decimal128(38, 18)).

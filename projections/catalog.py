@@ -85,13 +85,22 @@ class Catalog:
         return self._index.view(known).get(symbol, at)
 
     def universe(
-        self, as_of: object, known_at: object = None, *, include_inactive: bool = False
+        self,
+        as_of: object,
+        known_at: object = None,
+        *,
+        include_inactive: bool = False,
+        tradable: bool = False,
     ) -> pa.Table:
-        """Return one row per instrument active at `as_of` (all that exist, if asked)."""
+        """Return one row per instrument active at `as_of` (all that exist, if asked).
+
+        `tradable` keeps only the instruments whose status was `trading` at `as_of`.
+        """
         at = _micros(as_of, "as_of")
         known = _known_micros(known_at)
         self._index.catch_up()
-        return self._index.view(known).universe(at, include_inactive=include_inactive)
+        found = self._index.view(known).universe(at, include_inactive=include_inactive)
+        return found.filter(pc.equal(found["status"], "trading")) if tradable else found
 
     def history(self, key: str, *, as_of: object = None, known_at: object = None) -> pa.Table:
         """Return every version of the instrument with id `key`, or holding symbol `key`.

@@ -43,6 +43,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     min_qty: Decimal | None = None
     min_notional: Decimal | None = None
     contract_size: Decimal | None = None
+    venue_status: str | None = None
     listed_at: datetime | None = None
     expiry: datetime | None = None
 

@@ -31,7 +31,7 @@ from projections.store import VersionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 3
+FORMAT = 4
 POINTER = "CURRENT"
 
 

@@ -309,3 +309,39 @@ def test_history_of_an_instrument_with_no_known_version_is_empty(
         assert table.num_rows == 0, known_at
         assert table.column_names == VERSION_SCHEMA.names
     assert catalog.history("I1", known_at=day(4)).num_rows == 1
+
+
+def test_universe_tradable_keeps_only_trading_instruments(tmp_path: Path) -> None:
+    """`tradable=True` leaves out halted instruments, which stay in the plain universe."""
+    from eventstore import InstrumentChanged, InstrumentListed
+
+    log = EventLog.open(tmp_path)
+    t0 = "2024-01-01T00:00:00Z"
+    log.append(
+        [
+            InstrumentListed(
+                instrument_id=f"i{n}",
+                symbol=f"X:S{n}",
+                effective_at=t0,
+                source="t",
+                status="trading",
+            )
+            for n in range(3)
+        ]
+        + [
+            InstrumentChanged(
+                instrument_id="i1",
+                symbol="X:S1",
+                effective_at="2024-02-01T00:00:00Z",
+                source="t",
+                changes={"status": "halted", "venue_status": "HALT"},
+            )
+        ]
+    )
+    catalog = Catalog.open(tmp_path)
+    later = "2024-03-01T00:00:00Z"
+    assert catalog.universe(later).num_rows == 3
+    tradable = catalog.universe(later, tradable=True)
+    assert sorted(tradable["instrument_id"].to_pylist()) == ["i0", "i2"]
+    assert catalog.get("X:S1", later).venue_status == "HALT"  # type: ignore[union-attr]
+    assert catalog.universe("2024-01-15T00:00:00Z", tradable=True).num_rows == 3

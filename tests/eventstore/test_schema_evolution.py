@@ -1,0 +1,59 @@
+"""A log written before a column was added keeps working: reads upcast, appends evolve it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from deltalake import DeltaTable, write_deltalake
+
+from eventstore import EventLog, InstrumentChanged, InstrumentListed, verify_chain
+from eventstore.columns import to_table
+from eventstore.schema import ADDED
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _old_log(root: Path) -> None:
+    """Write a one-event log whose table predates the `ADDED` columns."""
+    scratch = EventLog.open(root / "scratch")
+    scratch.append(
+        [
+            InstrumentListed(
+                instrument_id="i1", symbol="X:A", effective_at=T0, source="t", status="trading"
+            )
+        ]
+    )
+    old = to_table(scratch.events()).drop_columns(list(ADDED))
+    write_deltalake(str(root / "old" / "events"), old)
+
+
+def test_old_table_reads_added_columns_as_null(tmp_path: Path) -> None:
+    """Reading a column the table never had gives nulls, not an error."""
+    _old_log(tmp_path)
+    log = EventLog.open(tmp_path / "old")
+    rows = log.read(["position", "venue_status"])
+    assert rows.num_rows == 1
+    assert rows["venue_status"].null_count == 1
+    assert verify_chain(log.read()) == []
+
+
+def test_append_to_old_table_adds_the_column_and_keeps_the_chain(tmp_path: Path) -> None:
+    """The first append after an upgrade evolves the table; old events stay intact."""
+    _old_log(tmp_path)
+    log = EventLog.open(tmp_path / "old")
+    change = InstrumentChanged(
+        instrument_id="i1",
+        symbol="X:A",
+        effective_at=T0,
+        source="t",
+        changes={"venue_status": "BREAK"},
+    )
+    assert log.append([change]).appended == 1
+    names = DeltaTable(str(tmp_path / "old" / "events")).schema().to_arrow().names
+    assert "venue_status" in names
+    assert log.read(["position", "venue_status"])["venue_status"].to_pylist() == [None, "BREAK"]
+    assert verify_chain(log.read()) == []
