@@ -1,0 +1,201 @@
+"""Bybit `/v5/market/instruments-info` (spot and linear) into snapshots.
+
+By default Bybit lists only instruments that trade, so a missing symbol is not yet a
+delisting: each category is also asked explicitly for `status=Closed`, and those rows
+delist with their status; a symbol in neither list is merely absent (see `sync`).
+Linear is paged with `nextPageCursor`; an interrupted or looping pagination fails the run.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Final
+
+import msgspec
+
+from connectors.errors import IncompleteSnapshotError, MalformedResponseError
+from connectors.record import Snapshot, SourceRecord
+from connectors.symbols import dated_suffix
+
+if TYPE_CHECKING:
+    from connectors.http import SourceHttp
+
+BASE_URL: Final = "https://api.bybit.com"
+PATH: Final = "/v5/market/instruments-info"
+CATEGORIES: Final = ("spot", "linear")
+#: Statuses asked for explicitly, beside the default list, to confirm what left it.
+CONFIRMING: Final = ("Closed",)
+MAX_PAGES: Final = 1000
+#: Bybit `status` -> normalized status.
+STATUS: Final = {
+    "PreLaunch": "pre_trading",
+    "Trading": "trading",
+    "Settling": "settling",
+    "Delivering": "settling",
+    "Closed": "delisted",
+}
+FIELDS: Final = (
+    "exchange",
+    "base",
+    "quote",
+    "type",
+    "tick_size",
+    "lot_size",
+    "min_qty",
+    "min_notional",
+    "expiry",
+    "listed_at",
+)
+
+
+class PriceFilter(msgspec.Struct, frozen=True, rename="camel"):
+    """`priceFilter`."""
+
+    tick_size: str
+
+
+class LotSizeFilter(msgspec.Struct, frozen=True, rename="camel"):
+    """`lotSizeFilter`: linear steps by `qtyStep`, spot by `basePrecision`."""
+
+    min_order_qty: str
+    qty_step: str | None = None
+    base_precision: str | None = None
+    min_notional_value: str | None = None
+    min_order_amt: str | None = None
+
+
+class Instrument(msgspec.Struct, frozen=True, rename="camel"):
+    """One element of `result.list`."""
+
+    symbol: str
+    status: str
+    base_coin: str
+    quote_coin: str
+    price_filter: PriceFilter
+    lot_size_filter: LotSizeFilter
+    contract_type: str | None = None
+    launch_time: str | None = None
+    delivery_time: str | None = None
+
+
+class Result(msgspec.Struct, frozen=True, rename="camel"):
+    """`result`."""
+
+    rows: list[Instrument] = msgspec.field(name="list")
+    next_page_cursor: str = ""
+
+
+class Response(msgspec.Struct, frozen=True, rename="camel"):
+    """The envelope: `retCode` 0 on success."""
+
+    ret_code: int
+    ret_msg: str
+    result: Result | None = None
+    time: int | None = None
+
+
+_DECODER: Final = msgspec.json.Decoder(Response)
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return Decimal(value) if value else None
+
+
+def _millis(value: str | None) -> datetime | None:
+    if not value or value == "0":
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, UTC)
+
+
+def record(category: str, item: Instrument) -> SourceRecord:
+    """Return one Bybit instrument as a record."""
+    lot = item.lot_size_filter
+    expiry = _millis(item.delivery_time)
+    listed_at = _millis(item.launch_time)
+    pair = f"{item.base_coin}{item.quote_coin}"
+    if category == "spot":
+        kind, symbol, step, notional = "spot", pair, lot.base_precision, lot.min_order_amt
+    else:
+        dated = expiry is not None
+        kind = "futures" if dated else "swap"
+        symbol = f"{pair}{dated_suffix(expiry)}" if dated else f"{pair}.P"
+        step, notional = lot.qty_step, lot.min_notional_value
+    fields = {
+        "exchange": "BYBIT",
+        "base": item.base_coin,
+        "quote": item.quote_coin,
+        "type": kind,
+        "tick_size": _decimal(item.price_filter.tick_size),
+        "lot_size": _decimal(step),
+        "min_qty": _decimal(lot.min_order_qty),
+        "min_notional": _decimal(notional),
+        "expiry": expiry,
+        "listed_at": listed_at,
+    }
+    return SourceRecord(
+        instrument_id=f"bybit:{category}:{item.symbol}",
+        symbol=f"BYBIT:{symbol}",
+        fields=fields,
+        status=STATUS.get(item.status, "halted"),
+        venue_status=item.status,
+        listed_at=listed_at,
+    )
+
+
+def _page(body: Response, url: str) -> Result:
+    if body.ret_code != 0 or body.result is None:
+        raise MalformedResponseError("bybit", url, f"venue error {body.ret_code}: {body.ret_msg}")
+    return body.result
+
+
+async def _pages(
+    http: SourceHttp, url: str, params: dict[str, str]
+) -> tuple[list[Instrument], int | None]:
+    """Return every row of a paged listing and the venue's time of its first page."""
+    rows: list[Instrument] = []
+    seen: set[str] = set()
+    server_time = None
+    for _ in range(MAX_PAGES):
+        shown = url + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        body = http.decode(shown, await http.get(url, params), _DECODER)
+        server_time = server_time if server_time is not None else body.time
+        result = _page(body, shown)
+        rows.extend(result.rows)
+        cursor = result.next_page_cursor
+        if not cursor:
+            return rows, server_time
+        if cursor in seen:
+            raise IncompleteSnapshotError("bybit", shown, f"pagination loops at cursor {cursor!r}")
+        seen.add(cursor)
+        params = {**params, "cursor": cursor}
+    raise IncompleteSnapshotError("bybit", url, f"more than {MAX_PAGES} pages")
+
+
+async def fetch_category(http: SourceHttp, base_url: str, category: str) -> Snapshot:
+    """Fetch one category: the default list, then the confirming statuses."""
+    url = base_url.rstrip("/") + PATH
+    limit = {} if category == "spot" else {"limit": "1000"}
+    rows, server_time = await _pages(http, url, {"category": category, **limit})
+    for status in CONFIRMING:
+        more, _ = await _pages(http, url, {"category": category, "status": status, **limit})
+        rows.extend(more)
+    listed = {item.symbol: item for item in rows}  # a symbol in two lists: the later wins
+    return http.guard(
+        url,
+        lambda: Snapshot(
+            source="bybit",
+            market=category,
+            scope=f"bybit:{category}:",
+            records=[record(category, item) for item in listed.values()],
+            server_time=None if server_time is None else _millis(str(server_time)),
+            reported=FIELDS,
+        ),
+    )
+
+
+async def fetch(
+    http: SourceHttp, base_url: str = BASE_URL, categories: tuple[str, ...] = CATEGORIES
+) -> list[Snapshot]:
+    """Fetch and parse each category (each a complete snapshot of its market)."""
+    return [await fetch_category(http, base_url, category) for category in categories]

@@ -1,0 +1,344 @@
+"""Turn one complete snapshot into events, by diffing it against the catalog at that time.
+
+The comparison is columnar: the snapshot becomes Arrow columns aligned with the catalog's
+rows for the same instruments, each owned field is compared as a whole column, and Python
+touches only the rows that changed. Nothing here reads the clock, the network or the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.ownership import SET_ONCE, STATUS_FIELDS, TRADINGVIEW_ONLY, enriches_only
+from eventstore import (
+    Event,
+    ExchangeListed,
+    InstrumentChanged,
+    InstrumentDelisted,
+    InstrumentListed,
+    InstrumentRenamed,
+)
+from eventstore.codec import DECIMAL
+from projections import VERSION_SCHEMA
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping, Sequence
+
+    from connectors.record import Snapshot, SourceRecord
+
+
+class Absence(msgspec.Struct, frozen=True, array_like=True):
+    """An instrument missing from consecutive complete snapshots: how many, since when."""
+
+    count: int
+    since: datetime
+
+
+@dataclass
+class Plan:
+    """The events one snapshot calls for, with what they amount to."""
+
+    events: list[Event] = field(default_factory=list)
+    listed: int = 0
+    relisted: int = 0
+    changed: int = 0
+    renamed: int = 0
+    delisted: int = 0
+    announced: int = 0
+    unchanged: int = 0
+    ignored: int = 0
+    absent: int = 0
+    #: Instruments this snapshot says are gone (terminal status or absent), for the guard.
+    leaving: int = 0
+    active: int = 0
+    absence: dict[str, Absence] = field(default_factory=dict)
+
+
+_EMPTY: Final = pa.array([], pa.string())
+
+
+def column(name: str, values: Sequence[Any]) -> pa.Array:
+    """Return `values` of field `name` as an Arrow array of the catalog's type for it."""
+    kind = VERSION_SCHEMA.field(name).type
+    if kind == DECIMAL:
+        return pa.array([None if v is None else str(v) for v in values], pa.string()).cast(kind)
+    return pa.array(values, kind)
+
+
+def _values(records: Sequence[SourceRecord], name: str) -> list[Any]:
+    if name in STATUS_FIELDS:
+        return [getattr(r, name) for r in records]
+    return [r.fields.get(name) for r in records]
+
+
+def _differs(new: pa.Array, old: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Return, per row, whether two columns of one field disagree (null vs value counts)."""
+    unequal = pc.fill_null(pc.not_equal(new, old), False)
+    one_null = pc.xor(pc.is_null(new), pc.is_null(old))
+    return np.asarray(pc.or_(unequal, one_null), dtype=bool)
+
+
+def _positions(keys: pa.Array, values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per key, whether `values` holds it and at which row (0 where it does not)."""
+    at = pc.index_in(keys, value_set=values)
+    known = np.asarray(pc.is_valid(at), dtype=bool)
+    return known, np.asarray(pc.fill_null(at, 0), dtype=np.int64)
+
+
+class Differ:
+    """Plan the events of one snapshot against `current`, the catalog at `observed_at`."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        current: pa.Table,
+        observed_at: datetime,
+        exchanges: Collection[str] = (),
+    ) -> None:
+        """Hold the snapshot, the catalog's rows (`universe(..., include_inactive=True)`)
+        and the exchanges the catalog already has at `observed_at`."""
+        self.snapshot = snapshot
+        self.current = current
+        self.observed_at = observed_at
+        self.known_exchanges = set(exchanges)
+        self.plan = Plan()
+
+    def run(self, absence: Mapping[str, Absence], absence_runs: int) -> Plan:
+        """Return the plan: lifecycle and changes, enrichment, announcements, absences."""
+        owned = [
+            r for r in self.snapshot.records if not enriches_only(self.snapshot.source, r.symbol)
+        ]
+        enriching = [
+            r for r in self.snapshot.records if enriches_only(self.snapshot.source, r.symbol)
+        ]
+        self._own(owned)
+        self._enrich(enriching)
+        self._absences({r.instrument_id for r in owned}, absence, absence_runs)
+        self._exchanges()
+        return self.plan
+
+    # -- instruments the source owns ----------------------------------------------------
+
+    def _compared(self) -> tuple[str, ...]:
+        reported = tuple(f for f in self.snapshot.reported if f not in SET_ONCE)
+        if self.snapshot.source == "tradingview":
+            return reported
+        return (*reported, *STATUS_FIELDS)
+
+    def _own(self, records: list[SourceRecord]) -> None:
+        ids = pa.array([r.instrument_id for r in records], pa.string())
+        known, rows = _positions(ids, self.current["instrument_id"])
+        existing = np.flatnonzero(known)
+        for index in np.flatnonzero(~known).tolist():
+            self._new(records[index])
+        if len(existing):
+            self._existing([records[i] for i in existing.tolist()], rows[existing])
+
+    def _new(self, record: SourceRecord) -> None:
+        if record.terminal:
+            self.plan.ignored += 1  # first seen already gone: there is nothing to list
+            return
+        at = record.listed_at or self.observed_at
+        self._list(record, at)
+        self.plan.listed += 1
+
+    def _list(self, record: SourceRecord, at: datetime) -> None:
+        given = {k: v for k, v in record.fields.items() if v is not None}
+        self.plan.events.append(
+            InstrumentListed(
+                **self._envelope(record, at),
+                **given,
+                status=record.status,
+                venue_status=record.venue_status,
+            )
+        )
+        self._announce(record)
+
+    def _envelope(self, record: SourceRecord, at: datetime) -> dict[str, Any]:
+        return {
+            "instrument_id": record.instrument_id,
+            "symbol": record.symbol,
+            "effective_at": at,
+            "source": self.snapshot.source,
+        }
+
+    def _existing(self, records: list[SourceRecord], rows: np.ndarray) -> None:
+        current = self.current.take(pa.array(rows))
+        names = self._compared()
+        matrix = (
+            np.column_stack([_differs(column(n, _values(records, n)), current[n]) for n in names])
+            if names
+            else np.zeros((len(records), 0), bool)
+        )
+        active = np.asarray(current["active"], dtype=bool)
+        symbols = current["symbol"].to_pylist()
+        for index, record in enumerate(records):
+            self._one(record, bool(active[index]), symbols[index], names, matrix[index])
+
+    def _one(
+        self,
+        record: SourceRecord,
+        active: bool,
+        symbol: str,
+        names: tuple[str, ...],
+        row: np.ndarray,
+    ) -> None:
+        if not active:
+            if record.terminal:
+                self.plan.unchanged += 1
+            else:
+                self._list(record, self.observed_at)
+                self.plan.relisted += 1
+            return
+        if symbol != record.symbol:
+            self._rename(record, symbol)
+        if record.terminal:
+            self._delist(
+                record, row[names.index("venue_status")] if "venue_status" in names else False
+            )
+            return
+        changes = {n: self._value(record, n) for n, d in zip(names, row.tolist(), strict=True) if d}
+        if changes:
+            self.plan.events.append(
+                InstrumentChanged(**self._envelope(record, self.observed_at), changes=changes)
+            )
+            self.plan.changed += 1
+        elif symbol == record.symbol:
+            self.plan.unchanged += 1
+        self._announce(record)
+
+    @staticmethod
+    def _value(record: SourceRecord, name: str) -> Any:
+        return getattr(record, name) if name in STATUS_FIELDS else record.fields.get(name)
+
+    def _rename(self, record: SourceRecord, old: str) -> None:
+        envelope = {**self._envelope(record, self.observed_at), "symbol": old}
+        self.plan.events.append(InstrumentRenamed(**envelope, new_symbol=record.symbol))
+        self.plan.renamed += 1
+
+    def _delist(self, record: SourceRecord, venue_status_changed: bool) -> None:
+        envelope = self._envelope(record, self.observed_at)
+        if venue_status_changed and record.venue_status is not None:
+            self.plan.events.append(
+                InstrumentChanged(**envelope, changes={"venue_status": record.venue_status})
+            )
+        reason = f"{self.snapshot.source} reports status {record.venue_status}"
+        self.plan.events.append(
+            InstrumentDelisted(**envelope, reason=reason, status=record.status or "delisted")
+        )
+        self.plan.delisted += 1
+        self.plan.leaving += 1
+
+    def _announce(self, record: SourceRecord) -> None:
+        later: dict[datetime, dict[str, Any]] = {}
+        for announcement in record.announced:
+            if announcement.effective_at > self.observed_at:
+                later.setdefault(announcement.effective_at, {})[announcement.field] = (
+                    announcement.value
+                )
+        for at, changes in sorted(later.items()):
+            self.plan.events.append(
+                InstrumentChanged(**self._envelope(record, at), changes=changes)
+            )
+            self.plan.announced += 1
+
+    # -- instruments of covered venues: TradingView adds its own fields ----------------
+
+    def _enrich(self, records: list[SourceRecord]) -> None:
+        if not records:
+            return
+        active = self.current.filter(self.current["active"])
+        symbols = pa.array([r.symbol for r in records], pa.string())
+        known, rows = _positions(symbols, active["symbol"])
+        matched = np.flatnonzero(known)
+        self.plan.ignored += len(records) - len(matched)  # the exchange connector lists them
+        if not len(matched):
+            return
+        holders = active.take(pa.array(rows[matched]))
+        chosen = [records[i] for i in matched.tolist()]
+        names = tuple(n for n in self.snapshot.reported if n in TRADINGVIEW_ONLY)
+        ids, held = holders["instrument_id"].to_pylist(), holders["symbol"].to_pylist()
+        differs = [_differs(column(n, _values(chosen, n)), holders[n]) for n in names]
+        for index, record in enumerate(chosen):
+            changes = {
+                n: record.fields.get(n) for n, d in zip(names, differs, strict=True) if d[index]
+            }
+            if not changes:
+                self.plan.unchanged += 1
+                continue
+            envelope = {
+                "instrument_id": ids[index],
+                "symbol": held[index],
+                "effective_at": self.observed_at,
+                "source": self.snapshot.source,
+            }
+            self.plan.events.append(InstrumentChanged(**envelope, changes=changes))
+            self.plan.changed += 1
+
+    # -- absence from a complete snapshot ----------------------------------------------
+
+    def _absences(self, present: set[str], absence: Mapping[str, Absence], runs: int) -> None:
+        """Delist what stayed absent `runs` snapshots in a row, or expired; count the rest."""
+        current = self.current
+        scope = pc.starts_with(current["instrument_id"], self.snapshot.scope)
+        rows = current.filter(pc.and_(current["active"], scope))
+        self.plan.active = rows.num_rows
+        for instrument_id, symbol, expiry in zip(
+            rows["instrument_id"].to_pylist(),
+            rows["symbol"].to_pylist(),
+            rows["expiry"].to_pylist(),
+            strict=True,
+        ):
+            if instrument_id in present:
+                continue
+            self.plan.leaving += 1
+            if expiry is not None and expiry <= self.observed_at:
+                # A dated contract gone after its expiry cannot come back: it expired.
+                self._delist_absent(instrument_id, symbol, expiry, "expired", "expired")
+                continue
+            before = absence.get(instrument_id)
+            since = self.observed_at if before is None else before.since
+            now = Absence(1 if before is None else before.count + 1, since)
+            if now.count < runs:
+                self.plan.absence[instrument_id] = now
+                self.plan.absent += 1
+                continue
+            source = self.snapshot.source
+            reason = f"absent from {now.count} consecutive complete {source} snapshots"
+            self._delist_absent(instrument_id, symbol, now.since, reason, "delisted")
+
+    def _delist_absent(
+        self, instrument_id: str, symbol: str, at: datetime, reason: str, status: str
+    ) -> None:
+        self.plan.events.append(
+            InstrumentDelisted(
+                instrument_id=instrument_id,
+                symbol=symbol,
+                effective_at=at,
+                source=self.snapshot.source,
+                reason=reason,
+                status=status,
+            )
+        )
+        self.plan.delisted += 1
+
+    def _exchanges(self) -> None:
+        for name in self.snapshot.exchanges:
+            if name in self.known_exchanges:
+                continue
+            self.plan.events.append(
+                ExchangeListed(
+                    symbol=name,
+                    exchange=name,
+                    effective_at=self.observed_at,
+                    source=self.snapshot.source,
+                    is_crypto=self.snapshot.market == "crypto" or None,
+                )
+            )

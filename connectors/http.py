@@ -1,0 +1,206 @@
+"""HTTP for the source clients: one session per run, retries with backoff, typed decoding.
+
+Retried: timeouts, connection errors, 5xx and 429 (after `Retry-After` when the venue sends
+it), with exponential backoff and full jitter. Not retried: any other 4xx. Binance's 418
+(an IP ban) stops this source at once, including its later requests in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import aiohttp
+import msgspec
+
+from connectors.errors import (
+    MalformedResponseError,
+    SourceBannedError,
+    SourceRejectedError,
+    SourceUnavailableError,
+)
+from eventstore import EventStoreError
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+T = TypeVar("T")
+W = TypeVar("W")
+
+#: Sources answer browsers; some refuse a bare library User-Agent.
+BROWSER_USER_AGENT: Final = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+_RETRIED_STATUS: Final = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Timeouts, retries and concurrency of one run's requests."""
+
+    timeout: float = 30.0
+    connect_timeout: float = 10.0
+    attempts: int = 4
+    backoff: float = 0.5
+    max_delay: float = 30.0
+    concurrency: int = 4
+    user_agent: str = BROWSER_USER_AGENT
+
+
+def open_session(settings: HttpSettings) -> aiohttp.ClientSession:
+    """Return the run's one session, with its timeouts and User-Agent."""
+    timeout = aiohttp.ClientTimeout(total=settings.timeout, sock_connect=settings.connect_timeout)
+    return aiohttp.ClientSession(
+        timeout=timeout,
+        headers={"User-Agent": settings.user_agent, "Accept": "application/json"},
+    )
+
+
+class SourceHttp:
+    """The requests of one source: bounded concurrency, retries, errors naming the source."""
+
+    def __init__(
+        self,
+        source: str,
+        session: aiohttp.ClientSession,
+        settings: HttpSettings,
+        *,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """Send `source`'s requests through `session`; `sleep` waits between attempts."""
+        self.source = source
+        self.settings = settings
+        self._session = session
+        self._headers = dict(headers or {})
+        self._sleep = sleep
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._banned: SourceBannedError | None = None
+        self.requests = 0
+
+    async def get(self, url: str, params: Mapping[str, str] | None = None) -> bytes:
+        """Return the body of a GET, after retries."""
+        return await self._request("GET", url, params, None)
+
+    async def post(self, url: str, body: bytes) -> bytes:
+        """Return the body of a POST of JSON `body`, after retries."""
+        return await self._request("POST", url, None, body)
+
+    def decode(self, url: str, body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
+        """Return `body` decoded by `decoder`; a bad body is a `MalformedResponseError`."""
+        try:
+            return decoder.decode(body)
+        except msgspec.ValidationError as exc:
+            raise MalformedResponseError(self.source, url, f"unexpected shape: {exc}") from exc
+        except msgspec.DecodeError as exc:
+            raise MalformedResponseError(self.source, url, f"not JSON: {exc}") from exc
+
+    def parsed(
+        self, url: str, body: bytes, decoder: msgspec.json.Decoder[W], parse: Callable[[W], T]
+    ) -> T:
+        """Return `body` decoded, then parsed; any bad value is a `MalformedResponseError`."""
+        wire = self.decode(url, body, decoder)
+        return self.guard(url, lambda: parse(wire))
+
+    def guard(self, url: str, build: Callable[[], T]) -> T:
+        """Return `build()`; a value it cannot read is a `MalformedResponseError`."""
+        try:
+            return build()
+        except MalformedResponseError:
+            raise
+        except (ArithmeticError, ValueError, KeyError, EventStoreError) as exc:
+            raise MalformedResponseError(self.source, url, f"unreadable value: {exc}") from exc
+
+    async def _request(
+        self, method: str, url: str, params: Mapping[str, str] | None, body: bytes | None
+    ) -> bytes:
+        shown = _shown(url, params)
+        reason = "no attempt made"
+        for attempt in range(self.settings.attempts):
+            if self._banned is not None:
+                raise self._banned
+            async with self._slots:
+                delay, reason, answer = await self._attempt(method, url, params, body, shown)
+            if answer is not None:
+                return answer
+            if attempt + 1 < self.settings.attempts:
+                await self._sleep(delay if delay is not None else self._backoff(attempt))
+        raise SourceUnavailableError(
+            self.source, shown, f"{reason}; gave up after {self.settings.attempts} attempts"
+        )
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        body: bytes | None,
+        shown: str,
+    ) -> tuple[float | None, str, bytes | None]:
+        """Return (delay asked by the server, why it failed, the body if it succeeded)."""
+        headers = dict(self._headers)
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        self.requests += 1
+        try:
+            async with self._session.request(
+                method, url, params=params, data=body, headers=headers
+            ) as response:
+                payload = await response.read()
+                return self._judge(response, payload, shown)
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            return None, f"timed out after {self.settings.timeout:g} s", None
+        except aiohttp.ClientError as exc:
+            return None, f"connection failed: {exc}", None
+
+    def _judge(
+        self, response: aiohttp.ClientResponse, payload: bytes, shown: str
+    ) -> tuple[float | None, str, bytes | None]:
+        status = response.status
+        if status < 300:
+            return None, "", payload
+        excerpt = payload[:200].decode("utf-8", "replace")
+        if status == 418:
+            self._banned = SourceBannedError(
+                self.source, shown, f"IP banned by the venue, stopping: {excerpt}", status
+            )
+            raise self._banned
+        if status in _RETRIED_STATUS:
+            return self._retry_after(response), f"HTTP {status}", None
+        raise SourceRejectedError(self.source, shown, f"refused: {excerpt}", status)
+
+    def _retry_after(self, response: aiohttp.ClientResponse) -> float | None:
+        given = response.headers.get("Retry-After")
+        if given is None:
+            return None
+        seconds = _seconds(given)
+        return None if seconds is None else min(max(seconds, 0.0), self.settings.max_delay)
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.settings.max_delay, self.settings.backoff * 2**attempt)
+        return random.uniform(0, ceiling)  # full jitter: rivals do not retry in step
+
+
+def _seconds(retry_after: str) -> float | None:
+    """Return a `Retry-After` value (seconds or an HTTP date) as seconds from now."""
+    try:
+        return float(retry_after)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(retry_after)
+    except (TypeError, ValueError):
+        return None
+    return (when - datetime.now(UTC)).total_seconds()
+
+
+def _shown(url: str, params: Mapping[str, Any] | None) -> str:
+    if not params:
+        return url
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+    return f"{url}?{query}"

@@ -1,0 +1,67 @@
+"""What every source client returns: complete snapshots of normalized source records.
+
+A `SourceRecord` is one instrument as one source sees it, in the catalog's vocabulary:
+the fields the source gives (a value it does not give is absent or None, never a default),
+the normalized status beside the venue's own word, the listing time when the venue dates
+it, and changes the venue has announced for later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+import msgspec
+
+from eventstore.values import coerce_field
+
+#: Normalized statuses after which an instrument no longer trades: they delist it.
+TERMINAL: Final = frozenset({"delisted", "expired"})
+
+
+class Announcement(msgspec.Struct, frozen=True, kw_only=True):
+    """A change the venue announced: `field` takes `value` at `effective_at`."""
+
+    effective_at: datetime
+    field: str
+    value: Any
+
+
+class SourceRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One instrument as one source reported it."""
+
+    instrument_id: str
+    symbol: str
+    fields: dict[str, Any]
+    status: str | None = None
+    venue_status: str | None = None
+    listed_at: datetime | None = None
+    announced: tuple[Announcement, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Check and normalize the field values as events will (exact decimals, UTC)."""
+        for name, value in list(self.fields.items()):
+            self.fields[name] = coerce_field(name, value)
+
+    @property
+    def terminal(self) -> bool:
+        """Return whether the venue reports the instrument gone for good."""
+        return self.status in TERMINAL
+
+
+class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """A complete list of one market of one source, as observed at one instant.
+
+    `scope` is the instrument-id prefix the snapshot covers: an active instrument under it
+    that the snapshot lacks is absent. `server_time` is the venue's own clock, if it says.
+    """
+
+    source: str
+    market: str
+    scope: str
+    records: list[SourceRecord]
+    server_time: datetime | None = None
+    #: Fields the source reports for every record of this market (absence of one is null).
+    reported: tuple[str, ...] = ()
+    #: Exchanges the source lists for this market (TradingView's metainfo).
+    exchanges: tuple[str, ...] = ()

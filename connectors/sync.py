@@ -1,0 +1,211 @@
+"""`sync`: fetch complete snapshots from sources and append what changed, source by source.
+
+For each source: fetch every market (concurrently with the other sources), plan the events
+of each market against the catalog at the snapshot's observation time, check the delisting
+guard, and append all of the source's events in one commit. A source that fails (a fetch,
+a malformed body, an incomplete snapshot, the guard) appends nothing; the others go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from connectors.diff import Absence, Differ, Plan
+from connectors.errors import ConnectorError, DelistingGuardError, IncompleteSnapshotError
+from connectors.http import HttpSettings, SourceHttp, open_session
+from connectors.state import AbsenceStore
+from eventstore import EventLog, EventStoreError
+from projections import Catalog, CatalogError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import aiohttp
+
+    from connectors.record import Snapshot
+    from connectors.sources import Source
+
+DEFAULT_ABSENCE_RUNS: Final = 2
+DEFAULT_MAX_DELIST_SHARE: Final = 0.05
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How a sync judges snapshots."""
+
+    absence_runs: int = DEFAULT_ABSENCE_RUNS
+    max_delist_share: float = DEFAULT_MAX_DELIST_SHARE
+    force: bool = False
+    #: The observation time to use instead of the venue's clock or ours (replays).
+    observed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SourceRun:
+    """One source to sync: where to reach it and which of its markets."""
+
+    source: Source
+    base_url: str | None = None
+    markets: tuple[str, ...] | None = None
+
+
+@dataclass
+class MarketReport:
+    """What one market's snapshot amounted to."""
+
+    market: str
+    observed_at: datetime
+    instruments: int
+    listed: int
+    relisted: int
+    changed: int
+    renamed: int
+    delisted: int
+    announced: int
+    unchanged: int
+    ignored: int
+    absent: int
+
+
+@dataclass
+class SourceReport:
+    """What one source's sync did: per market, what was appended, or why it failed."""
+
+    source: str
+    markets: list[MarketReport] = field(default_factory=list)
+    appended: int = 0
+    error: str | None = None
+    error_kind: str | None = None
+    seconds: float = 0.0
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """Return whether the source synced."""
+        return self.error is None
+
+    def total(self, name: str) -> int:
+        """Return the sum of counter `name` over the markets."""
+        return sum(getattr(market, name) for market in self.markets)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Syncer:
+    """Sync sources into the catalog under `root`."""
+
+    def __init__(
+        self,
+        root: str,
+        options: SyncOptions | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        progress: Callable[[str, str], None] | None = None,
+    ) -> None:
+        """Write to the log under `root`; `progress(source, message)` hears each step."""
+        self.root = root
+        self.options = options or SyncOptions()
+        self.clock = clock
+        self.progress = progress or (lambda source, message: None)
+        self.log = EventLog.open(root)
+        self.catalog = Catalog(self.log)
+        self.absence = AbsenceStore(root)
+
+    async def run(
+        self, runs: Sequence[SourceRun], settings: HttpSettings | None = None
+    ) -> list[SourceReport]:
+        """Fetch every source at once, then commit them one by one; return their reports."""
+        settings = settings or HttpSettings()
+        async with open_session(settings) as session:
+            fetched = await asyncio.gather(*(self._fetch(run, session, settings) for run in runs))
+        return [self._commit(report, snapshots) for report, snapshots in fetched]
+
+    async def _fetch(
+        self, run: SourceRun, session: aiohttp.ClientSession, settings: HttpSettings
+    ) -> tuple[SourceReport, list[Snapshot]]:
+        source = run.source
+        report = SourceReport(source.name)
+        http = SourceHttp(source.name, session, settings, headers=source.headers)
+        started = time.perf_counter()
+        self.progress(source.name, "fetching")
+        try:
+            snapshots = await source.fetch(
+                http, run.base_url or source.base_url, run.markets or source.markets
+            )
+        except ConnectorError as exc:
+            self._fail(report, exc)
+            snapshots = []
+        report.seconds = time.perf_counter() - started
+        report.requests = http.requests
+        if report.ok:
+            count = sum(len(s.records) for s in snapshots)
+            self.progress(source.name, f"fetched {count} instruments in {http.requests} requests")
+        return report, snapshots
+
+    def _fail(self, report: SourceReport, exc: Exception) -> None:
+        report.error = str(exc)
+        report.error_kind = type(exc).__name__
+        self.progress(report.source, f"failed: {exc}")
+
+    def _commit(self, report: SourceReport, snapshots: list[Snapshot]) -> SourceReport:
+        if not report.ok:
+            return report
+        try:
+            plans = [(snapshot, *self._plan(snapshot)) for snapshot in snapshots]
+            events = [event for _, plan, _ in plans for event in plan.events]
+            report.appended = self.log.append(events).appended if events else 0
+        except (ConnectorError, EventStoreError, CatalogError) as exc:
+            self._fail(report, exc)
+            return report
+        self.absence.save(report.source, {s.market: plan.absence for s, plan, _ in plans})
+        report.markets = [_market(s, plan, at) for s, plan, at in plans]
+        self.progress(report.source, f"appended {report.appended} events")
+        return report
+
+    def _plan(self, snapshot: Snapshot) -> tuple[Plan, datetime]:
+        if not snapshot.records:
+            raise IncompleteSnapshotError(
+                snapshot.source, snapshot.market, "the snapshot lists no instrument at all"
+            )
+        at = self.options.observed_at or snapshot.server_time or self.clock()
+        current = self.catalog.universe(at, include_inactive=True)
+        exchanges = self.catalog.exchanges(at) if snapshot.exchanges else {}
+        plan = Differ(snapshot, current, at, exchanges).run(
+            self.absence.of(snapshot.source, snapshot.market), self.options.absence_runs
+        )
+        self._guard(snapshot, plan)
+        return plan, at
+
+    def _guard(self, snapshot: Snapshot, plan: Plan) -> None:
+        limit = self.options.max_delist_share
+        if self.options.force or plan.active == 0 or plan.leaving <= limit * plan.active:
+            return
+        raise DelistingGuardError(
+            snapshot.source, snapshot.market, plan.leaving, plan.active, limit
+        )
+
+
+def _market(snapshot: Snapshot, plan: Plan, at: datetime) -> MarketReport:
+    return MarketReport(
+        market=snapshot.market,
+        observed_at=at,
+        instruments=len(snapshot.records),
+        listed=plan.listed,
+        relisted=plan.relisted,
+        changed=plan.changed,
+        renamed=plan.renamed,
+        delisted=plan.delisted,
+        announced=plan.announced,
+        unchanged=plan.unchanged,
+        ignored=plan.ignored,
+        absent=plan.absent,
+    )
+
+
+__all__ = ["Absence", "SourceReport", "SourceRun", "SyncOptions", "Syncer"]

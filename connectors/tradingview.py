@@ -1,0 +1,206 @@
+"""TradingView's scanner: the universe of a market, descriptive fields and exchanges.
+
+`POST {base}/{market}/scan` is paged with `range` and says `totalCount`; the snapshot is
+complete only when every page arrived and the rows add up to it. Numbers arrive as JSON
+numbers and are read as exact `Decimal`s (never through float); tick size is
+`minmov / pricescale`, and null when either is missing. `GET {base}/{market}/metainfo`
+lists the market's exchanges (the `r` values of its `exchange` field).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+
+from connectors.errors import IncompleteSnapshotError
+from connectors.record import Snapshot, SourceRecord
+
+if TYPE_CHECKING:
+    from connectors.http import SourceHttp
+
+BASE_URL: Final = "https://scanner.tradingview.com"
+ORIGIN: Final = "https://www.tradingview.com"
+MARKETS: Final = ("crypto",)
+PAGE_SIZE: Final = 5000
+COLUMNS: Final = (
+    "name",
+    "description",
+    "type",
+    "subtype",
+    "exchange",
+    "currency",
+    "base_currency",
+    "pricescale",
+    "minmov",
+    "sector",
+    "industry",
+    "country",
+    "expiration",
+)
+FIELDS: Final = (
+    "exchange",
+    "base",
+    "quote",
+    "type",
+    "subtype",
+    "description",
+    "sector",
+    "industry",
+    "country",
+    "tick_size",
+    "minmov",
+    "pricescale",
+    "expiry",
+)
+
+
+class Row(msgspec.Struct, frozen=True):
+    """One element of `data`: the symbol and the values of the requested columns."""
+
+    s: str
+    d: list[Any]
+
+
+class ScanResponse(msgspec.Struct, frozen=True, rename="camel"):
+    """The scan body."""
+
+    total_count: int
+    data: list[Row]
+
+
+class MetaField(msgspec.Struct, frozen=True):
+    """One element of `fields` in metainfo: name, type and, for enums, the values."""
+
+    n: str
+    t: str
+    r: list[Any] | None = None
+
+
+class MetaInfo(msgspec.Struct, frozen=True):
+    """The metainfo body."""
+
+    fields: list[MetaField]
+
+
+#: JSON numbers with a fraction are read as exact decimals, not floats.
+_SCAN: Final = msgspec.json.Decoder(ScanResponse, float_hook=Decimal)
+_META: Final = msgspec.json.Decoder(MetaInfo)
+
+
+def scan_body(market: str, start: int, stop: int) -> bytes:
+    """Return the JSON body asking for rows [`start`, `stop`) of `market`, sorted by name."""
+    return msgspec.json.encode(
+        {
+            "columns": list(COLUMNS),
+            "filter": [],
+            "markets": [market],
+            "options": {"lang": "en"},
+            "range": [start, stop],
+            "sort": {"sortBy": "name", "sortOrder": "asc"},
+            "symbols": {"query": {"types": []}, "tickers": []},
+        }
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    raise ValueError(f"expected a number, got {value!r}")
+
+
+def _expiry(value: Any) -> datetime | None:
+    number = _number(value)
+    if number is None:
+        return None
+    if 19000101 <= number <= 99991231:  # YYYYMMDD
+        return datetime.strptime(str(int(number)), "%Y%m%d").replace(tzinfo=UTC)
+    return datetime.fromtimestamp(int(number), UTC)
+
+
+def _tick(minmov: Decimal | None, pricescale: Decimal | None) -> Decimal | None:
+    if minmov is None or not pricescale:
+        return None
+    return minmov / pricescale
+
+
+def record(market: str, row: Row) -> SourceRecord:
+    """Return one scanner row as a record; its id is `tradingview:<market>:<symbol>`."""
+    if len(row.d) != len(COLUMNS):
+        raise ValueError(f"{row.s}: {len(row.d)} values for {len(COLUMNS)} columns")
+    value = dict(zip(COLUMNS, row.d, strict=True))
+    minmov, pricescale = _number(value["minmov"]), _number(value["pricescale"])
+    fields = {
+        "exchange": _text(value["exchange"]),
+        "base": _text(value["base_currency"]),
+        "quote": _text(value["currency"]),
+        "type": _text(value["type"]),
+        "subtype": _text(value["subtype"]),
+        "description": _text(value["description"]),
+        "sector": _text(value["sector"]),
+        "industry": _text(value["industry"]),
+        "country": _text(value["country"]),
+        "tick_size": _tick(minmov, pricescale),
+        "minmov": minmov,
+        "pricescale": pricescale,
+        "expiry": _expiry(value["expiration"]),
+    }
+    return SourceRecord(instrument_id=f"tradingview:{market}:{row.s}", symbol=row.s, fields=fields)
+
+
+async def fetch_market(http: SourceHttp, base_url: str, market: str) -> Snapshot:
+    """Fetch every page of one market's scan; fail unless the rows add up to `totalCount`."""
+    url = f"{base_url.rstrip('/')}/{market}/scan"
+    rows: dict[str, Row] = {}
+    total = None
+    while total is None or len(rows) < total:
+        start = len(rows)
+        body = http.decode(
+            url, await http.post(url, scan_body(market, start, start + PAGE_SIZE)), _SCAN
+        )
+        total = body.total_count if total is None else total
+        if body.total_count != total or not body.data:
+            raise IncompleteSnapshotError(
+                "tradingview",
+                url,
+                f"the universe changed or ran dry while paging: {len(rows)} of {total} rows, "
+                f"then a page of {len(body.data)} (total now {body.total_count})",
+            )
+        rows.update((row.s, row) for row in body.data)
+    exchanges = await fetch_exchanges(http, base_url, market)
+    return http.guard(
+        url,
+        lambda: Snapshot(
+            source="tradingview",
+            market=market,
+            scope=f"tradingview:{market}:",
+            records=[record(market, row) for row in rows.values()],
+            reported=FIELDS,
+            exchanges=tuple(exchanges),
+        ),
+    )
+
+
+async def fetch_exchanges(http: SourceHttp, base_url: str, market: str) -> list[str]:
+    """Return the exchanges `market`'s metainfo lists, sorted."""
+    url = f"{base_url.rstrip('/')}/{market}/metainfo"
+    body = http.decode(url, await http.get(url), _META)
+    for field in body.fields:
+        if field.n == "exchange" and field.r:
+            return sorted({value for value in field.r if isinstance(value, str) and value})
+    return []
+
+
+async def fetch(
+    http: SourceHttp, base_url: str = BASE_URL, markets: tuple[str, ...] = MARKETS
+) -> list[Snapshot]:
+    """Fetch each market's universe (each a complete snapshot of its market)."""
+    return [await fetch_market(http, base_url, market) for market in markets]
