@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Final, NoReturn
 
+from connectors import cli_sync
 from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, decode_lines
 from connectors.cli_views import (
     changes_rows,
@@ -23,6 +24,7 @@ from connectors.cli_views import (
     plural,
     universe_text,
 )
+from connectors.errors import ConnectorError
 from connectors.render import instant, to_json
 from eventstore import EventLog, EventStoreError, InvalidInstantError, NaiveTimestampError, to_utc
 from projections import Catalog, CatalogError
@@ -133,6 +135,11 @@ def _add_append(parser: argparse.ArgumentParser) -> Command:
     return _append
 
 
+def _add_sync(parser: argparse.ArgumentParser) -> Command:
+    cli_sync.add_arguments(parser)
+    return cli_sync.run
+
+
 def _add_compact(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument(
         "--vacuum", action="store_true", help="also delete files no longer referenced"
@@ -146,6 +153,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("history", "show every version of an instrument", _add_history),
     ("changes", "list the events effective in [A, B)", _add_changes),
     ("append", "append events from a JSON-lines file, all or nothing", _add_append),
+    ("sync", "bring sources into the catalog, live or from recorded snapshots", _add_sync),
     ("compact", "merge small files and checkpoint the log", _add_compact),
 )
 
@@ -277,7 +285,14 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidInstantError as exc:
         return _fail(_instant_message(exc, args))
     # ValueError and TypeError: what the builtins raise for a value they cannot read.
-    except (EventFileError, EventStoreError, CatalogError, ValueError, TypeError) as exc:
+    except (
+        EventFileError,
+        EventStoreError,
+        CatalogError,
+        ConnectorError,
+        ValueError,
+        TypeError,
+    ) as exc:
         return _fail(str(exc))
 
 

@@ -1,65 +1,98 @@
-"""`make demo`: build a catalog from the bundled sample events, query the past, verify the log.
+"""`make demo`: replay the bundled real snapshots into a fresh catalog, query the past, audit.
 
-The sample (`data/sample/demo-events.jsonl`) is hand-written and illustrative: a spot pair
-whose lot size changed, a ticker that was renamed and then reused by a new instrument, and
-a quarterly future that expired. Running the demo twice appends nothing the second time.
+The samples under `data/samples/` are subsets of real Binance spot, Binance USD-M and OKX
+responses recorded between 2020 and 2023 (see `data/samples/NOTE.md`). Replaying them in
+date order builds a real history: listings, tick-size changes, pairs Binance moved to BREAK
+(delisted) and back to TRADING (relisted), expired quarterlies, contracts OKX dropped.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import sys
 from pathlib import Path
 
 from connectors.cli import main as catalog
+from connectors.cli_sync import summary
+from connectors.replay import replay
+from connectors.sync import SyncOptions
 from eventstore import EventLog, verify_chain
 
-SAMPLE = Path(__file__).resolve().parent.parent / "data" / "sample" / "demo-events.jsonl"
+REPOSITORY = Path(__file__).resolve().parent.parent
+SAMPLES = REPOSITORY / "data" / "samples"
+DEMO_ROOT = REPOSITORY / "data" / "demo-catalog"
+#: The samples are months or years apart: more than 5% of a market did go in between.
+SHARE = 0.5
 
 
 def _step(title: str, *argv: str) -> None:
-    print(f"\n$ catalog {' '.join(argv)}    # {title}", flush=True)
+    print(f"\n$ catalog {' '.join(argv)}\n# {title}", flush=True)
     code = catalog(list(argv))
     if code not in (0, 1):
         raise SystemExit(code)
 
 
-def run(root: str) -> int:
-    """Run the demo against the catalog under `root`; return the exit code."""
-    os.environ["CATALOG_ROOT"] = root
-    _step("append the sample events (idempotent)", "append", str(SAMPLE))
+def run(root: Path) -> int:
+    """Build the demo catalog under `root` (emptied first); return the exit code."""
+    shutil.rmtree(root, ignore_errors=True)
+    os.environ["CATALOG_ROOT"] = str(root)
+    print(f"$ catalog sync --replay {SAMPLES.relative_to(REPOSITORY)} --max-delist-share {SHARE}")
+    print(f"# replay the recorded snapshots in date order into a fresh catalog at {root}")
+    options = SyncOptions(max_delist_share=SHARE)
+    done = asyncio.run(replay(str(root), SAMPLES, options, progress=_progress))
+    reports = [(snapshot.path.name, report) for snapshot, items in done for report in items]
+    _query()
+    violations = _audit(root)
+    print("\n# the sync summary")
+    print(summary(reports))
+    failed = any(not report.ok for _, report in reports)
+    return 1 if violations or failed else 0
+
+
+def _progress(source: str, message: str) -> None:
+    print(f"  {source}: {message}", flush=True)
+
+
+def _query() -> None:
     _step(
-        "what was BINANCE:LUNAUSDT on 2022-05-20?",
+        "BTC/USDC on Binance in mid-2021",
         "get",
-        "BINANCE:LUNAUSDT",
+        "BINANCE:BTCUSDC",
         "--as-of",
-        "2022-05-20T00:00:00Z",
+        "2021-06-01T00:00:00Z",
     )
     _step(
-        "...and on 2022-06-01, after the ticker was reused?",
+        "...and on 2023-01-01: Binance had moved it to BREAK, so it was delisted",
         "get",
-        "BINANCE:LUNAUSDT",
+        "BINANCE:BTCUSDC",
         "--as-of",
-        "2022-06-01T00:00:00Z",
-    )
-    _step("what was tradable on 2023-01-01?", "universe", "--as-of", "2023-01-01T00:00:00Z")
-    _step("every version of the old LUNA, now LUNC", "history", "BINANCE:LUNCUSDT")
-    _step(
-        "what changed in 2022",
-        "changes",
-        "--since",
-        "2022-01-01T00:00:00Z",
-        "--until",
         "2023-01-01T00:00:00Z",
     )
-    log = EventLog.open(root)
+    _step(
+        "its whole history: delisted, then relisted with a new lot size",
+        "history",
+        "BINANCE:BTCUSDC",
+    )
+    _step(
+        "what could be traded on 2022-08-01",
+        "universe",
+        "--as-of",
+        "2022-08-01T00:00:00Z",
+        "--tradable",
+    )
+
+
+def _audit(root: Path) -> list[object]:
+    log = EventLog.open(str(root))
     violations = verify_chain(log.read())
     print(f"\naudit: {len(log)} events, hash chain and counters ", end="")
     print("intact" if not violations else f"BROKEN ({len(violations)} violations)")
     for violation in violations:
         print(f"  {violation}")
-    return 1 if violations else 0
+    return list(violations)
 
 
 if __name__ == "__main__":
-    sys.exit(run(os.environ.get("CATALOG_ROOT", "data/lakehouse")))
+    sys.exit(run(Path(os.environ.get("CATALOG_DEMO_ROOT", DEMO_ROOT))))

@@ -35,10 +35,21 @@ if TYPE_CHECKING:
 
 
 class Absence(msgspec.Struct, frozen=True, array_like=True):
-    """An instrument missing from consecutive complete snapshots: how many, since when."""
+    """An instrument missing from consecutive complete snapshots.
+
+    `count` snapshots in a row, the first observed at `since`, the latest at `last`. A
+    snapshot observed no later than `last` (the same one, replayed) does not count again.
+    """
 
     count: int
     since: datetime
+    last: datetime
+
+    def after(self, observed_at: datetime) -> Absence:
+        """Return the absence once a snapshot observed at `observed_at` also lacks it."""
+        if observed_at <= self.last:
+            return self
+        return Absence(self.count + 1, self.since, observed_at)
 
 
 @dataclass
@@ -304,8 +315,8 @@ class Differ:
                 self._delist_absent(instrument_id, symbol, expiry, "expired", "expired")
                 continue
             before = absence.get(instrument_id)
-            since = self.observed_at if before is None else before.since
-            now = Absence(1 if before is None else before.count + 1, since)
+            at = self.observed_at
+            now = Absence(1, at, at) if before is None else before.after(at)
             if now.count < runs:
                 self.plan.absence[instrument_id] = now
                 self.plan.absent += 1

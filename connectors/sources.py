@@ -2,6 +2,8 @@
 
 Each fetch returns complete snapshots, one per market of the source (OKX's SPOT, SWAP and
 FUTURES; Bybit's spot and linear; TradingView's markets), so that absence is judged per market.
+Exchange connectors come first: in one run, TradingView then finds the instruments they
+listed and adds its own fields to them.
 """
 
 from __future__ import annotations
@@ -40,6 +42,10 @@ async def _usdm(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> li
 SOURCES: Final[dict[str, Source]] = {
     source.name: source
     for source in (
+        Source("binance-spot", binance.SPOT_URL, ("spot",), _spot),
+        Source("binance-usdm", binance.USDM_URL, ("usdm",), _usdm),
+        Source("okx", okx.BASE_URL, okx.INST_TYPES, okx.fetch),
+        Source("bybit", bybit.BASE_URL, bybit.CATEGORIES, bybit.fetch),
         Source(
             "tradingview",
             tradingview.BASE_URL,
@@ -47,9 +53,5 @@ SOURCES: Final[dict[str, Source]] = {
             tradingview.fetch,
             {"Origin": tradingview.ORIGIN, "Referer": tradingview.ORIGIN + "/"},
         ),
-        Source("binance-spot", binance.SPOT_URL, ("spot",), _spot),
-        Source("binance-usdm", binance.USDM_URL, ("usdm",), _usdm),
-        Source("okx", okx.BASE_URL, okx.INST_TYPES, okx.fetch),
-        Source("bybit", bybit.BASE_URL, bybit.CATEGORIES, bybit.fetch),
     )
 }

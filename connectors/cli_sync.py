@@ -1,0 +1,179 @@
+"""`catalog sync`: bring sources into the catalog, live or from recorded snapshots."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TYPE_CHECKING, Final
+
+from connectors.http import HttpSettings
+from connectors.render import table, to_json
+from connectors.replay import replay
+from connectors.sources import SOURCES
+from connectors.sync import (
+    DEFAULT_ABSENCE_RUNS,
+    DEFAULT_MAX_DELIST_SHARE,
+    MarketReport,
+    SourceReport,
+    SourceRun,
+    Syncer,
+    SyncOptions,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+#: Exit status when a source failed (the others were still synced).
+EXIT_SOURCE_FAILED: Final = 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of `catalog sync` to `parser`."""
+    parser.add_argument(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        help=f"sources to sync (default: all): {', '.join(SOURCES)}",
+    )
+    parser.add_argument(
+        "--replay", metavar="DIR", help="replay recorded snapshots from DIR (see the README)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="accept a snapshot that trips the delisting guard"
+    )
+    parser.add_argument(
+        "--absence-runs",
+        type=_positive,
+        default=DEFAULT_ABSENCE_RUNS,
+        metavar="N",
+        help="delist what is absent from N complete snapshots in a row (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-delist-share",
+        type=_share,
+        default=DEFAULT_MAX_DELIST_SHARE,
+        metavar="F",
+        help="refuse a snapshot delisting more than this share of a market (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--base-url",
+        action="append",
+        default=[],
+        metavar="SOURCE=URL",
+        help="reach SOURCE at URL instead of its public address (repeatable)",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per request")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def _runs(args: argparse.Namespace) -> list[SourceRun]:
+    unknown = [name for name in args.sources if name not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown source {unknown[0]!r}; known: {', '.join(SOURCES)}")
+    urls: dict[str, str] = {}
+    for given in args.base_url:
+        name, _, url = given.partition("=")
+        if name not in SOURCES or not url:
+            known = ", ".join(SOURCES)
+            raise ValueError(f"--base-url {given!r}: expected SOURCE=URL, SOURCE one of {known}")
+        urls[name] = url
+    chosen = args.sources or list(SOURCES)
+    return [SourceRun(SOURCES[name], urls.get(name)) for name in chosen]
+
+
+def _progress(args: argparse.Namespace) -> Callable[[str, str], None] | None:
+    if args.quiet:
+        return None
+
+    def say(source: str, message: str) -> None:
+        print(f"  {source}: {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def run(args: argparse.Namespace) -> int:
+    """Sync, print the summary, and return 0, or 1 if any source failed."""
+    options = SyncOptions(args.absence_runs, args.max_delist_share, args.force)
+    settings = HttpSettings(timeout=args.timeout)
+    progress = _progress(args)
+    if args.replay:
+        done = asyncio.run(
+            replay(args.root, args.replay, options, settings=settings, progress=progress)
+        )
+        reports = [(snapshot.path.name, report) for snapshot, items in done for report in items]
+    else:
+        syncer = Syncer(args.root, options, progress=progress)
+        reports = [("live", report) for report in asyncio.run(syncer.run(_runs(args), settings))]
+    if args.json:
+        print(to_json([_json(name, report) for name, report in reports]))
+    else:
+        print(summary(reports))
+    return EXIT_SOURCE_FAILED if any(not report.ok for _, report in reports) else 0
+
+
+def _json(snapshot: str, report: SourceReport) -> dict[str, object]:
+    return {
+        "snapshot": snapshot,
+        "source": report.source,
+        "ok": report.ok,
+        "appended": report.appended,
+        "error": report.error,
+        "error_kind": report.error_kind,
+        "requests": report.requests,
+        "fetch_seconds": round(report.seconds, 3),
+        "markets": [vars(market) for market in report.markets],
+    }
+
+
+def summary(reports: Sequence[tuple[str, SourceReport]]) -> str:
+    """Return the per-source summary table, then each failure on its own line.
+
+    `listed` counts relistings too, `changed` renames and announced changes; `--json`
+    gives every counter apart.
+    """
+    rows: list[dict[str, object]] = []
+    for snapshot, report in reports:
+        base: dict[str, object] = {"snapshot": snapshot, "source": report.source}
+        if not report.ok:
+            rows.append({**base, "result": f"FAILED ({report.error_kind})"})
+            continue
+        for market in report.markets:
+            rows.append({**base, **_counts(market)})
+        rows[-1].update({"appended": report.appended, "result": "ok"})
+    columns = ["snapshot", "source", "market", "observed at", *_SHOWN, "appended", "result"]
+    if all(name == "live" for name, _ in reports):
+        columns.remove("snapshot")
+    failures = [f"{report.source}: {report.error}" for _, report in reports if not report.ok]
+    text = table(columns, rows)
+    return text + ("\n\nfailures:\n" + "\n".join(failures) if failures else "")
+
+
+_SHOWN: Final = ("seen", "listed", "changed", "delisted", "unchanged", "absent")
+
+
+def _counts(market: MarketReport) -> dict[str, object]:
+    return {
+        "market": market.market,
+        "observed at": market.observed_at.replace(microsecond=0),
+        "seen": market.instruments,
+        "listed": market.listed + market.relisted,
+        "changed": market.changed + market.renamed + market.announced,
+        "delisted": market.delisted,
+        "unchanged": market.unchanged,
+        "absent": market.absent,
+    }
