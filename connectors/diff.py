@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter, itemgetter, methodcaller
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -25,7 +26,8 @@ from eventstore import (
     InstrumentListed,
     InstrumentRenamed,
 )
-from eventstore.codec import DECIMAL
+from eventstore.errors import InvalidEventError
+from eventstore.gcpause import paused_gc
 from projections import VERSION_SCHEMA
 
 if TYPE_CHECKING:
@@ -78,15 +80,29 @@ _EMPTY: Final = pa.array([], pa.string())
 def column(name: str, values: Sequence[Any]) -> pa.Array:
     """Return `values` of field `name` as an Arrow array of the catalog's type for it."""
     kind = VERSION_SCHEMA.field(name).type
-    if kind == DECIMAL:
-        return pa.array([None if v is None else str(v) for v in values], pa.string()).cast(kind)
-    return pa.array(values, kind)
+    try:
+        return pa.array(values, kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InvalidEventError(f"a value does not fit the catalog: {exc}", field=name) from exc
 
 
 def _values(records: Sequence[SourceRecord], name: str) -> list[Any]:
     if name in STATUS_FIELDS:
-        return [getattr(r, name) for r in records]
-    return [r.fields.get(name) for r in records]
+        return list(map(attrgetter(name), records))
+    return list(map(methodcaller("get", name), map(attrgetter("fields"), records)))
+
+
+def _columns(records: Sequence[SourceRecord], names: Sequence[str]) -> dict[str, list[Any]]:
+    """Return the values of fields `names`, one list per field (one pass over the records)."""
+    given = [n for n in names if n not in STATUS_FIELDS]
+    found = {n: _values(records, n) for n in names if n in STATUS_FIELDS}
+    if len(given) < 2:
+        return {**found, **{n: _values(records, n) for n in given}}
+    try:
+        rows = list(map(itemgetter(*given), map(attrgetter("fields"), records)))
+    except KeyError:  # a record without some field: slower, field by field
+        return {**found, **{n: _values(records, n) for n in given}}
+    return {**found, **dict(zip(given, map(list, zip(*rows, strict=True)), strict=True))}
 
 
 def _differs(new: pa.Array, old: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -123,6 +139,10 @@ class Differ:
 
     def run(self, absence: Mapping[str, Absence], absence_runs: int) -> Plan:
         """Return the plan: lifecycle and changes, enrichment, announcements, absences."""
+        with paused_gc():  # many small objects, no cycles: collections would only cost time
+            return self._run(absence, absence_runs)
+
+    def _run(self, absence: Mapping[str, Absence], absence_runs: int) -> Plan:
         owned = [
             r for r in self.snapshot.records if not enriches_only(self.snapshot.source, r.symbol)
         ]
@@ -183,15 +203,21 @@ class Differ:
     def _existing(self, records: list[SourceRecord], rows: np.ndarray) -> None:
         current = self.current.take(pa.array(rows))
         names = self._compared()
-        matrix = (
-            np.column_stack([_differs(column(n, _values(records, n)), current[n]) for n in names])
-            if names
-            else np.zeros((len(records), 0), bool)
-        )
+        matrix = np.zeros((len(records), len(names)), bool)
+        values = _columns(records, names)
+        for index, name in enumerate(names):
+            matrix[:, index] = _differs(column(name, values[name]), current[name])
         active = np.asarray(current["active"], dtype=bool)
-        symbols = current["symbol"].to_pylist()
-        for index, record in enumerate(records):
-            self._one(record, bool(active[index]), symbols[index], names, matrix[index])
+        terminal = np.fromiter((r.terminal for r in records), bool, len(records))
+        announced = np.fromiter((bool(r.announced) for r in records), bool, len(records))
+        symbols = pa.array([r.symbol for r in records], pa.string())
+        renamed = _differs(symbols, current["symbol"])
+        touched = matrix.any(axis=1) | renamed | announced | terminal
+        acting = np.flatnonzero(np.where(active, touched, ~terminal))
+        self.plan.unchanged += len(records) - len(acting)
+        held = current["symbol"].take(pa.array(acting)).to_pylist()
+        for index, symbol in zip(acting.tolist(), held, strict=True):
+            self._one(records[index], bool(active[index]), symbol, names, matrix[index])
 
     def _one(
         self,
@@ -201,19 +227,16 @@ class Differ:
         names: tuple[str, ...],
         row: np.ndarray,
     ) -> None:
+        """Plan the events of one record whose instrument the catalog knows."""
         if not active:
-            if record.terminal:
-                self.plan.unchanged += 1
-            else:
-                self._list(record, self.observed_at)
-                self.plan.relisted += 1
+            self._list(record, self.observed_at)
+            self.plan.relisted += 1
             return
         if symbol != record.symbol:
             self._rename(record, symbol)
         if record.terminal:
-            self._delist(
-                record, row[names.index("venue_status")] if "venue_status" in names else False
-            )
+            venue_status = "venue_status" in names and bool(row[names.index("venue_status")])
+            self._delist(record, venue_status)
             return
         changes = {n: self._value(record, n) for n, d in zip(names, row.tolist(), strict=True) if d}
         if changes:

@@ -24,6 +24,7 @@ from connectors.errors import (
     SourceUnavailableError,
 )
 from eventstore import EventStoreError
+from eventstore.gcpause import paused_gc
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -104,13 +105,13 @@ class SourceHttp:
         self, url: str, body: bytes, decoder: msgspec.json.Decoder[W], parse: Callable[[W], T]
     ) -> T:
         """Return `body` decoded, then parsed; any bad value is a `MalformedResponseError`."""
-        wire = self.decode(url, body, decoder)
-        return self.guard(url, lambda: parse(wire))
+        return self.guard(url, lambda: parse(self.decode(url, body, decoder)))
 
     def guard(self, url: str, build: Callable[[], T]) -> T:
         """Return `build()`; a value it cannot read is a `MalformedResponseError`."""
         try:
-            return build()
+            with paused_gc():  # thousands of records and no cycles among them
+                return build()
         except MalformedResponseError:
             raise
         except (ArithmeticError, ValueError, KeyError, EventStoreError) as exc:

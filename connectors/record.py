@@ -3,7 +3,8 @@
 A `SourceRecord` is one instrument as one source sees it, in the catalog's vocabulary:
 the fields the source gives (a value it does not give is absent or None, never a default),
 the normalized status beside the venue's own word, the listing time when the venue dates
-it, and changes the venue has announced for later.
+it, and changes the venue has announced for later. Values are checked where they become
+columns and events (`diff.column`, the event constructors), not once more per record here.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from datetime import datetime
 from typing import Any, Final
 
 import msgspec
-
-from eventstore.values import coerce_field
 
 #: Normalized statuses after which an instrument no longer trades: they delist it.
 TERMINAL: Final = frozenset({"delisted", "expired"})
@@ -37,11 +36,6 @@ class SourceRecord(msgspec.Struct, frozen=True, kw_only=True):
     venue_status: str | None = None
     listed_at: datetime | None = None
     announced: tuple[Announcement, ...] = ()
-
-    def __post_init__(self) -> None:
-        """Check and normalize the field values as events will (exact decimals, UTC)."""
-        for name, value in list(self.fields.items()):
-            self.fields[name] = coerce_field(name, value)
 
     @property
     def terminal(self) -> bool:

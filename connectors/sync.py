@@ -124,7 +124,7 @@ class Syncer:
         settings = settings or HttpSettings()
         async with open_session(settings) as session:
             fetched = await asyncio.gather(*(self._fetch(run, session, settings) for run in runs))
-        return [self._commit(report, snapshots) for report, snapshots in fetched]
+        return [self.apply(report, snapshots) for report, snapshots in fetched]
 
     async def _fetch(
         self, run: SourceRun, session: aiohttp.ClientSession, settings: HttpSettings
@@ -153,7 +153,12 @@ class Syncer:
         report.error_kind = type(exc).__name__
         self.progress(report.source, f"failed: {exc}")
 
-    def _commit(self, report: SourceReport, snapshots: list[Snapshot]) -> SourceReport:
+    def apply(self, report: SourceReport, snapshots: Sequence[Snapshot]) -> SourceReport:
+        """Plan every snapshot of one source and append all their events in one commit.
+
+        Nothing is appended if any snapshot is incomplete or trips the guard; `report`
+        (the fetch's, or a fresh `SourceReport(name)`) is filled in and returned.
+        """
         if not report.ok:
             return report
         try:
