@@ -64,6 +64,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="reach SOURCE at URL instead of its public address (repeatable)",
     )
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per request")
+    parser.add_argument(
+        "--concurrency", type=_positive, default=4, metavar="N", help="requests at once per source"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
@@ -109,7 +112,7 @@ def _progress(args: argparse.Namespace) -> Callable[[str, str], None] | None:
 def run(args: argparse.Namespace) -> int:
     """Sync, print the summary, and return 0, or 1 if any source failed."""
     options = SyncOptions(args.absence_runs, args.max_delist_share, args.force)
-    settings = HttpSettings(timeout=args.timeout)
+    settings = HttpSettings(timeout=args.timeout, concurrency=args.concurrency)
     progress = _progress(args)
     if args.replay:
         done = asyncio.run(

@@ -77,13 +77,24 @@ class Plan:
 _EMPTY: Final = pa.array([], pa.string())
 
 
-def column(name: str, values: Sequence[Any]) -> pa.Array:
-    """Return `values` of field `name` as an Arrow array of the catalog's type for it."""
+def column(name: str, values: Sequence[Any], keys: Sequence[str] = ()) -> pa.Array:
+    """Return `values` of field `name` as an Arrow array of the catalog's type for it.
+
+    A value that does not fit (a decimal with more than 18 digits after the point, say) is
+    an `InvalidEventError` naming it and, from `keys`, the instrument it belongs to.
+    """
     kind = VERSION_SCHEMA.field(name).type
     try:
         return pa.array(values, kind)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InvalidEventError(f"a value does not fit the catalog: {exc}", field=name) from exc
+        for index, value in enumerate(values):
+            try:
+                pa.array([value], kind)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                whose = f" of {keys[index]}" if index < len(keys) else ""
+                reason = f"{value!r}{whose} does not fit {kind}: {exc}"
+                raise InvalidEventError(reason, field=name) from exc
+        raise InvalidEventError(f"a value does not fit {kind}: {exc}", field=name) from exc
 
 
 def _values(records: Sequence[SourceRecord], name: str) -> list[Any]:
@@ -205,8 +216,9 @@ class Differ:
         names = self._compared()
         matrix = np.zeros((len(records), len(names)), bool)
         values = _columns(records, names)
+        keys = [r.symbol for r in records]
         for index, name in enumerate(names):
-            matrix[:, index] = _differs(column(name, values[name]), current[name])
+            matrix[:, index] = _differs(column(name, values[name], keys), current[name])
         active = np.asarray(current["active"], dtype=bool)
         terminal = np.fromiter((r.terminal for r in records), bool, len(records))
         announced = np.fromiter((bool(r.announced) for r in records), bool, len(records))
@@ -299,7 +311,8 @@ class Differ:
         chosen = [records[i] for i in matched.tolist()]
         names = tuple(n for n in self.snapshot.reported if n in TRADINGVIEW_ONLY)
         ids, held = holders["instrument_id"].to_pylist(), holders["symbol"].to_pylist()
-        differs = [_differs(column(n, _values(chosen, n)), holders[n]) for n in names]
+        keys = [r.symbol for r in chosen]
+        differs = [_differs(column(n, _values(chosen, n), keys), holders[n]) for n in names]
         for index, record in enumerate(chosen):
             changes = {
                 n: record.fields.get(n) for n, d in zip(names, differs, strict=True) if d[index]

@@ -15,10 +15,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from connectors.diff import Absence, Differ, Plan
-from connectors.errors import ConnectorError, DelistingGuardError, IncompleteSnapshotError
+from connectors.errors import (
+    ConnectorError,
+    DelistingGuardError,
+    IncompleteSnapshotError,
+    MalformedResponseError,
+)
 from connectors.http import HttpSettings, SourceHttp, open_session
 from connectors.state import AbsenceStore
-from eventstore import EventLog, EventStoreError
+from eventstore import EventLog, EventStoreError, InvalidEventError
 from projections import Catalog, CatalogError
 
 if TYPE_CHECKING:
@@ -181,9 +186,12 @@ class Syncer:
         at = self.options.observed_at or snapshot.server_time or self.clock()
         current = self.catalog.universe(at, include_inactive=True)
         exchanges = self.catalog.exchanges(at) if snapshot.exchanges else {}
-        plan = Differ(snapshot, current, at, exchanges).run(
-            self.absence.of(snapshot.source, snapshot.market), self.options.absence_runs
-        )
+        counts = self.absence.of(snapshot.source, snapshot.market)
+        try:
+            plan = Differ(snapshot, current, at, exchanges).run(counts, self.options.absence_runs)
+        except InvalidEventError as exc:  # a value the source gave that no event can hold
+            where = f"{snapshot.market} snapshot"
+            raise MalformedResponseError(snapshot.source, where, str(exc)) from exc
         self._guard(snapshot, plan)
         return plan, at
 

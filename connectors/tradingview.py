@@ -199,6 +199,23 @@ async def fetch_exchanges(http: SourceHttp, base_url: str, market: str) -> list[
     return []
 
 
+_SYMBOL: Final = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
+
+
+async def fetch_symbol(
+    http: SourceHttp, symbol: str, fields: tuple[str, ...] = COLUMNS, base_url: str = BASE_URL
+) -> dict[str, Any]:
+    """Return the scanner's `fields` of one `EXCHANGE:TICKER` (`GET /symbol`), by name.
+
+    The scanner answers an object keyed by field (in its own order); numbers are exact
+    decimals. An unknown symbol is a `SourceRejectedError` (404).
+    """
+    url = f"{base_url.rstrip('/')}/symbol"
+    params = {"symbol": symbol, "fields": ",".join(fields), "no_404": "false"}
+    found = http.decode(url, await http.get(url, params), _SYMBOL)
+    return {name: found.get(name) for name in fields}
+
+
 async def fetch(
     http: SourceHttp, base_url: str = BASE_URL, markets: tuple[str, ...] = MARKETS
 ) -> list[Snapshot]:

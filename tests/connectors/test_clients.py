@@ -144,3 +144,33 @@ def test_tradingview_missing_pricescale_gives_no_tick_size() -> None:
     record = tradingview.record("crypto", row)
     assert record.fields["tick_size"] is None
     assert record.fields["pricescale"] is None
+
+
+def test_tradingview_single_symbol_lookup() -> None:
+    """`GET /symbol` (shape of the real probe: keys sorted, numbers bare) gives exact values."""
+    import json
+
+    from venues import Answer, ScriptedVenue, Sleeps
+
+    from connectors import tradingview
+
+    body = {"description": "Apple Inc.", "minmov": 1, "name": "AAPL", "pricescale": 100}
+
+    async def go() -> tuple[dict[str, object], dict[str, str]]:
+        async with ScriptedVenue() as venue, open_session(FAST) as session:
+            venue.queue("/symbol", Answer(200, json.dumps(body).encode()))
+            http = SourceHttp("tradingview", session, FAST, sleep=Sleeps())
+            fields = ("name", "description", "pricescale", "minmov", "sector")
+            found = await tradingview.fetch_symbol(http, "NASDAQ:AAPL", fields, venue.base_url)
+            return found, venue.seen[0].query
+
+    found, query = run(go)
+    assert found == {
+        "name": "AAPL",
+        "description": "Apple Inc.",
+        "pricescale": Decimal(100),
+        "minmov": Decimal(1),
+        "sector": None,
+    }
+    assert query["symbol"] == "NASDAQ:AAPL"
+    assert query["fields"] == "name,description,pricescale,minmov,sector"
