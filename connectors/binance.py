@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
-from connectors.record import Snapshot, SourceRecord
+from connectors.record import DATED_FIELDS, EXCHANGE_FIELDS, Snapshot, SourceRecord
 from connectors.symbols import dated_suffix
 
 if TYPE_CHECKING:
@@ -49,17 +49,6 @@ USDM_STATUS: Final = {
     "SETTLING": "delisted",
     "CLOSE": "delisted",
 }
-SPOT_FIELDS: Final = (
-    "exchange",
-    "base",
-    "quote",
-    "type",
-    "tick_size",
-    "lot_size",
-    "min_qty",
-    "min_notional",
-)
-USDM_FIELDS: Final = (*SPOT_FIELDS, "expiry", "listed_at")
 
 
 class Filter(msgspec.Struct, frozen=True, rename="camel"):
@@ -179,28 +168,26 @@ def _usdm_status(info: SymbolInfo) -> str:
     return USDM_STATUS.get(info.status, "halted")
 
 
+def _snapshot(body: ExchangeInfo, market: str, usdm: bool) -> Snapshot:
+    make = usdm_record if usdm else spot_record
+    return Snapshot(
+        source=f"binance-{market}",
+        market=market,
+        scope=f"binance:{market}:",
+        records=[make(info) for info in body.symbols],
+        server_time=_millis(body.server_time),
+        reported=DATED_FIELDS if usdm else EXCHANGE_FIELDS,
+    )
+
+
 def parse_spot(body: ExchangeInfo) -> Snapshot:
     """Return the spot snapshot of a decoded `exchangeInfo`."""
-    return Snapshot(
-        source="binance-spot",
-        market="spot",
-        scope="binance:spot:",
-        records=[spot_record(info) for info in body.symbols],
-        server_time=_millis(body.server_time),
-        reported=SPOT_FIELDS,
-    )
+    return _snapshot(body, "spot", usdm=False)
 
 
 def parse_usdm(body: ExchangeInfo) -> Snapshot:
     """Return the USD-M snapshot of a decoded `exchangeInfo`."""
-    return Snapshot(
-        source="binance-usdm",
-        market="usdm",
-        scope="binance:usdm:",
-        records=[usdm_record(info) for info in body.symbols],
-        server_time=_millis(body.server_time),
-        reported=USDM_FIELDS,
-    )
+    return _snapshot(body, "usdm", usdm=True)
 
 
 async def fetch_spot(http: SourceHttp, base_url: str = SPOT_URL) -> list[Snapshot]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from connectors.errors import IncompleteSnapshotError, MalformedResponseError
-from connectors.record import Snapshot, SourceRecord
+from connectors.record import DATED_FIELDS, Snapshot, SourceRecord
 from connectors.symbols import dated_suffix
 
 if TYPE_CHECKING:
@@ -35,18 +35,6 @@ STATUS: Final = {
     "Delivering": "settling",
     "Closed": "delisted",
 }
-FIELDS: Final = (
-    "exchange",
-    "base",
-    "quote",
-    "type",
-    "tick_size",
-    "lot_size",
-    "min_qty",
-    "min_notional",
-    "expiry",
-    "listed_at",
-)
 
 
 class PriceFilter(msgspec.Struct, frozen=True, rename="camel"):
@@ -189,7 +177,7 @@ async def fetch_category(http: SourceHttp, base_url: str, category: str) -> Snap
             scope=f"bybit:{category}:",
             records=[record(category, item) for item in listed.values()],
             server_time=None if server_time is None else _millis(str(server_time)),
-            reported=FIELDS,
+            reported=DATED_FIELDS,
         ),
     )
 

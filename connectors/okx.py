@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from connectors.errors import MalformedResponseError
-from connectors.record import Announcement, Snapshot, SourceRecord
+from connectors.record import DATED_FIELDS, Announcement, Snapshot, SourceRecord
 from connectors.symbols import dated_suffix
 
 if TYPE_CHECKING:
@@ -34,18 +34,8 @@ STATUS: Final = {
 }
 #: `upcChg.param` -> the catalog field it announces.
 ANNOUNCED: Final = {"tickSz": "tick_size", "lotSz": "lot_size", "minSz": "min_qty"}
-FIELDS: Final = (
-    "exchange",
-    "base",
-    "quote",
-    "type",
-    "tick_size",
-    "lot_size",
-    "min_qty",
-    "contract_size",
-    "expiry",
-    "listed_at",
-)
+#: OKX gives no min notional, and a contract size for derivatives.
+FIELDS: Final = (*(f for f in DATED_FIELDS if f != "min_notional"), "contract_size")
 _TYPE: Final = {"SPOT": "spot", "SWAP": "swap", "FUTURES": "futures"}
 
 

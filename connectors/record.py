@@ -14,6 +14,19 @@ from typing import Any, Final
 
 import msgspec
 
+#: What an exchange's instrument list reports of every instrument (null where it says nothing).
+EXCHANGE_FIELDS: Final = (
+    "exchange",
+    "base",
+    "quote",
+    "type",
+    "tick_size",
+    "lot_size",
+    "min_qty",
+    "min_notional",
+)
+#: ...and of derivatives lists, which also date listings and expiries.
+DATED_FIELDS: Final = (*EXCHANGE_FIELDS, "expiry", "listed_at")
 #: Normalized statuses after which an instrument no longer trades: they delist it.
 TERMINAL: Final = frozenset({"delisted", "expired"})
 
