@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Final, NoReturn
 
-from connectors import cli_sync
+from connectors import cli_daemon, cli_sync
 from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, decode_lines
 from connectors.cli_views import (
     changes_rows,
@@ -140,6 +140,16 @@ def _add_sync(parser: argparse.ArgumentParser) -> Command:
     return cli_sync.run
 
 
+def _add_daemon(parser: argparse.ArgumentParser) -> Command:
+    cli_daemon.add_daemon_arguments(parser)
+    return cli_daemon.run_daemon
+
+
+def _add_status(parser: argparse.ArgumentParser) -> Command:
+    cli_daemon.add_status_arguments(parser)
+    return cli_daemon.run_status
+
+
 def _add_compact(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument(
         "--vacuum", action="store_true", help="also delete files no longer referenced"
@@ -154,6 +164,8 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("changes", "list the events effective in [A, B)", _add_changes),
     ("append", "append events from a JSON-lines file, all or nothing", _add_append),
     ("sync", "bring sources into the catalog, live or from recorded snapshots", _add_sync),
+    ("daemon", "keep the catalog current: each source on its schedule", _add_daemon),
+    ("status", "show what the daemon did and will do, per source", _add_status),
     ("compact", "merge small files and checkpoint the log", _add_compact),
 )
 

@@ -9,6 +9,7 @@ a malformed body, an incomplete snapshot, the guard) appends nothing; the others
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,6 +122,12 @@ class Syncer:
         self.log = EventLog.open(root)
         self.catalog = Catalog(self.log)
         self.absence = AbsenceStore(root)
+
+    def with_options(self, options: SyncOptions) -> Syncer:
+        """Return a syncer with other options that shares this one's log, index and counts."""
+        twin = copy.copy(self)
+        twin.options = options
+        return twin
 
     async def run(
         self, runs: Sequence[SourceRun], settings: HttpSettings | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,3 +133,35 @@ class Sleeps:
     def __call__(self, delay: float) -> Awaitable[None]:
         self.delays.append(delay)
         return asyncio.sleep(0)
+
+
+class ThreadedVenue:
+    """A `ScriptedVenue` or `ReplayServer` running in a thread, for other processes to call."""
+
+    def __init__(self, server: Any) -> None:
+        """Serve `server` (an async context manager with `base_url`) from a thread."""
+        self.server = server
+        self.base_url = ""
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=asyncio.run, args=(self._serve(),), daemon=True)
+
+    async def _serve(self) -> None:
+        async with self.server as running:
+            self.base_url = running.base_url
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            self._ready.set()
+            await self._stop.wait()
+
+    def __enter__(self) -> ThreadedVenue:
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("the venue did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
