@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter, itemgetter, methodcaller
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from connectors.compare import column, columns_of, differs, positions, values_of
 from connectors.ownership import SET_ONCE, STATUS_FIELDS, TRADINGVIEW_ONLY, enriches_only
 from eventstore import (
     Event,
@@ -26,12 +26,10 @@ from eventstore import (
     InstrumentListed,
     InstrumentRenamed,
 )
-from eventstore.errors import InvalidEventError
 from eventstore.gcpause import paused_gc
-from projections import VERSION_SCHEMA
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping, Sequence
+    from collections.abc import Collection, Mapping
 
     from connectors.record import Snapshot, SourceRecord
 
@@ -72,62 +70,6 @@ class Plan:
     leaving: int = 0
     active: int = 0
     absence: dict[str, Absence] = field(default_factory=dict)
-
-
-_EMPTY: Final = pa.array([], pa.string())
-
-
-def column(name: str, values: Sequence[Any], keys: Sequence[str] = ()) -> pa.Array:
-    """Return `values` of field `name` as an Arrow array of the catalog's type for it.
-
-    A value that does not fit (a decimal with more than 18 digits after the point, say) is
-    an `InvalidEventError` naming it and, from `keys`, the instrument it belongs to.
-    """
-    kind = VERSION_SCHEMA.field(name).type
-    try:
-        return pa.array(values, kind)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        for index, value in enumerate(values):
-            try:
-                pa.array([value], kind)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                whose = f" of {keys[index]}" if index < len(keys) else ""
-                reason = f"{value!r}{whose} does not fit {kind}: {exc}"
-                raise InvalidEventError(reason, field=name) from exc
-        raise InvalidEventError(f"a value does not fit {kind}: {exc}", field=name) from exc
-
-
-def _values(records: Sequence[SourceRecord], name: str) -> list[Any]:
-    if name in STATUS_FIELDS:
-        return list(map(attrgetter(name), records))
-    return list(map(methodcaller("get", name), map(attrgetter("fields"), records)))
-
-
-def _columns(records: Sequence[SourceRecord], names: Sequence[str]) -> dict[str, list[Any]]:
-    """Return the values of fields `names`, one list per field (one pass over the records)."""
-    given = [n for n in names if n not in STATUS_FIELDS]
-    found = {n: _values(records, n) for n in names if n in STATUS_FIELDS}
-    if len(given) < 2:
-        return {**found, **{n: _values(records, n) for n in given}}
-    try:
-        rows = list(map(itemgetter(*given), map(attrgetter("fields"), records)))
-    except KeyError:  # a record without some field: slower, field by field
-        return {**found, **{n: _values(records, n) for n in given}}
-    return {**found, **dict(zip(given, map(list, zip(*rows, strict=True)), strict=True))}
-
-
-def _differs(new: pa.Array, old: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Return, per row, whether two columns of one field disagree (null vs value counts)."""
-    unequal = pc.fill_null(pc.not_equal(new, old), False)
-    one_null = pc.xor(pc.is_null(new), pc.is_null(old))
-    return np.asarray(pc.or_(unequal, one_null), dtype=bool)
-
-
-def _positions(keys: pa.Array, values: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Return, per key, whether `values` holds it and at which row (0 where it does not)."""
-    at = pc.index_in(keys, value_set=values)
-    known = np.asarray(pc.is_valid(at), dtype=bool)
-    return known, np.asarray(pc.fill_null(at, 0), dtype=np.int64)
 
 
 class Differ:
@@ -176,7 +118,7 @@ class Differ:
 
     def _own(self, records: list[SourceRecord]) -> None:
         ids = pa.array([r.instrument_id for r in records], pa.string())
-        known, rows = _positions(ids, self.current["instrument_id"])
+        known, rows = positions(ids, self.current["instrument_id"])
         existing = np.flatnonzero(known)
         for index in np.flatnonzero(~known).tolist():
             self._new(records[index])
@@ -215,15 +157,15 @@ class Differ:
         current = self.current.take(pa.array(rows))
         names = self._compared()
         matrix = np.zeros((len(records), len(names)), bool)
-        values = _columns(records, names)
+        values = columns_of(records, names)
         keys = [r.symbol for r in records]
         for index, name in enumerate(names):
-            matrix[:, index] = _differs(column(name, values[name], keys), current[name])
+            matrix[:, index] = differs(column(name, values[name], keys), current[name])
         active = np.asarray(current["active"], dtype=bool)
         terminal = np.fromiter((r.terminal for r in records), bool, len(records))
         announced = np.fromiter((bool(r.announced) for r in records), bool, len(records))
         symbols = pa.array([r.symbol for r in records], pa.string())
-        renamed = _differs(symbols, current["symbol"])
+        renamed = differs(symbols, current["symbol"])
         touched = matrix.any(axis=1) | renamed | announced | terminal
         acting = np.flatnonzero(np.where(active, touched, ~terminal))
         self.plan.unchanged += len(records) - len(acting)
@@ -302,7 +244,7 @@ class Differ:
             return
         active = self.current.filter(self.current["active"])
         symbols = pa.array([r.symbol for r in records], pa.string())
-        known, rows = _positions(symbols, active["symbol"])
+        known, rows = positions(symbols, active["symbol"])
         matched = np.flatnonzero(known)
         self.plan.ignored += len(records) - len(matched)  # the exchange connector lists them
         if not len(matched):
@@ -312,10 +254,10 @@ class Differ:
         names = tuple(n for n in self.snapshot.reported if n in TRADINGVIEW_ONLY)
         ids, held = holders["instrument_id"].to_pylist(), holders["symbol"].to_pylist()
         keys = [r.symbol for r in chosen]
-        differs = [_differs(column(n, _values(chosen, n), keys), holders[n]) for n in names]
+        unequal = [differs(column(n, values_of(chosen, n), keys), holders[n]) for n in names]
         for index, record in enumerate(chosen):
             changes = {
-                n: record.fields.get(n) for n, d in zip(names, differs, strict=True) if d[index]
+                n: record.fields.get(n) for n, d in zip(names, unequal, strict=True) if d[index]
             }
             if not changes:
                 self.plan.unchanged += 1

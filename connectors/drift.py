@@ -1,0 +1,141 @@
+"""Drift: how the catalog's current state differs from a fresh snapshot of a source.
+
+Read-only: it fetches (or replays) the source, compares it field by field with the catalog
+as of the snapshot's observation time, and writes nothing. `catalog audit --against-source`
+prints it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.compare import column, columns_of, differs, positions
+from connectors.errors import ConnectorError
+from connectors.http import HttpSettings, SourceHttp, open_session
+from connectors.ownership import SET_ONCE, STATUS_FIELDS, TRADINGVIEW_ONLY, enriches_only
+from connectors.replay import ReplayServer, snapshots
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from connectors.record import Snapshot, SourceRecord
+    from connectors.sync import SourceRun
+    from projections import Catalog
+
+
+class Drift(msgspec.Struct, frozen=True, kw_only=True):
+    """One difference: a field whose values disagree, or an instrument only one side has."""
+
+    source: str
+    market: str
+    symbol: str
+    kind: str  # "field", "missing from the catalog", "missing from the source"
+    field: str | None = None
+    catalog: Any = None
+    reported: Any = None
+
+
+def _compared(snapshot: Snapshot, enriching: bool) -> tuple[str, ...]:
+    if enriching:
+        return tuple(n for n in snapshot.reported if n in TRADINGVIEW_ONLY)
+    names = tuple(n for n in snapshot.reported if n not in SET_ONCE)
+    return names if snapshot.source == "tradingview" else (*names, *STATUS_FIELDS, "active")
+
+
+def compare(snapshot: Snapshot, current: pa.Table) -> list[Drift]:
+    """Return every difference between `snapshot` and `current` (the catalog's rows)."""
+    source = snapshot.source
+    owned = [r for r in snapshot.records if not enriches_only(source, r.symbol)]
+    enriching = [r for r in snapshot.records if enriches_only(source, r.symbol)]
+    found = _fields(snapshot, owned, current, "instrument_id", enriching=False)
+    active = current.filter(current["active"])
+    found += _fields(snapshot, enriching, active, "symbol", enriching=True)
+    scope = pc.and_(current["active"], pc.starts_with(current["instrument_id"], snapshot.scope))
+    seen = pa.array([r.instrument_id for r in owned], pa.string())
+    gone = current.filter(pc.and_(scope, pc.invert(pc.is_in(current["instrument_id"], seen))))
+    found += [
+        Drift(source=source, market=snapshot.market, symbol=s, kind="missing from the source")
+        for s in gone["symbol"].to_pylist()
+    ]
+    return found
+
+
+def _fields(
+    snapshot: Snapshot, records: list[SourceRecord], current: pa.Table, key: str, *, enriching: bool
+) -> list[Drift]:
+    if not records:
+        return []
+    keys = [r.instrument_id if key == "instrument_id" else r.symbol for r in records]
+    known, rows = positions(pa.array(keys, pa.string()), current[key])
+    found = [
+        Drift(
+            source=snapshot.source,
+            market=snapshot.market,
+            symbol=records[i].symbol,
+            kind="missing from the catalog",
+        )
+        for i in np.flatnonzero(~known).tolist()
+        if not enriching and not records[i].terminal
+    ]
+    chosen = [records[i] for i in np.flatnonzero(known).tolist()]
+    held = current.take(pa.array(rows[known]))
+    names = _compared(snapshot, enriching)
+    values = columns_of(chosen, [n for n in names if n != "active"])
+    values["active"] = [not r.terminal for r in chosen]
+    symbols = [r.symbol for r in chosen]
+    for name in names:
+        reported = (
+            column(name, values[name], symbols) if name != "active" else pa.array(values[name])
+        )
+        for index in np.flatnonzero(differs(reported, held[name])).tolist():
+            found.append(
+                Drift(
+                    source=snapshot.source,
+                    market=snapshot.market,
+                    symbol=symbols[index],
+                    kind="field",
+                    field=name,
+                    catalog=held[name][index].as_py(),
+                    reported=values[name][index],
+                )
+            )
+    return found
+
+
+async def fetch(run: SourceRun, settings: HttpSettings) -> list[Snapshot]:
+    """Fetch a fresh snapshot of one source (nothing is written)."""
+    async with open_session(settings) as session:
+        http = SourceHttp(run.source.name, session, settings, headers=run.source.headers)
+        return await run.source.fetch(
+            http, run.base_url or run.source.base_url, run.markets or run.source.markets
+        )
+
+
+async def replayed(
+    directory: str | Path, source: str, settings: HttpSettings
+) -> tuple[list[Snapshot], datetime | None]:
+    """Return the latest recorded snapshot of `source` in a replay folder, and its time."""
+    recorded = [s for s in snapshots(directory) if source in s.sources]
+    if not recorded:
+        raise ConnectorError(f"replay folder {directory} has no snapshot of {source}")
+    latest = recorded[-1]
+    async with ReplayServer(directory) as server:
+        (run,) = [r for r in latest.runs(server.base_url) if r.source.name == source]
+        return await fetch(run, settings), latest.observed_at
+
+
+def against(
+    catalog: Catalog, found: list[Snapshot], observed_at: datetime | None = None
+) -> list[Drift]:
+    """Return the drift of every snapshot against the catalog at its observation time."""
+    drift: list[Drift] = []
+    for snapshot in found:
+        at = observed_at or snapshot.server_time or datetime.now(UTC)
+        drift += compare(snapshot, catalog.universe(at, include_inactive=True))
+    return drift
