@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final, NoReturn
 
 from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, decode_lines
+from connectors.cli_audit import add_audit
 from connectors.cli_views import (
     changes_rows,
     changes_text,
@@ -144,6 +145,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("changes", "list the events effective in [A, B)", _add_changes),
     ("append", "append events from a JSON-lines file, all or nothing", _add_append),
     ("compact", "merge small files and checkpoint the log", _add_compact),
+    ("audit", "check the log's integrity and the PIT invariants", add_audit),
 )
 
 
