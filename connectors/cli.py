@@ -24,6 +24,7 @@ from connectors.cli_views import (
     plural,
     universe_text,
 )
+from connectors.lease import LeaseError, WriterLease
 from connectors.render import instant, to_json
 from eventstore import EventLog, EventStoreError, InvalidInstantError, NaiveTimestampError, to_utc
 from projections import Catalog, CatalogError
@@ -199,7 +200,8 @@ def _changes(args: argparse.Namespace) -> int:
 def _append(args: argparse.Namespace) -> int:
     source = "<stdin>" if args.file == "-" else args.file
     events = decode_lines(_read_events_file(args.file), source)
-    summary = append_events(EventLog.open(args.root), events, source)
+    with WriterLease(args.root, purpose="catalog append"):
+        summary = append_events(EventLog.open(args.root), events, source)
     if args.json:
         print(to_json(summary))
         return 0
@@ -219,7 +221,8 @@ def _read_events_file(path: str) -> bytes:
 
 def _compact(args: argparse.Namespace) -> int:
     log = EventLog.open(args.root)
-    report = log.compact(vacuum=args.vacuum)
+    with WriterLease(args.root, purpose="catalog compact", create_root=False):
+        report = log.compact(vacuum=args.vacuum)
     if args.json:
         print(to_json(asdict(report)))
     elif report.version < 0:
@@ -276,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidInstantError as exc:
         return _fail(_instant_message(exc, args))
     # ValueError and TypeError: what the builtins raise for a value they cannot read.
+    except LeaseError as exc:  # another writer holds the catalog
+        return _fail(str(exc))
     except (EventFileError, EventStoreError, CatalogError, ValueError, TypeError) as exc:
         return _fail(str(exc))
 
