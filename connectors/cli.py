@@ -16,6 +16,7 @@ from typing import Final, NoReturn
 
 from connectors import cli_daemon, cli_sync
 from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, decode_lines
+from connectors.cli_audit import add_audit
 from connectors.cli_views import (
     changes_rows,
     changes_text,
@@ -25,6 +26,7 @@ from connectors.cli_views import (
     universe_text,
 )
 from connectors.errors import ConnectorError
+from connectors.lease import LeaseError, WriterLease
 from connectors.render import instant, to_json
 from eventstore import EventLog, EventStoreError, InvalidInstantError, NaiveTimestampError, to_utc
 from projections import Catalog, CatalogError
@@ -167,6 +169,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("daemon", "keep the catalog current: each source on its schedule", _add_daemon),
     ("status", "show what the daemon did and will do, per source", _add_status),
     ("compact", "merge small files and checkpoint the log", _add_compact),
+    ("audit", "check the log's integrity and the PIT invariants", add_audit),
 )
 
 
@@ -220,7 +223,8 @@ def _changes(args: argparse.Namespace) -> int:
 def _append(args: argparse.Namespace) -> int:
     source = "<stdin>" if args.file == "-" else args.file
     events = decode_lines(_read_events_file(args.file), source)
-    summary = append_events(EventLog.open(args.root), events, source)
+    with WriterLease(args.root, purpose="catalog append"):
+        summary = append_events(EventLog.open(args.root), events, source)
     if args.json:
         print(to_json(summary))
         return 0
@@ -240,7 +244,8 @@ def _read_events_file(path: str) -> bytes:
 
 def _compact(args: argparse.Namespace) -> int:
     log = EventLog.open(args.root)
-    report = log.compact(vacuum=args.vacuum)
+    with WriterLease(args.root, purpose="catalog compact", create_root=False):
+        report = log.compact(vacuum=args.vacuum)
     if args.json:
         print(to_json(asdict(report)))
     elif report.version < 0:
@@ -297,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
     except InvalidInstantError as exc:
         return _fail(_instant_message(exc, args))
     # ValueError and TypeError: what the builtins raise for a value they cannot read.
+    except LeaseError as exc:  # another writer holds the catalog
+        return _fail(str(exc))
     except (
         EventFileError,
         EventStoreError,

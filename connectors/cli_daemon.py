@@ -13,6 +13,7 @@ from connectors import config as config_file
 from connectors import logs
 from connectors import status as status_store
 from connectors.daemon import Daemon
+from connectors.lease import WriterLease
 from connectors.render import instant, table, to_json
 
 if TYPE_CHECKING:
@@ -38,7 +39,8 @@ def run_daemon(args: argparse.Namespace) -> int:
     """Run the daemon until SIGTERM or SIGINT; return 0 after a clean stop."""
     config = config_file.load(args.config)
     logger = logs.configure(args.log_format or config.log_format)
-    asyncio.run(Daemon(config, logger).serve())
+    with WriterLease(config.root, purpose="catalog daemon"):  # one writer per catalog
+        asyncio.run(Daemon(config, logger).serve())
     return 0
 
 

@@ -8,8 +8,9 @@ import sys
 from typing import TYPE_CHECKING, Final
 
 from connectors.http import HttpSettings
+from connectors.lease import WriterLease
 from connectors.render import table, to_json
-from connectors.replay import replay
+from connectors.replay import replay, snapshots
 from connectors.sources import SOURCES
 from connectors.sync import (
     DEFAULT_ABSENCE_RUNS,
@@ -113,15 +114,32 @@ def run(args: argparse.Namespace) -> int:
     """Sync, print the summary, and return 0, or 1 if any source failed."""
     options = SyncOptions(args.absence_runs, args.max_delist_share, args.force)
     settings = HttpSettings(timeout=args.timeout, concurrency=args.concurrency)
-    progress = _progress(args)
+    # Bad arguments and replay folders fail before the lease: nothing is written then.
+    runs: list[SourceRun] | None = None
     if args.replay:
-        done = asyncio.run(
-            replay(args.root, args.replay, options, settings=settings, progress=progress)
-        )
-        reports = [(snapshot.path.name, report) for snapshot, items in done for report in items]
+        snapshots(args.replay)
     else:
-        syncer = Syncer(args.root, options, progress=progress)
-        reports = [("live", report) for report in asyncio.run(syncer.run(_runs(args), settings))]
+        runs = _runs(args)
+    with WriterLease(args.root, purpose="catalog sync"):
+        reports = asyncio.run(_sync(args, runs, options, settings))
+    return _print(args, reports)
+
+
+async def _sync(
+    args: argparse.Namespace,
+    runs: list[SourceRun] | None,
+    options: SyncOptions,
+    settings: HttpSettings,
+) -> list[tuple[str, SourceReport]]:
+    progress = _progress(args)
+    if runs is None:
+        done = await replay(args.root, args.replay, options, settings=settings, progress=progress)
+        return [(snapshot.path.name, report) for snapshot, items in done for report in items]
+    syncer = Syncer(args.root, options, progress=progress)
+    return [("live", report) for report in await syncer.run(runs, settings)]
+
+
+def _print(args: argparse.Namespace, reports: list[tuple[str, SourceReport]]) -> int:
     if args.json:
         print(to_json([_json(name, report) for name, report in reports]))
     else:

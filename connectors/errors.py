@@ -8,7 +8,10 @@
     │   ├── MalformedResponseError   not JSON, or JSON of the wrong shape, or a venue error code
     │   └── IncompleteSnapshotError  an interrupted pagination or an empty universe
     ├── DelistingGuardError          a snapshot would delist too many instruments at once
-    └── ReplayError                  a replay folder that cannot be served
+    ├── ReplayError                  a replay folder that cannot be served
+    ├── ConfigError                  a daemon configuration that cannot be used (config.py)
+    └── LeaseError                   the writer lease cannot be taken or kept (lease.py)
+        └── LeaseHeldError           another live process writes to the catalog
 
 Third-party errors (aiohttp, msgspec) are wrapped here with `raise ... from exc`.
 """

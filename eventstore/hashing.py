@@ -55,14 +55,27 @@ class EventIds:
     column: pa.Array
 
 
-def batch_event_ids(payloads: Sequence[bytes]) -> EventIds:
-    """Return the UUIDv5 (as `event_id_for` makes it) of every payload."""
+def uuid5_bytes(payloads: Sequence[bytes]) -> np.ndarray:
+    """Return the 16 bytes of the UUIDv5 of every payload, one row each."""
     sha1, namespace = hashlib.sha1, EVENT_NAMESPACE
     digests = b"".join([sha1(namespace + p, usedforsecurity=False).digest() for p in payloads])
-    size = len(payloads)
-    raw = np.frombuffer(digests, np.uint8).reshape(size, 20)[:, :16].copy()
+    raw = np.frombuffer(digests, np.uint8).reshape(len(payloads), 20)[:, :16].copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw
+
+
+def sha256_bytes(texts: Sequence[bytes]) -> np.ndarray:
+    """Return the SHA-256 digest of every text, one row of 32 bytes each."""
+    sha256 = hashlib.sha256
+    digests = b"".join([sha256(text).digest() for text in texts])
+    return np.frombuffer(digests, np.uint8).reshape(len(texts), 32)
+
+
+def batch_event_ids(payloads: Sequence[bytes]) -> EventIds:
+    """Return the UUIDv5 (as `event_id_for` makes it) of every payload."""
+    size = len(payloads)
+    raw = uuid5_bytes(payloads)
     keys = raw[:, :8].copy().view(">u8").ravel().astype(np.uint64)
     digits = _HEX_PAIRS[raw].view(np.uint8)
     text = np.full((size, _ID_LENGTH), ord("-"), np.uint8)

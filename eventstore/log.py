@@ -128,6 +128,16 @@ class EventLog:
         self.refresh()
         yield from self._storage.batches(columns, where, batch_size)
 
+    def read_files(
+        self, columns: Sequence[str] | None = None, *, where: pc.Expression | None = None
+    ) -> Iterator[pa.Table]:
+        """Yield the log's rows one data file at a time, in no particular order.
+
+        Only one file is read ahead, so a slow consumer holds a few files in memory at most.
+        """
+        self.refresh()
+        yield from self._storage.files(columns, where)
+
     def events(self, *, since: int = 0, until: int | None = None) -> list[Event]:
         """Return the decoded events in positions `since` <= p < `until`."""
         return from_table(self.read(since=since, until=until))
@@ -136,6 +146,10 @@ class EventLog:
         """Return the version of one stream (0 when it has no events)."""
         self._sync_tail()
         return self._tail.streams.get(stream, 0)
+
+    def missing_commits(self) -> list[int]:
+        """Return the Delta versions whose commit file is missing (local folders only)."""
+        return self._storage.missing_commits()
 
     def changed(self) -> bool:
         """Return whether the log may hold commits this object has not seen yet.

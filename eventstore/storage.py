@@ -7,7 +7,10 @@ it (`write` returns False) and plans again; every storage failure becomes a `Sto
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -22,6 +25,12 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
 _FAILURES = (DeltaError, OSError, pa.ArrowException)
+
+
+def _read_fragment(
+    fragment: pa.dataset.Fragment, columns: list[str], where: pc.Expression | None
+) -> pa.Table:
+    return fragment.to_table(columns=columns, filter=where)
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,26 @@ class DeltaStorage:
             return False
         return True
 
+    def missing_commits(self) -> list[int]:
+        """Return the versions whose commit file is absent from a local Delta log.
+
+        Commits that a checkpoint covers may be cleaned up; the others must all be there.
+        Always empty on an object store, which is not listed here.
+        """
+        if self._commits is None:
+            return []
+        try:
+            names = os.listdir(self._commits)
+        except OSError:
+            return []
+        numbered = [(name[20:], int(name[:20])) for name in names if name[:20].isdigit()]
+        commits = {version for rest, version in numbered if rest == ".json"}
+        checkpoints = [version for rest, version in numbered if rest.startswith(".checkpoint")]
+        if not commits:
+            return []
+        start = max(checkpoints) + 1 if checkpoints else 0
+        return [version for version in range(start, max(commits)) if version not in commits]
+
     def scan(
         self,
         columns: Sequence[str] | None,
@@ -136,6 +165,29 @@ class DeltaStorage:
             dataset = table.to_pyarrow_dataset()
             for batch in dataset.to_batches(columns=present, filter=where, batch_size=batch_size):
                 yield _upcast(pa.Table.from_batches([batch]), names, absent).to_batches()[0]
+        except _FAILURES as exc:
+            raise StorageError(self.uri, "reading the log", str(exc)) from exc
+
+    def files(
+        self, columns: Sequence[str] | None, where: pc.Expression | None
+    ) -> Iterator[pa.Table]:
+        """Yield the rows matching `where` one data file at a time, reading one file ahead.
+
+        Arrow's scanner reads ahead as far as memory allows when the consumer is slow;
+        a file at a time keeps a slow consumer of wide rows at a few files in memory.
+        """
+        table = self.table()
+        if table is None:
+            return
+        names = list(columns) if columns is not None else SCHEMA.names
+        try:
+            fragments = iter(table.to_pyarrow_dataset().get_fragments(filter=where))
+            with ThreadPoolExecutor(max_workers=1) as reader:
+                read = partial(_read_fragment, columns=names, where=where)
+                pending = [reader.submit(read, f) for f in islice(fragments, 1)]
+                while pending:
+                    pending.extend(reader.submit(read, f) for f in islice(fragments, 1))
+                    yield pending.pop(0).result()
         except _FAILURES as exc:
             raise StorageError(self.uri, "reading the log", str(exc)) from exc
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from projections.model import Exchange, Instrument
+    from projections.store import VersionStore
 
 #: `history` resolves a symbol at this instant unless told otherwise: its latest holder.
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
@@ -76,6 +77,11 @@ class Catalog:
     def rebuild(self) -> None:
         """Rebuild the index from the whole log (it is a cache; the log is the truth)."""
         self._index.rebuild()
+
+    def version_store(self) -> VersionStore:
+        """Return the index's versions, caught up with the log: for audits, never to modify."""
+        self._index.catch_up()
+        return self._index.store
 
     def get(self, symbol: str, as_of: object, known_at: object = None) -> Instrument | None:
         """Return the instrument that held `symbol` at `as_of`, or None if none did."""

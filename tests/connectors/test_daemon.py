@@ -195,3 +195,49 @@ def test_the_example_config_is_valid() -> None:
 
     config = load(RealPath(__file__).resolve().parents[2] / "catalog.example.toml")
     assert set(config.sources) == {"binance-spot", "binance-usdm", "okx", "bybit", "tradingview"}
+
+
+def test_a_second_daemon_and_a_manual_sync_are_refused_then_a_killed_one_is_recovered(
+    tmp_path: Path,
+) -> None:
+    """One writer per catalog: a second daemon and `catalog sync` are refused, naming the
+    holder; after the first daemon is killed (no clean stop), a new one recovers the lease."""
+    venue = ScriptedVenue()
+    venue.queue(binance.SPOT_PATH, SPOT)
+    with ThreadedVenue(venue) as served:
+        sources = f'[sources.binance-spot]\ninterval = "1h"\nbase_url = "{served.base_url}"\n'
+        config = _config(tmp_path, sources)
+        root = tmp_path / "lake"
+        first = _start(config)
+        try:
+            _wait(lambda: _count(root, "binance-spot") >= 1)
+            second = subprocess.run(
+                [sys.executable, "-m", "connectors.cli", "daemon", "--config", str(config)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            manual = subprocess.run(
+                [
+                    *[sys.executable, "-m", "connectors.cli", "--root", str(root), "sync"],
+                    *["binance-spot", "--base-url", f"binance-spot={served.base_url}"],
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        finally:
+            first.kill()
+            first.communicate(timeout=15)
+        assert second.returncode == 2
+        assert f"pid {first.pid}" in second.stderr
+        assert "catalog daemon" in second.stderr
+        assert manual.returncode == 2
+        assert f"pid {first.pid}" in manual.stderr
+        assert "gone without a clean stop" in _status(root)["state"]
+        third = _start(config)
+        try:
+            _wait(lambda: _status(root)["pid"] == third.pid)
+        finally:
+            code, err = _stop(third)
+        assert code == 0, err

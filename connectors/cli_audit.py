@@ -1,0 +1,137 @@
+"""`catalog audit`: prove the log intact and its history consistent, or say what is not.
+
+The report is a list of named checks: the log's integrity (`eventstore.audit`), then the
+PIT invariants (`projections.invariants`). A check that needs something else (a drift
+against a fresh source snapshot, say) is one more `CheckResult` appended to the list.
+Exit status: 0 when every check passed, 1 on any violation, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from connectors.render import to_json
+from eventstore import EventLog, StorageError
+from eventstore.audit import audit_log
+from eventstore.findings import AuditReport, CheckResult
+from projections import Catalog
+from projections.invariants import PIT_CHECKS, check_history
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable
+
+EXIT_VIOLATION: Final = 1
+#: Violations shown per check in the text report (`--json` has every one kept).
+SHOWN: Final = 10
+
+
+class NoLogError(ValueError):
+    """There is no log to audit under the root given (a usage error: exit status 2)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        super().__init__(f"no log under {root}: nothing to audit (check --root)")
+
+
+@dataclass
+class AuditRun:
+    """An audit's report, with where it ran and how long it took."""
+
+    root: str
+    report: AuditReport
+    seconds: float
+
+
+def audit_catalog(root: str) -> AuditRun:
+    """Audit the catalog under `root`: the log, then the history; write nothing to the log."""
+    started = time.perf_counter()
+    log = EventLog.open(root)
+    try:
+        if log.refresh() < 0:
+            raise NoLogError(log.root)
+    except StorageError:
+        pass  # an unreadable log is a finding of the audit, not a usage error
+    report = audit_log(log)
+    readable = next(check for check in report.checks if check.name == "readable")
+    if readable.ok:
+        report.checks.extend(check_history(Catalog(log)))
+    else:
+        reason = "not checked: the log cannot be read"
+        report.checks.extend(CheckResult(n, d, skipped=reason) for n, d in PIT_CHECKS.items())
+    return AuditRun(log.root, report, time.perf_counter() - started)
+
+
+def add_audit(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """Declare the options of `catalog audit`; return its command."""
+    del parser  # no options of its own: --root and --json are global
+    return run_audit
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """Run `catalog audit`: print the report; return 0 if clean, 1 on any violation."""
+    run = audit_catalog(args.root)
+    print(to_json(report_json(run)) if args.json else report_text(run))
+    return 0 if run.report.ok else EXIT_VIOLATION
+
+
+def report_json(run: AuditRun) -> dict[str, Any]:
+    """Return the report as plain data for `--json`."""
+    report = run.report
+    return {
+        "root": run.root,
+        "ok": report.ok,
+        "events": report.events,
+        "violations": report.violations,
+        "seconds": round(run.seconds, 3),
+        "checks": [
+            {
+                "name": check.name,
+                "description": check.description,
+                "ok": check.ok,
+                "count": check.count,
+                "skipped": check.skipped,
+                "violations": [
+                    {"position": v.position, "event_id": v.event_id, "detail": v.detail}
+                    for v in check.violations
+                ],
+            }
+            for check in report.checks
+        ],
+    }
+
+
+def report_text(run: AuditRun) -> str:
+    """Return the report for people: one line per check, the first violations under each."""
+    report = run.report
+    width = max(len(check.name) for check in report.checks)
+    lines = [f"audit of {run.root}: {report.events:,} events, {len(report.checks)} checks"]
+    for check in report.checks:
+        status = "skip" if check.skipped else "ok" if check.ok else "FAIL"
+        lines.append(f"  {status:<4}  {check.name:<{width}}  {check.skipped or check.description}")
+        lines.extend(f"          {_violation(v)}" for v in check.violations[:SHOWN])
+        if check.count > SHOWN:
+            lines.append(f"          ... and {check.count - SHOWN:,} more (see --json)")
+    lines.append(_verdict(report, run.seconds))
+    return "\n".join(lines)
+
+
+def _violation(violation: Any) -> str:
+    where = [] if violation.position is None else [f"position {violation.position:,}"]
+    where += [] if violation.event_id is None else [f"event {violation.event_id}"]
+    prefix = f"{', '.join(where)}: " if where else ""
+    return f"{prefix}{violation.detail}"
+
+
+def _verdict(report: AuditReport, seconds: float) -> str:
+    took = f"in {seconds:,.1f} s"
+    if report.ok:
+        return f"clean: every check passed {took}"
+    failed = sum(1 for check in report.checks if not check.ok)
+    noun = "violation" if report.violations == 1 else "violations"
+    return f"FAILED: {report.violations:,} {noun} in {failed} of {len(report.checks)} checks {took}"
+
+
+__all__ = ["AuditRun", "NoLogError", "add_audit", "audit_catalog", "report_json", "run_audit"]
