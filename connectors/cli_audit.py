@@ -8,14 +8,19 @@ Exit status: 0 when every check passed, 1 on any violation, 2 on bad usage.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from connectors.render import to_json
+from connectors import drift
+from connectors.http import HttpSettings
+from connectors.render import cell, to_json
+from connectors.sources import SOURCES
+from connectors.sync import SourceRun
 from eventstore import EventLog, StorageError
 from eventstore.audit import audit_log
-from eventstore.findings import AuditReport, CheckResult
+from eventstore.findings import MAX_KEPT, AuditReport, CheckResult, Violation
 from projections import Catalog
 from projections.invariants import PIT_CHECKS, check_history
 
@@ -66,15 +71,50 @@ def audit_catalog(root: str) -> AuditRun:
 
 def add_audit(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
     """Declare the options of `catalog audit`; return its command."""
-    del parser  # no options of its own: --root and --json are global
+    parser.add_argument(
+        "--against-source",
+        metavar="SOURCE",
+        choices=list(SOURCES),
+        help="also compare the catalog with a fresh snapshot of SOURCE, writing nothing",
+    )
+    parser.add_argument(
+        "--replay", metavar="DIR", help="with --against-source: its latest snapshot in DIR"
+    )
     return run_audit
 
 
 def run_audit(args: argparse.Namespace) -> int:
     """Run `catalog audit`: print the report; return 0 if clean, 1 on any violation."""
+    if args.replay and not args.against_source:
+        raise ValueError("--replay needs --against-source SOURCE")
     run = audit_catalog(args.root)
+    if args.against_source:
+        run.report.checks.append(drift_check(run.root, args.against_source, args.replay))
     print(to_json(report_json(run)) if args.json else report_text(run))
     return 0 if run.report.ok else EXIT_VIOLATION
+
+
+def drift_check(root: str, source: str, replay: str | None) -> CheckResult:
+    """Return the drift of the catalog against `source` (live, or its replayed snapshot)."""
+    settings = HttpSettings()
+    if replay:
+        found, observed = asyncio.run(drift.replayed(replay, source, settings))
+    else:
+        found, observed = asyncio.run(drift.fetch(SourceRun(SOURCES[source]), settings)), None
+    differences = drift.against(Catalog.open(root), found, observed)
+    name = f"drift:{source}"
+    described = (
+        f"the catalog agrees with {'the replayed' if replay else 'a fresh'} snapshot of {source}"
+    )
+    shown = tuple(Violation(name, None, None, _drift(d)) for d in differences[:MAX_KEPT])
+    return CheckResult(name, described, shown, len(differences))
+
+
+def _drift(found: drift.Drift) -> str:
+    where = f"{found.symbol} ({found.market})"
+    if found.kind != "field":
+        return f"{where}: {found.kind}"
+    return f"{where} {found.field}: catalog {cell(found.catalog)}, source {cell(found.reported)}"
 
 
 def report_json(run: AuditRun) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,8 @@ from projections import Catalog
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
 
 def _drift(tmp_path: Path, folder: Path) -> list[drift.Drift]:
@@ -48,3 +51,56 @@ def test_drift_lists_each_field_and_each_missing_instrument(tmp_path: Path) -> N
     assert Catalog.open(tmp_path / "lake").get("BINANCE:BTCUSDT", at(23)).tick_size == Decimal(
         "0.01"
     )  # type: ignore[union-attr]
+
+
+def test_audit_against_a_replayed_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`catalog audit --against-source` adds a drift check: clean after a sync, a violation
+    per difference once the source moved on; the log is not written."""
+    from connectors.cli import main
+
+    root = str(tmp_path / "lake")
+    sync(tmp_path / "lake", spot_snapshots(tmp_path / "a", spot(22)))
+    same = [
+        "--root",
+        root,
+        "audit",
+        "--against-source",
+        "binance-spot",
+        "--replay",
+        str(tmp_path / "a" / "replay"),
+    ]
+    assert main(same) == 0
+    assert "drift:binance-spot" in capsys.readouterr().out
+    moved = spot_snapshots(tmp_path / "b", spot(23, {"BTCUSDT": {"tickSize": "0.1"}}))
+    before = len(EventLog.open(root))
+    code = main(
+        [
+            "--root",
+            root,
+            "--json",
+            "audit",
+            "--against-source",
+            "binance-spot",
+            "--replay",
+            str(moved),
+        ]
+    )
+    assert code == 1
+    report = json.loads(capsys.readouterr().out)
+    (check,) = [c for c in report["checks"] if c["name"] == "drift:binance-spot"]
+    assert check["count"] == 1
+    assert (
+        check["violations"][0]["detail"]
+        == "BINANCE:BTCUSDT (spot) tick_size: catalog 0.01, source 0.1"
+    )
+    assert len(EventLog.open(root)) == before
+
+
+def test_audit_replay_needs_a_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--replay` alone is bad usage: exit 2."""
+    from connectors.cli import main
+
+    assert main(["--root", str(tmp_path), "audit", "--replay", str(tmp_path)]) == 2
+    assert "--replay needs --against-source" in capsys.readouterr().err
