@@ -163,7 +163,9 @@ class BacktestQueries:
         """
         rows = read_table(table, "table")
         if not price_cols:
-            raise InvalidTableError("price_cols", "name at least one price column to check")
+            raise InvalidTableError(
+                "price_cols", "is empty: name at least one price column to check"
+            )
         answer = self._answer(rows, symbol, ts, ["tick_size"], known_at, assume_utc)
         return rounding.grid_report(rows, price_cols, symbol, ts, answer)
 

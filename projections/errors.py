@@ -38,7 +38,7 @@ class InvalidTableError(CatalogError, ValueError):
     def __init__(self, what: str, reason: str) -> None:
         self.what = what
         self.reason = reason
-        super().__init__(f"{what}: {reason}")
+        super().__init__(f"{what} {reason}")
 
 
 class NaiveColumnError(InvalidTableError, TypeError):

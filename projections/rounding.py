@@ -119,7 +119,7 @@ def decimals(values: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
     try:
         return flat.cast(DECIMAL)
     except pa.ArrowInvalid as exc:
-        raise InvalidTableError(f"column {name!r}", f"has a value out of range: {exc}") from exc
+        raise InvalidTableError(f"column {name!r}", f"has a value out of range ({exc})") from exc
 
 
 def _int64_at(values: pa.Array, scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -130,7 +130,8 @@ def _int64_at(values: pa.Array, scale: int) -> tuple[np.ndarray, np.ndarray, np.
     low, high = words[:, 0], words[:, 1]
     fits = high == (low >> 63)
     loose = np.asarray(inexact.to_numpy(zero_copy_only=False), dtype=bool)
-    floor = low - (loose & (low < 0))  # truncation went up for negatives
+    negative = np.asarray(pc.less(values, pa.scalar(0, values.type)).fill_null(False), bool)
+    floor = low - (loose & negative)  # truncation went up for negatives
     return floor, loose, fits
 
 
@@ -156,7 +157,7 @@ def _grid_scale(steps: pa.Array) -> int:
 def snap_column(values: pa.ChunkedArray, steps: pa.Array, mode: str, name: str) -> pa.Array:
     """Return each value on the grid of its row's step (null where no step applies)."""
     if mode not in MODES:
-        raise InvalidTableError("mode", f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+        raise InvalidTableError("mode", f"{mode!r} is unknown; use one of {', '.join(MODES)}")
     exact = decimals(values, name)
     steps = steps.cast(DECIMAL)
     scale = _grid_scale(steps)
