@@ -10,7 +10,6 @@ import pyarrow as pa
 import pytest
 from pit_oracle import changed, day, delisted, listed, renamed
 
-from projections import Catalog
 from projections.errors import InvalidTableError, NaiveColumnError
 
 if TYPE_CHECKING:
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from pit_oracle import Clock
 
     from eventstore import EventLog
+    from projections import Catalog
 
 UTC_US = pa.timestamp("us", tz="UTC")
 
@@ -119,7 +119,7 @@ def test_nanoseconds_before_a_listing_do_not_see_it(history: EventLog, catalog: 
 def test_naive_timestamps_are_refused_unless_assumed_utc(
     history: EventLog, catalog: Catalog
 ) -> None:
-    """A timestamp column without a time zone raises NaiveColumnError; assume_utc reads it as UTC."""
+    """A timestamp column without a time zone raises NaiveColumnError; assume_utc reads UTC."""
     naive = rows(["X:A"], [day(2).replace(tzinfo=None)], pa.timestamp("us"))
 
     with pytest.raises(NaiveColumnError, match="assume_utc=True"):
@@ -163,7 +163,7 @@ def test_arrow_streams_are_read_and_the_row_order_kept(history: EventLog, catalo
 def test_known_at_row_never_sees_a_fact_recorded_after_the_row(
     log: EventLog, clock: Clock, catalog: Catalog
 ) -> None:
-    """A correction recorded on day 6 for day 2 is seen from day 2 by default, from day 6 per row."""
+    """A correction recorded on day 6 for day 2 shows from day 2 by default, per row from day 6."""
     clock.set(day(0))
     log.append([listed("I1", "X:A", day(1), tick_size=Decimal("0.01"))])
     clock.set(day(6))
