@@ -67,20 +67,25 @@ def instants(
 
 
 def texts(values: pa.ChunkedArray, name: str) -> pa.Array:
-    """Return a column of text (any string or dictionary type) as one `pa.string()` array."""
+    """Return a column of text as one array of `pa.string()` (or dictionary of it)."""
     kind = values.type
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
     if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or _is_view(kind)):
         raise InvalidTableError(f"column {name!r}", f"is {values.type}, not text")
-    if pa.types.is_dictionary(values.type):
-        values = values.cast(kind)
     flat = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if isinstance(flat, pa.DictionaryArray):  # kept coded: matching then hashes each value once
+        if flat.dictionary.type != pa.string():
+            flat = pa.DictionaryArray.from_arrays(flat.indices, flat.dictionary.cast(pa.string()))
+        return flat
     return flat if flat.type == pa.string() else flat.cast(pa.string())
 
 
 def codes_in(values: pa.Array, dictionary: pa.Array) -> np.ndarray:
     """Return the index of each value in `dictionary`, -1 where absent or null."""
+    if isinstance(values, pa.DictionaryArray):
+        mapping = np.append(codes_in(values.dictionary, dictionary), -1)
+        return mapping[np.asarray(values.indices.fill_null(-1).to_numpy(), dtype=np.int64)]
     found = pc.index_in(values, value_set=dictionary, skip_nulls=True)
     return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
 

@@ -10,6 +10,7 @@ version at T holds the symbol, and the best counts: active first, then the lates
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -20,11 +21,10 @@ import pyarrow.compute as pc
 from eventstore.codec import TIMESTAMP
 from projections.bars import codes_in
 from projections.builder import STORE_FIELDS
+from projections.store import VersionStore
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-
-    from projections.store import VersionStore
 
 #: Added to an active version's score, so any active one outranks any inactive one.
 _ACTIVE_BONUS: Final = np.int64(1) << np.int64(62)
@@ -35,13 +35,30 @@ JOIN_FIELDS: Final = (*STORE_FIELDS[1:], "known_since")
 
 @dataclass
 class Match:
-    """Per row: the store row of the version that answers it (-1: none), and its rank."""
+    """Per row: the store row of the version that answers it (-1: none)."""
 
     store: VersionStore
     rows: np.ndarray  # int64
-    score: np.ndarray  # int64, NO_SCORE where there is no version
-    pairs: np.ndarray  # int64: the winning candidate pair of each row, -1 where none
+    pairs: np.ndarray | None = None  # the winning candidate pair of each row (-1: none)
     ids: pa.Array | None = None  # the instrument ids, when the store's own are not the real ones
+
+    def score(self) -> np.ndarray:
+        """Return each row's rank key: active first, then `valid_from` (NO_SCORE: none)."""
+        return scores(self.store, self.rows)
+
+
+def scores(store: VersionStore, rows: np.ndarray) -> np.ndarray:
+    """Return the rank key of the versions at `rows` (NO_SCORE where a row is -1)."""
+    found = rows >= 0
+    at = np.where(found, rows, 0)
+    if not store.n:
+        return np.full(len(rows), NO_SCORE, dtype=np.int64)
+    key = store.columns["valid_from"][at] + np.where(store.columns["active"][at], _ACTIVE_BONUS, 0)
+    return np.where(found, key, NO_SCORE)
+
+
+#: Queries searched together: their versions' cache lines stay warm between the steps.
+_CHUNK: Final = 1 << 15
 
 
 def last_at_or_before(
@@ -49,29 +66,47 @@ def last_at_or_before(
 ) -> np.ndarray:
     """Return per query the last index in [lo, hi) whose value is <= at (-1: none).
 
-    `values` is sorted within each range; every query's binary search advances together.
+    `values` is sorted within each range. Every query of a chunk takes the same power-of-two
+    steps (no branches per query), a chunk at a time so the ranges it touches stay cached.
     """
-    start = lo.astype(np.int64)
-    lo, hi = start.copy(), hi.astype(np.int64)
-    pending = np.flatnonzero(lo < hi)
-    while len(pending):
-        low, high = lo[pending], hi[pending]
-        mid = (low + high) >> 1
-        right = values[mid] <= at[pending]
-        low = np.where(right, mid + 1, low)
-        high = np.where(right, high, mid)
-        lo[pending], hi[pending] = low, high
-        pending = pending[low < high]
-    found = lo - 1
-    found[found < start] = -1
+    found = np.empty(len(lo), dtype=np.int64)
+    last = len(values) - 1
+    for begin in range(0, len(lo), _CHUNK):
+        low = lo[begin : begin + _CHUNK].astype(np.int64)
+        high = hi[begin : begin + _CHUNK].astype(np.int64)
+        when = at[begin : begin + _CHUNK]
+        position = low - 1
+        widest = int((high - low).max()) if len(low) else 0
+        step = 1 << max(widest.bit_length() - 1, 0) if widest else 0
+        while step:
+            probe = position + step
+            ahead = (probe < high) & (values[np.minimum(probe, last)] <= when)
+            position += step * ahead
+            step >>= 1
+        position[position < low] = -1
+        found[begin : begin + _CHUNK] = position
     return found
+
+
+#: Per store: (generation, holder offsets, holders) with the recent holders folded in.
+_MERGED: weakref.WeakKeyDictionary[VersionStore, tuple[int, np.ndarray, np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _holders(store: VersionStore) -> tuple[np.ndarray, np.ndarray]:
     """Return the per-symbol holders as CSR arrays, folding in the recently replaced ones."""
-    offsets, insts = store.holder_offsets, store.holder_insts
     if not store.recent_holders:
-        return offsets, insts
+        return store.holder_offsets, store.holder_insts
+    cached = _MERGED.get(store)
+    if cached is None or cached[0] != store.generation:
+        cached = (store.generation, *_merged_holders(store))
+        _MERGED[store] = cached
+    return cached[1], cached[2]
+
+
+def _merged_holders(store: VersionStore) -> tuple[np.ndarray, np.ndarray]:
+    offsets, insts = store.holder_offsets, store.holder_insts
     counts = np.diff(offsets)
     symbols = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     extra = [(s, i) for s, found in store.recent_holders.items() for i in found]
@@ -95,8 +130,6 @@ def candidates(
     rows = np.flatnonzero(known)
     begin = offsets[codes[rows]]
     counts = offsets[codes[rows] + 1] - begin
-    if len(counts) and bool((counts == 1).all()):  # one holder each: no expansion
-        return rows, members[begin]
     total = int(counts.sum())
     pair_row = np.repeat(rows, counts)
     within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
@@ -111,28 +144,58 @@ def match_store(
     skip: np.ndarray | None = None,
 ) -> Match:
     """Match every row against one store, leaving out the instruments in `skip`."""
-    size = len(at)
     codes = codes_in(symbols, store.dictionaries["symbol"].values)
     codes[~valid] = -1
-    pair_row, inst = candidates(*_holders(store), codes)
+    offsets, members = _holders(store)
+    codes[codes + 1 >= len(offsets)] = -1
+    counts = np.where(codes >= 0, offsets[codes + 1] - offsets[np.maximum(codes, 0)], 0)
+    found = np.full(len(at), -1, dtype=np.int64)
+    alone = np.flatnonzero(counts == 1)  # the common case: one holder ever, nothing to rank
+    inst = members[offsets[codes[alone]]]
     if skip is not None and len(skip):
-        keep = ~np.isin(inst, skip)
-        pair_row, inst = pair_row[keep], inst[keep]
+        kept = ~np.isin(inst, skip)
+        alone, inst = alone[kept], inst[kept]
+    version = _version_holding(store, inst, at[alone], codes[alone])
+    found[alone] = version
+    shared = np.flatnonzero(counts > 1)
+    if not len(shared):
+        return Match(store, found)
+    found[shared] = _ranked(store, offsets, members, codes[shared], at[shared], skip)
+    return Match(store, found)
+
+
+def _version_holding(
+    store: VersionStore, inst: np.ndarray, at: np.ndarray, code: np.ndarray
+) -> np.ndarray:
+    """Return the version of each instrument at `at` if it holds symbol `code` then (-1: not)."""
     first = store.first[inst]
-    version = last_at_or_before(
-        store.columns["valid_from"], first, first + store.count[inst], at[pair_row]
-    )
+    version = last_at_or_before(store.columns["valid_from"], first, first + store.count[inst], at)
     held = version >= 0
-    held[held] = store.matrix[version[held], 0] == codes[pair_row[held]]
+    held[held] = store.matrix[version[held], 0] == code[held]
+    return np.where(held, version, -1)
+
+
+def _ranked(
+    store: VersionStore,
+    offsets: np.ndarray,
+    members: np.ndarray,
+    codes: np.ndarray,
+    at: np.ndarray,
+    skip: np.ndarray | None,
+) -> np.ndarray:
+    """Return, for rows whose symbol had several holders, the best holder's version."""
+    pair_row, inst = candidates(offsets, members, codes)
+    if skip is not None and len(skip):
+        kept = ~np.isin(inst, skip)
+        pair_row, inst = pair_row[kept], inst[kept]
+    version = _version_holding(store, inst, at[pair_row], codes[pair_row])
+    held = version >= 0
     pair_row, version = pair_row[held], version[held]
-    score = store.columns["valid_from"][version] + np.where(
-        store.columns["active"][version], _ACTIVE_BONUS, 0
-    )
 
     def ids_of(pairs: np.ndarray) -> pa.Array:
         return store.instruments.values.take(pa.array(store.columns["inst"][version[pairs]]))
 
-    return pick_best(store, size, pair_row, version, score, ids_of)
+    return pick_best(store, len(at), pair_row, version, scores(store, version), ids_of).rows
 
 
 def pick_best(
@@ -145,10 +208,9 @@ def pick_best(
 ) -> Match:
     """Keep, per row, the pair of the highest score; equal scores go to the greatest id."""
     rows = np.full(size, -1, dtype=np.int64)
-    best = np.full(size, NO_SCORE, dtype=np.int64)
     pairs = np.full(size, -1, dtype=np.int64)
     if not len(pair_row):
-        return Match(store, rows, best, pairs)
+        return Match(store, rows, pairs)
     starts = np.flatnonzero(np.r_[True, pair_row[1:] != pair_row[:-1]])
     top = np.maximum.reduceat(score, starts)
     group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(pair_row)]))
@@ -159,9 +221,8 @@ def pick_best(
     if len(chosen) > len(winners):  # ties on (active, valid_from): the greatest id wins
         winners = _break_ties(group, chosen, ids_of)
     rows[pair_row[winners]] = version[winners]
-    best[pair_row[winners]] = score[winners]
     pairs[pair_row[winners]] = winners
-    return Match(store, rows, best, pairs)
+    return Match(store, rows, pairs)
 
 
 def _break_ties(
@@ -181,10 +242,11 @@ def combine(matches: Sequence[Match], fields: Sequence[str]) -> dict[str, pa.Arr
     if len(matches) == 1:
         return answers[0]
     winner = np.zeros(len(matches[0].rows), dtype=np.int64)
+    ranks = [m.score() for m in matches]
     for k in range(1, len(matches)):
-        current = np.choose(winner, [m.score for m in matches])
-        ahead = matches[k].score > current
-        tied = (matches[k].score == current) & (current != NO_SCORE)
+        current = np.choose(winner, ranks)
+        ahead = ranks[k] > current
+        tied = (ranks[k] == current) & (current != NO_SCORE)
         if tied.any():
             theirs = answers[k]["instrument_id"].filter(pa.array(tied))
             ours = _chosen(answers, winner, "instrument_id").filter(pa.array(tied))
@@ -203,34 +265,46 @@ def _chosen(answers: list[dict[str, pa.Array]], winner: np.ndarray, name: str) -
 def gather(match: Match, fields: Sequence[str]) -> dict[str, pa.Array]:
     """Return `instrument_id`, `active`, `valid_from` and `fields` of each row's version."""
     store, rows = match.store, match.rows
-    missing = rows < 0
-    at = np.where(missing, 0, rows) if store.n else np.zeros(len(rows), dtype=np.int64)
-    nothing = missing if store.n else np.ones(len(rows), dtype=bool)
+    nothing = (rows < 0) if store.n else np.ones(len(rows), dtype=bool)
+    at = np.where(nothing, 0, rows)
+    if not store.n:  # an empty store: point every row at a blank version
+        store = _blank()
     c = store.columns
     found: dict[str, pa.Array] = {}
-    inst = c["inst"][at] if store.n else np.zeros(len(rows), dtype=np.int32)
-    found["instrument_id"] = (
-        match.ids if match.ids is not None else _take(store.instruments.values, inst, nothing)
-    )
-    found["active"] = pa.array(~nothing & (c["active"][at] if store.n else False))
-    found["valid_from"] = _instants(c["valid_from"], at, nothing, store.n)
-    width = store.matrix.shape[1]
-    flat = store.matrix.reshape(-1)
-    for name in fields:
-        if name == "known_since":
-            found[name] = _instants(c["known_since"], at, nothing, store.n)
-            continue
-        codes = (
-            flat[at * width + STORE_FIELDS.index(name)] if store.n else np.zeros(len(at), np.int32)
+    if match.ids is not None:
+        found["instrument_id"] = match.ids
+    else:
+        found["instrument_id"] = store.instruments.values.take(
+            pa.array(c["inst"][at], mask=nothing)
         )
-        found[name] = store.dictionaries[name].values.take(pa.array(np.where(nothing, 0, codes)))
+    found["active"] = pa.array(~nothing & c["active"][at])
+    found["valid_from"] = _instants(c["valid_from"][at], nothing)
+    coded = [name for name in fields if name in STORE_FIELDS]
+    codes = _codes(store.matrix, at, [STORE_FIELDS.index(name) for name in coded])
+    codes[nothing] = 0  # code 0 is null
+    for column, name in enumerate(coded):
+        found[name] = store.dictionaries[name].values.take(pa.array(codes[:, column]))
+    if "known_since" in fields:
+        found["known_since"] = _instants(c["known_since"][at], nothing)
     return found
 
 
-def _take(values: pa.Array, codes: np.ndarray, missing: np.ndarray) -> pa.Array:
-    return values.take(pa.array(codes, mask=missing))
+def _codes(matrix: np.ndarray, rows: np.ndarray, columns: list[int]) -> np.ndarray:
+    """Return the codes of `columns` at `rows`, gathering whole rows a chunk at a time."""
+    found = np.empty((len(rows), len(columns)), dtype=np.int32)
+    for begin in range(0, len(rows), _CHUNK):
+        block = np.take(matrix, rows[begin : begin + _CHUNK], axis=0)
+        found[begin : begin + _CHUNK] = block[:, columns]
+    return found
 
 
-def _instants(column: np.ndarray, at: np.ndarray, missing: np.ndarray, n: int) -> pa.Array:
-    micros = column[at] if n else np.zeros(len(at), dtype=np.int64)
+def _blank() -> VersionStore:
+    blank = VersionStore()
+    blank.columns = {name: np.zeros(1, dtype=v.dtype) for name, v in blank.columns.items()}
+    blank.set_matrix(np.zeros((1, len(STORE_FIELDS)), dtype=np.int32))
+    blank.n = 1
+    return blank
+
+
+def _instants(micros: np.ndarray, missing: np.ndarray) -> pa.Array:
     return pa.array(micros, pa.int64(), mask=missing).cast(TIMESTAMP)

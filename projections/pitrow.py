@@ -22,13 +22,7 @@ from projections.bars import codes_in
 from projections.builder import fold_versions
 from projections.encode import BUILD_COLUMNS
 from projections.index import stream_events
-from projections.pitjoin import (
-    _ACTIVE_BONUS,
-    Match,
-    candidates,
-    last_at_or_before,
-    pick_best,
-)
+from projections.pitjoin import Match, candidates, last_at_or_before, pick_best, scores
 from projections.store import VersionStore
 
 if TYPE_CHECKING:
@@ -171,12 +165,10 @@ def strict_match(
     held = version >= 0
     held[held] = scratch.matrix[version[held], 0] == wanted[held]
     pair_row, version, inst = pair_row[held], version[held], inst[held]
-    score = scratch.columns["valid_from"][version] + np.where(
-        scratch.columns["active"][version], _ACTIVE_BONUS, 0
-    )
     real_ids = late.ids.take(pa.array(inst))
-    found = pick_best(scratch, len(at), pair_row, version, score, real_ids.take)
-    found.ids = real_ids.take(pa.array(found.pairs, mask=found.pairs < 0))
+    found = pick_best(scratch, len(at), pair_row, version, scores(scratch, version), real_ids.take)
+    winners = found.pairs if found.pairs is not None else np.full(len(at), -1, dtype=np.int64)
+    found.ids = real_ids.take(pa.array(winners, mask=winners < 0))
     return found
 
 
