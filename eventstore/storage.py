@@ -175,3 +175,16 @@ class DeltaStorage:
         except _FAILURES as exc:
             raise StorageError(self.uri, "compacting the log", str(exc)) from exc
         return CompactionReport(before, after, table.version(), vacuum)
+
+
+def write_table(
+    uri: str, table: pa.Table, storage_options: Mapping[str, str] | None = None
+) -> None:
+    """Write `table` as the Delta table at `uri`, replacing its contents (an export, not a log)."""
+    options = dict(storage_options) if storage_options else None
+    try:
+        write_deltalake(
+            uri, table, mode="overwrite", schema_mode="overwrite", storage_options=options
+        )
+    except _FAILURES as exc:
+        raise StorageError(uri, "writing the Delta table", str(exc)) from exc

@@ -6,21 +6,26 @@ price and quantity rounding to the grid in force, and the grid audit.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from eventstore import to_utc
 from eventstore.instant import to_micros
+from eventstore.storage import write_table
 from projections import rounding
 from projections.bars import add_columns, column, instants, read_table, texts
 from projections.errors import InvalidTableError
 from projections.pitjoin import JOIN_FIELDS, Match, combine, gather, match_store
 from projections.pitrow import lateness, strict_match
+from projections.scd2 import exchanges_table, symbols_table
 
 if TYPE_CHECKING:
+    import os
     from collections.abc import Sequence
     from decimal import Decimal
 
@@ -99,6 +104,36 @@ class BacktestQueries:
         if view.extra is not None:
             found.append(match_store(view.extra, symbols, at, valid))
         return found
+
+    def scd2(self, known_at: object = None) -> tuple[pa.Table, pa.Table]:
+        """Return (symbols, exchanges): every version in the SCD2 layout of `projections.scd2`."""
+        known = None if known_at is None else to_utc(known_at, "known_at")
+        self._index.catch_up()
+        view = self._index.view(None if known is None else to_micros(known))
+        symbols = symbols_table(view.main, view.skip)
+        if view.extra is not None:
+            symbols = pa.concat_tables([symbols, symbols_table(view.extra)])
+        return symbols, exchanges_table(self._index.exchange_events, known)
+
+    def export(
+        self, directory: str | os.PathLike[str], *, delta: bool = False, known_at: object = None
+    ) -> list[str]:
+        """Write `symbols.parquet` and `exchanges.parquet` under `directory` (and, with
+        `delta`, the same as Delta tables `delta/symbols` and `delta/exchanges`).
+
+        Return the paths written.
+        """
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, table in zip(("symbols", "exchanges"), self.scd2(known_at), strict=True):
+            path = folder / f"{name}.parquet"
+            pq.write_table(table, path)
+            written.append(str(path))
+            if delta:
+                write_table(str(folder / "delta" / name), table)
+                written.append(str(folder / "delta" / name))
+        return written
 
     def round_price(
         self, symbol: str, price: object, as_of: object, mode: str = "nearest"
