@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final, NoReturn
 
 from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, decode_lines
+from connectors.cli_scd2 import IMPORT_HELP, SCD2_COMMANDS
 from connectors.cli_views import (
     changes_rows,
     changes_text,
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=summary,
-            epilog=FORMAT_HELP if name == "append" else None,
+            epilog={"append": FORMAT_HELP, "import-scd2": IMPORT_HELP}.get(name),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _global_options(sub, defaults=False)
@@ -144,6 +145,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("changes", "list the events effective in [A, B)", _add_changes),
     ("append", "append events from a JSON-lines file, all or nothing", _add_append),
     ("compact", "merge small files and checkpoint the log", _add_compact),
+    *SCD2_COMMANDS,
 )
 
 

@@ -251,27 +251,29 @@ class _Stream:
 
 
 def _duplicate_holders(rows: list[Row], streams: dict[str, list[int]], plan: ImportPlan) -> None:
-    """Report symbols held by more than one active row at the same time."""
+    """Report symbols held by active rows of two instruments at the same time."""
+    owner = {n: identity for identity, numbers in streams.items() for n in numbers}
     active = sorted(
-        (n for numbers in streams.values() for n in numbers if rows[n]["active"]),
+        (n for n in owner if rows[n]["active"]),
         key=lambda n: (rows[n]["symbol"], rows[n]["valid_from"]),
     )
-    reach: tuple[str, datetime | None, int] | None = None  # symbol, the furthest end so far, row
+    reach: tuple[str, datetime | None, int] | None = None  # symbol, the furthest end, its row
     for n in active:
         row, end = rows[n], _until(rows[n])
-        if reach is not None and reach[0] == row["symbol"]:
-            if reach[1] is None or reach[1] > row["valid_from"]:
-                plan.defects.append(
-                    Defect(
-                        "duplicate_active",
-                        (reach[2], n),
-                        f"{row['symbol']} has two active rows at "
-                        f"{row['valid_from'].isoformat()}; both were imported",
-                    )
+        if reach is None or reach[0] != row["symbol"]:
+            reach = (row["symbol"], end, n)
+            continue
+        overlaps = reach[1] is None or reach[1] > row["valid_from"]
+        if overlaps and owner[reach[2]] != owner[n]:
+            plan.defects.append(
+                Defect(
+                    "duplicate_active",
+                    (reach[2], n),
+                    f"{row['symbol']} has two active holders at "
+                    f"{row['valid_from'].isoformat()}; both were imported",
                 )
-            if reach[1] is not None and (end is None or end > reach[1]):
-                reach = (row["symbol"], end, n)
-        else:
+            )
+        if reach[1] is not None and (end is None or end > reach[1]):
             reach = (row["symbol"], end, n)
 
 
