@@ -6,7 +6,9 @@
 Full size (--scale 1) is 1,000,000 instruments and 10,000,000 events over 2020-2025.
 Baselines: (a) one SCD2 Parquet file that pandas reads, updates row by row, rewrites in full
 on every update and scans for every lookup (bench/baseline_scd2.py); (b) DuckDB folding the
-raw Parquet files of the log (bench/baseline_duckdb.py). Prints figures; asserts nothing.
+raw Parquet files of the log (bench/baseline_duckdb.py); (c) for pitjoin, DuckDB's ASOF JOIN
+and Polars' join_asof over the exported version table (bench/baseline_asof.py). Prints
+figures; asserts nothing.
 """
 
 from __future__ import annotations
