@@ -7,7 +7,7 @@ price and quantity rounding to the grid in force, and the grid audit.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +20,8 @@ from eventstore.storage import write_table
 from projections import rounding
 from projections.bars import add_columns, column, instants, read_table, texts
 from projections.errors import InvalidTableError
-from projections.pitjoin import JOIN_FIELDS, Match, combine, gather, match_store
+from projections.pitanswer import Columns, gather, join_view
+from projections.pitjoin import JOIN_FIELDS
 from projections.pitrow import lateness, strict_match
 from projections.scd2 import exchanges_table, symbols_table
 
@@ -79,14 +80,14 @@ class BacktestQueries:
         fields: Sequence[str],
         known_at: object,
         assume_utc: bool,
-    ) -> dict[str, pa.Array]:
+    ) -> Columns:
         symbols = texts(column(table, symbol), symbol)
         at, valid = instants(column(table, ts), ts, assume_utc=assume_utc)
         valid &= np.asarray(symbols.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         strict = isinstance(known_at, str) and known_at == "row"
         known = None if strict or known_at is None else to_micros(to_utc(known_at, "known_at"))
         self._index.catch_up()
-        answer = combine(self._matches(symbols, at, valid, known), fields)
+        answer = join_view(self._index.view(known), symbols, at, valid, fields)
         if strict:
             late = lateness(self._index)
             rows = late.strict_rows(symbols, at, valid)
@@ -94,16 +95,6 @@ class BacktestQueries:
                 exact = gather(strict_match(self._index, late, symbols, at, rows), fields)
                 answer = _override(answer, exact, rows)
         return answer
-
-    def _matches(
-        self, symbols: pa.Array, at: np.ndarray, valid: np.ndarray, known: int | None
-    ) -> list[Match]:
-        view = self._index.view(known)
-        skip = np.fromiter(view.skip, dtype=np.int64, count=len(view.skip))
-        found = [match_store(view.main, symbols, at, valid, skip)]
-        if view.extra is not None:
-            found.append(match_store(view.extra, symbols, at, valid))
-        return found
 
     def scd2(self, known_at: object = None) -> tuple[pa.Table, pa.Table]:
         """Return (symbols, exchanges): every version in the SCD2 layout of `projections.scd2`."""
@@ -218,9 +209,7 @@ def _join_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(fields))
 
 
-def _override(
-    answer: dict[str, pa.Array], exact: dict[str, pa.Array], rows: np.ndarray
-) -> dict[str, Any]:
+def _override(answer: Columns, exact: dict[str, pa.Array], rows: np.ndarray) -> Columns:
     """Return `answer` with the given rows taken from `exact` instead."""
     mask = np.zeros(len(answer["active"]), dtype=bool)
     mask[rows] = True

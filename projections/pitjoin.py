@@ -18,13 +18,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.codec import TIMESTAMP
 from projections.bars import codes_in
 from projections.builder import STORE_FIELDS
-from projections.store import VersionStore
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable
+
+    from projections.store import VersionStore
 
 #: Added to an active version's score, so any active one outranks any inactive one.
 _ACTIVE_BONUS: Final = np.int64(1) << np.int64(62)
@@ -58,7 +58,7 @@ def scores(store: VersionStore, rows: np.ndarray) -> np.ndarray:
 
 
 #: Queries searched together: their versions' cache lines stay warm between the steps.
-_CHUNK: Final = 1 << 15
+CHUNK: Final = 1 << 15
 
 
 def last_at_or_before(
@@ -71,10 +71,10 @@ def last_at_or_before(
     """
     found = np.empty(len(lo), dtype=np.int64)
     last = len(values) - 1
-    for begin in range(0, len(lo), _CHUNK):
-        low = lo[begin : begin + _CHUNK].astype(np.int64)
-        high = hi[begin : begin + _CHUNK].astype(np.int64)
-        when = at[begin : begin + _CHUNK]
+    for begin in range(0, len(lo), CHUNK):
+        low = lo[begin : begin + CHUNK].astype(np.int64)
+        high = hi[begin : begin + CHUNK].astype(np.int64)
+        when = at[begin : begin + CHUNK]
         position = low - 1
         widest = int((high - low).max()) if len(low) else 0
         step = 1 << max(widest.bit_length() - 1, 0) if widest else 0
@@ -84,28 +84,50 @@ def last_at_or_before(
             position += step * ahead
             step >>= 1
         position[position < low] = -1
-        found[begin : begin + _CHUNK] = position
+        found[begin : begin + CHUNK] = position
     return found
 
 
-#: Per store: (generation, holder offsets, holders) with the recent holders folded in.
-_MERGED: weakref.WeakKeyDictionary[VersionStore, tuple[int, np.ndarray, np.ndarray]] = (
-    weakref.WeakKeyDictionary()
-)
+@dataclass
+class Holders:
+    """Who held each symbol code: CSR arrays, and for the symbols held by one instrument
+    only (most), that instrument's range of rows. Arrays by code have one more entry, a
+    blank one, so that code -1 (unknown) reads it."""
+
+    generation: int
+    offsets: np.ndarray
+    members: np.ndarray
+    single: np.ndarray  # int64 instrument code, -1 unless exactly one holder
+    first: np.ndarray  # int64: the single holder's first row
+    count: np.ndarray  # int64: its number of rows (0: no single holder)
+    shared: np.ndarray  # bool: several holders, to be ranked
 
 
-def _holders(store: VersionStore) -> tuple[np.ndarray, np.ndarray]:
-    """Return the per-symbol holders as CSR arrays, folding in the recently replaced ones."""
-    if not store.recent_holders:
-        return store.holder_offsets, store.holder_insts
-    cached = _MERGED.get(store)
-    if cached is None or cached[0] != store.generation:
-        cached = (store.generation, *_merged_holders(store))
-        _MERGED[store] = cached
-    return cached[1], cached[2]
+_HOLDERS: weakref.WeakKeyDictionary[VersionStore, Holders] = weakref.WeakKeyDictionary()
+
+
+def holders(store: VersionStore) -> Holders:
+    """Return the store's holders (cached until the store changes)."""
+    found = _HOLDERS.get(store)
+    if found is None or found.generation != store.generation:
+        offsets, members = (
+            _merged_holders(store)
+            if store.recent_holders
+            else (store.holder_offsets, store.holder_insts)
+        )
+        per_symbol = np.append(np.diff(offsets), 0)
+        single = np.full(len(per_symbol), -1, dtype=np.int64)
+        alone = np.flatnonzero(per_symbol == 1)
+        single[alone] = members[offsets[alone]]
+        first = np.where(single >= 0, store.first[np.maximum(single, 0)], 0)
+        count = np.where(single >= 0, store.count[np.maximum(single, 0)], 0)
+        found = Holders(store.generation, offsets, members, single, first, count, per_symbol > 1)
+        _HOLDERS[store] = found
+    return found
 
 
 def _merged_holders(store: VersionStore) -> tuple[np.ndarray, np.ndarray]:
+    """Return the CSR holders with the recently replaced instruments folded in."""
     offsets, insts = store.holder_offsets, store.holder_insts
     counts = np.diff(offsets)
     symbols = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
@@ -144,23 +166,20 @@ def match_store(
     skip: np.ndarray | None = None,
 ) -> Match:
     """Match every row against one store, leaving out the instruments in `skip`."""
+    known = holders(store)
     codes = codes_in(symbols, store.dictionaries["symbol"].values)
-    codes[~valid] = -1
-    offsets, members = _holders(store)
-    codes[codes + 1 >= len(offsets)] = -1
-    counts = np.where(codes >= 0, offsets[codes + 1] - offsets[np.maximum(codes, 0)], 0)
-    found = np.full(len(at), -1, dtype=np.int64)
-    alone = np.flatnonzero(counts == 1)  # the common case: one holder ever, nothing to rank
-    inst = members[offsets[codes[alone]]]
+    codes[~valid | (codes >= len(known.single) - 1)] = -1
+    # the common case: a symbol one instrument ever held; search its rows, nothing to rank
+    first, count = known.first[codes], known.count[codes]
     if skip is not None and len(skip):
-        kept = ~np.isin(inst, skip)
-        alone, inst = alone[kept], inst[kept]
-    version = _version_holding(store, inst, at[alone], codes[alone])
-    found[alone] = version
-    shared = np.flatnonzero(counts > 1)
-    if not len(shared):
-        return Match(store, found)
-    found[shared] = _ranked(store, offsets, members, codes[shared], at[shared], skip)
+        count[np.isin(known.single[codes], skip)] = 0
+    found = last_at_or_before(store.columns["valid_from"], first, first + count, at)
+    held = found >= 0
+    held[held] = store.matrix[found[held], 0] == codes[held]
+    found[~held] = -1
+    shared = np.flatnonzero(known.shared[codes])
+    if len(shared):
+        found[shared] = _ranked(store, known, codes[shared], at[shared], skip)
     return Match(store, found)
 
 
@@ -176,15 +195,10 @@ def _version_holding(
 
 
 def _ranked(
-    store: VersionStore,
-    offsets: np.ndarray,
-    members: np.ndarray,
-    codes: np.ndarray,
-    at: np.ndarray,
-    skip: np.ndarray | None,
+    store: VersionStore, known: Holders, codes: np.ndarray, at: np.ndarray, skip: np.ndarray | None
 ) -> np.ndarray:
     """Return, for rows whose symbol had several holders, the best holder's version."""
-    pair_row, inst = candidates(offsets, members, codes)
+    pair_row, inst = candidates(known.offsets, known.members, codes)
     if skip is not None and len(skip):
         kept = ~np.isin(inst, skip)
         pair_row, inst = pair_row[kept], inst[kept]
@@ -234,77 +248,3 @@ def _break_ties(
     groups = group[ordered]
     firsts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
     return np.sort(ordered[firsts])
-
-
-def combine(matches: Sequence[Match], fields: Sequence[str]) -> dict[str, pa.Array]:
-    """Return the answer columns, each row taken from the match that ranks it highest."""
-    answers = [gather(m, fields) for m in matches]
-    if len(matches) == 1:
-        return answers[0]
-    winner = np.zeros(len(matches[0].rows), dtype=np.int64)
-    ranks = [m.score() for m in matches]
-    for k in range(1, len(matches)):
-        current = np.choose(winner, ranks)
-        ahead = ranks[k] > current
-        tied = (ranks[k] == current) & (current != NO_SCORE)
-        if tied.any():
-            theirs = answers[k]["instrument_id"].filter(pa.array(tied))
-            ours = _chosen(answers, winner, "instrument_id").filter(pa.array(tied))
-            ahead[tied] = np.asarray(pc.greater(theirs, ours).to_numpy(zero_copy_only=False))
-        winner[ahead] = k
-    return {name: _chosen(answers, winner, name) for name in answers[0]}
-
-
-def _chosen(answers: list[dict[str, pa.Array]], winner: np.ndarray, name: str) -> pa.Array:
-    found = answers[0][name]
-    for k in range(1, len(answers)):
-        found = pc.if_else(pa.array(winner == k), answers[k][name], found)
-    return found
-
-
-def gather(match: Match, fields: Sequence[str]) -> dict[str, pa.Array]:
-    """Return `instrument_id`, `active`, `valid_from` and `fields` of each row's version."""
-    store, rows = match.store, match.rows
-    nothing = (rows < 0) if store.n else np.ones(len(rows), dtype=bool)
-    at = np.where(nothing, 0, rows)
-    if not store.n:  # an empty store: point every row at a blank version
-        store = _blank()
-    c = store.columns
-    found: dict[str, pa.Array] = {}
-    if match.ids is not None:
-        found["instrument_id"] = match.ids
-    else:
-        found["instrument_id"] = store.instruments.values.take(
-            pa.array(c["inst"][at], mask=nothing)
-        )
-    found["active"] = pa.array(~nothing & c["active"][at])
-    found["valid_from"] = _instants(c["valid_from"][at], nothing)
-    coded = [name for name in fields if name in STORE_FIELDS]
-    codes = _codes(store.matrix, at, [STORE_FIELDS.index(name) for name in coded])
-    codes[nothing] = 0  # code 0 is null
-    for column, name in enumerate(coded):
-        found[name] = store.dictionaries[name].values.take(pa.array(codes[:, column]))
-    if "known_since" in fields:
-        found["known_since"] = _instants(c["known_since"][at], nothing)
-    return found
-
-
-def _codes(matrix: np.ndarray, rows: np.ndarray, columns: list[int]) -> np.ndarray:
-    """Return the codes of `columns` at `rows`, gathering whole rows a chunk at a time."""
-    found = np.empty((len(rows), len(columns)), dtype=np.int32)
-    for begin in range(0, len(rows), _CHUNK):
-        block = np.take(matrix, rows[begin : begin + _CHUNK], axis=0)
-        found[begin : begin + _CHUNK] = block[:, columns]
-    return found
-
-
-def _blank() -> VersionStore:
-    blank = VersionStore()
-    blank.columns = {name: np.zeros(1, dtype=v.dtype) for name, v in blank.columns.items()}
-    blank.set_matrix(np.zeros((1, len(STORE_FIELDS)), dtype=np.int32))
-    blank.n = 1
-    return blank
-
-
-def _instants(micros: np.ndarray, missing: np.ndarray) -> pa.Array:
-    return pa.array(micros, pa.int64(), mask=missing).cast(TIMESTAMP)

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from pit_oracle import changed, day, delisted, listed, renamed
 
+from projections import pitanswer
 from projections.errors import InvalidTableError, NaiveColumnError
 
 if TYPE_CHECKING:
@@ -181,3 +182,19 @@ def test_known_at_row_never_sees_a_fact_recorded_after_the_row(
         Decimal("0.5"),
     ]
     assert pinned.column("tick_size").to_pylist() == [Decimal("0.01")] * 3
+
+
+def test_slices_joined_in_threads_answer_as_one_pass(
+    history: EventLog, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cut into one slice per thread, the join returns the same columns, in the same order."""
+    instants = [day(n, h) for n in range(15) for h in (0, 12)]
+    table = rows(["X:A", "X:B", "X:NOPE"] * len(instants), instants * 3)
+    whole = catalog.pit_join(table)
+
+    monkeypatch.setattr(pitanswer, "_PER_THREAD", 7)
+    monkeypatch.setattr(pitanswer, "_THREADS", 3)
+    sliced = catalog.pit_join(table)
+
+    assert sliced.column("instrument_id").num_chunks == 3
+    assert sliced == whole
