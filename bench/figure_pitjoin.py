@@ -21,6 +21,8 @@ import synth
 from context import say
 from measure import Result, clock, duration, ratio, times, verdict
 
+from projections.pitanswer import _THREADS
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -51,19 +53,19 @@ def _reset_peak() -> bool:
         return False
 
 
-def measured(call: Callable[[], pa.Table], repeat: int) -> tuple[pa.Table, float, float]:
-    """Return (answer, best seconds, peak bytes added over the resident set at the start)."""
-    best, peak, answer = float("inf"), 0.0, None
+def measured(call: Callable[[], pa.Table], repeat: int) -> tuple[pa.Table, list[float], float]:
+    """Return (answer, seconds of each run, peak bytes added over the resident set at the start)."""
+    runs, peak, answer = [], 0.0, None
     for _ in range(repeat):
         answer = None  # let the previous answer go before measuring again
         _reset_peak()
         base = _status("VmRSS")
         t0 = clock()
         answer = call()
-        best = min(best, clock() - t0)
+        runs.append(clock() - t0)
         peak = max(peak, _status("VmHWM") - base)
     assert answer is not None
-    return answer, best, peak
+    return answer, runs, peak
 
 
 def bars(symbols: list[str], size: int, seed: int) -> pa.Table:
@@ -104,14 +106,25 @@ def pitjoin(b: Bench) -> Result:
     say(f"  version table exported in memory: {versions.num_rows:,} rows in {clock() - t0:,.1f} s")
     table = bars(b.history.symbols, size, b.args.seed)
     fields = list(baseline_asof.FIELDS)
-    mine, mine_s, mine_peak = measured(lambda: catalog.pit_join(table, fields=fields), repeat)
-    _report("catalog pit_join", mine_s, mine_peak, size)
+    mine, runs, mine_peak = measured(lambda: catalog.pit_join(table, fields=fields), repeat)
+    mine_s = _report(f"catalog pit_join ({_THREADS} threads)", runs, mine_peak, size)
     con = baseline_asof.duckdb_connection(versions, table)
-    duck, duck_s, duck_peak = measured(lambda: baseline_asof.duckdb_join(con), repeat)
-    _report(f"DuckDB {_version('duckdb')} two ASOF JOINs", duck_s, duck_peak, size)
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0]
+    duck, runs, duck_peak = measured(lambda: baseline_asof.duckdb_join(con), repeat)
+    duck_s = _report(
+        f"DuckDB {_version('duckdb')}, 2 ASOF JOINs ({threads[0] if threads else '?'} threads)",
+        runs,
+        duck_peak,
+        size,
+    )
     frames = (pl.from_arrow(versions), pl.from_arrow(table))
-    polars, polars_s, polars_peak = measured(lambda: baseline_asof.polars_join(*frames), repeat)
-    _report(f"Polars {pl.__version__} two join_asof", polars_s, polars_peak, size)
+    polars, runs, polars_peak = measured(lambda: baseline_asof.polars_join(*frames), repeat)
+    polars_s = _report(
+        f"Polars {pl.__version__}, 2 join_asof ({pl.thread_pool_size()} threads)",
+        runs,
+        polars_peak,
+        size,
+    )
     same = _compare(mine, {"DuckDB": duck, "Polars": polars})
     r = ratio(duck_s, mine_s)
     result.measured = f"{duration(mine_s)}, peak +{mine_peak / GB:,.2f} GB"
@@ -126,11 +139,15 @@ def _version(module: str) -> str:
     return str(getattr(found, "__version__", "?"))
 
 
-def _report(who: str, seconds: float, peak: float, size: int) -> None:
+def _report(who: str, runs: list[float], peak: float, size: int) -> float:
+    """Print the best run, every run and the peak; return the best."""
+    best = min(runs)
+    each = ", ".join(duration(r) for r in runs)
     say(
-        f"  {who:<40} {duration(seconds):>10}  ({size / seconds / 1e6:,.1f} M rows/s), "
-        f"peak +{peak / GB:,.2f} GB"
+        f"  {who:<44} best {duration(best):>9} ({size / best / 1e6:,.1f} M rows/s; "
+        f"runs {each}), peak +{peak / GB:,.2f} GB"
     )
+    return best
 
 
 def _compare(mine: pa.Table, others: dict[str, pa.Table]) -> bool:
