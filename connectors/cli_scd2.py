@@ -20,7 +20,8 @@ from connectors.render import to_json
 from eventstore import EventLog
 from projections import Catalog
 from projections.errors import InvalidTableError
-from projections.scd2_import import ImportPlan, plan_exchanges, plan_symbols
+from projections.scd2_exchanges import plan_exchanges
+from projections.scd2_import import ImportPlan, plan_symbols
 
 if TYPE_CHECKING:
     from eventstore import Event

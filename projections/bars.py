@@ -85,7 +85,8 @@ def codes_in(values: pa.Array, dictionary: pa.Array) -> np.ndarray:
     """Return the index of each value in `dictionary`, -1 where absent or null."""
     if isinstance(values, pa.DictionaryArray):
         mapping = np.append(codes_in(values.dictionary, dictionary), -1)
-        return mapping[np.asarray(values.indices.fill_null(-1).to_numpy(), dtype=np.int64)]
+        indices = values.indices.cast(pa.int64()).fill_null(-1)
+        return mapping[np.asarray(indices.to_numpy(), dtype=np.int64)]
     found = pc.index_in(values, value_set=dictionary, skip_nulls=True)
     return np.asarray(found.fill_null(-1).to_numpy(), dtype=np.int64)
 

@@ -12,7 +12,6 @@ an overlapping version still takes effect at its `valid_from`, it is never merge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
@@ -20,14 +19,12 @@ import pyarrow.compute as pc
 
 from eventstore import (
     EventStoreError,
-    ExchangeChanged,
-    ExchangeListed,
     InstrumentChanged,
     InstrumentDelisted,
     InstrumentListed,
     InstrumentRenamed,
 )
-from eventstore.events import DECIMAL_FIELDS, DELISTED, EXCHANGE_FIELDS, TIME_FIELDS
+from eventstore.events import DECIMAL_FIELDS, DELISTED, TIME_FIELDS
 from projections.bars import column
 from projections.errors import InvalidTableError, NaiveColumnError
 from projections.model import FIELDS
@@ -35,6 +32,8 @@ from projections.rounding import decimals
 from projections.scd2 import is_open
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from eventstore import Event
 
 SOURCE: Final = "scd2-import"
@@ -94,7 +93,8 @@ def _no_nan(values: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.is_nan(values), pa.scalar(None, values.type), values)
 
 
-def _require(table: pa.Table, *names: str) -> None:
+def require(table: pa.Table, *names: str) -> None:
+    """Refuse a table that lacks one of the columns `names`."""
     for name in names:
         column(table, name)
 
@@ -110,7 +110,7 @@ def plan_symbols(table: pa.Table, *, naive_as_utc: bool = False) -> ImportPlan:
         "updated_at",
         *_STATE,
     )
-    _require(table, "symbol", "valid_from")
+    require(table, "symbol", "valid_from")
     plan = ImportPlan(ignored_columns=[c for c in table.column_names if c not in known])
     rows = read_versions(table, naive_as_utc, known)
     streams: dict[str, list[int]] = {}
@@ -275,54 +275,3 @@ def _duplicate_holders(rows: list[Row], streams: dict[str, list[int]], plan: Imp
             )
         if reach[1] is not None and (end is None or end > reach[1]):
             reach = (row["symbol"], end, n)
-
-
-def plan_exchanges(table: pa.Table, *, naive_as_utc: bool = False) -> ImportPlan:
-    """Return the exchange events of an `exchanges.parquet` table, and its defects."""
-    known = ("exchange", "active", "valid_from", "valid_until", "updated_at", *EXCHANGE_FIELDS)
-    _require(table, "exchange", "valid_from")
-    plan = ImportPlan(ignored_columns=[c for c in table.column_names if c not in known])
-    rows = read_versions(table, naive_as_utc, known)
-    state: dict[str, Row] = {}
-    for n in sorted(range(len(rows)), key=lambda n: (rows[n]["exchange"] or "", _start(rows[n]))):
-        try:
-            _exchange_version(rows[n], n, state, plan)
-        except EventStoreError as exc:
-            plan.defects.append(Defect("unreadable", (n,), f"{exc}: skipped"))
-    return plan
-
-
-def _start(row: Row) -> datetime:
-    found: datetime = row["valid_from"] or datetime.min.replace(tzinfo=UTC)
-    return found
-
-
-def _exchange_version(row: Row, number: int, state: dict[str, Row], plan: ImportPlan) -> None:
-    name, at = row["exchange"], row["valid_from"]
-    given = {f: row.get(f) for f in EXCHANGE_FIELDS}
-    previous = state.get(name)
-    if previous is None:
-        plan.events.append(
-            ExchangeListed(exchange=name, effective_at=at, source=SOURCE, **_described(given))
-        )
-    else:
-        cleared = [f for f, v in given.items() if v is None and previous.get(f) is not None]
-        if cleared:
-            plan.defects.append(
-                Defect(
-                    "cannot_clear",
-                    (number,),
-                    f"{name}: exchange fields cannot be cleared ({', '.join(cleared)}); "
-                    "the earlier values stay",
-                )
-            )
-        changed = {f: v for f, v in given.items() if v is not None}
-        plan.events.append(
-            ExchangeChanged(exchange=name, effective_at=at, source=SOURCE, **_described(changed))
-        )
-    state[name] = {**(previous or {}), **{f: v for f, v in given.items() if v is not None}}
-
-
-def _described(given: Row) -> dict[str, Any]:
-    """Return the exchange fields of `given` (typed loosely: the event checks each value)."""
-    return {f: given[f] for f in EXCHANGE_FIELDS if f in given}

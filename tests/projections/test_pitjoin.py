@@ -198,3 +198,19 @@ def test_slices_joined_in_threads_answer_as_one_pass(
 
     assert sliced.column("instrument_id").num_chunks == 3
     assert sliced == whole
+
+
+def test_dictionary_coded_symbols_match_like_plain_text(
+    history: EventLog, catalog: Catalog
+) -> None:
+    """A dictionary column (unsigned indices, large strings, nulls) answers as plain text does."""
+    plain = rows(["X:A", None, "X:B", "X:A", "X:NOPE"], [day(2), day(2), day(13), day(13), day(2)])
+    coded = pa.DictionaryArray.from_arrays(
+        pa.array([0, None, 1, 0, 2], pa.uint32()),
+        pa.array(["X:A", "X:B", "X:NOPE"], pa.large_string()),
+    )
+    table = plain.set_column(0, "symbol", coded)
+
+    got = catalog.pit_join(table).drop_columns(["symbol"])
+
+    assert got == catalog.pit_join(plain).drop_columns(["symbol"])
