@@ -11,6 +11,7 @@ such folds at once, each as its own pseudo-instrument), then resolving the holde
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -71,7 +72,20 @@ def _micros(values: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(values.cast(pa.int64()).to_numpy(), dtype=np.int64)
 
 
+#: Per index: the position it reflected and the lateness derived then.
+_CACHE: weakref.WeakKeyDictionary[PitIndex, tuple[int, Lateness]] = weakref.WeakKeyDictionary()
+
+
 def lateness(index: PitIndex) -> Lateness:
+    """Return the late intervals of the indexed log (derived again when the log grows)."""
+    cached = _CACHE.get(index)
+    if cached is None or cached[0] != index.position:
+        cached = (index.position, _lateness(index))
+        _CACHE[index] = cached
+    return cached[1]
+
+
+def _lateness(index: PitIndex) -> Lateness:
     """Read the instrument events of the indexed log and derive their late intervals."""
     events = index.log.read(list(_COLUMNS), until=index.position)
     events = events.filter(pc.invert(pc.is_in(events["kind"], value_set=_EXCHANGE_KINDS)))

@@ -185,19 +185,23 @@ def test_known_at_row_never_sees_a_fact_recorded_after_the_row(
 
 
 def test_slices_joined_in_threads_answer_as_one_pass(
-    history: EventLog, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+    history: EventLog, clock: Clock, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Cut into one slice per thread, the join returns the same columns, in the same order."""
+    """Cut into one slice per thread, the join returns the same columns, in the same order,
+    with or without rows that known_at="row" refolds (a correction recorded late)."""
+    clock.set(day(20))
+    history.append([changed("I1", "X:A", day(2), lot_size=Decimal(1))])
     instants = [day(n, h) for n in range(15) for h in (0, 12)]
     table = rows(["X:A", "X:B", "X:NOPE"] * len(instants), instants * 3)
-    whole = catalog.pit_join(table)
+    whole = [catalog.pit_join(table, known_at=mode) for mode in (None, "row")]
 
     monkeypatch.setattr(pitanswer, "_PER_THREAD", 7)
     monkeypatch.setattr(pitanswer, "_THREADS", 3)
-    sliced = catalog.pit_join(table)
+    sliced = [catalog.pit_join(table, known_at=mode) for mode in (None, "row")]
 
-    assert sliced.column("instrument_id").num_chunks == 3
+    assert sliced[0].column("instrument_id").num_chunks == 3
     assert sliced == whole
+    assert whole[0] != whole[1]  # some rows were refolded
 
 
 def test_dictionary_coded_symbols_match_like_plain_text(
