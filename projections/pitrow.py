@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from projections.index import PitIndex
 
 _COLUMNS: Final = (
-    "event_id",
     "kind",
     "instrument_id",
     "symbol",
@@ -94,14 +93,9 @@ def _lateness(index: PitIndex) -> Lateness:
     eff, rec = _micros(events["effective_at"]), _micros(events["recorded_at"])
     retraction = np.asarray(pc.equal(events["kind"], "EventRetracted").to_numpy(False), bool)
     late = ~retraction & (rec > eff)
-    withdrawing = np.flatnonzero(retraction)
-    target = codes_in(
-        events["target"].take(pa.array(withdrawing)).combine_chunks(),
-        events["event_id"].combine_chunks(),
-    )
-    withdrawing, target = withdrawing[target >= 0], target[target >= 0]
+    withdrawing, withdrawn_at = _withdrawn(index, events, np.flatnonzero(retraction))
     i_inst = np.r_[inst[late], inst[withdrawing]]
-    i_from = np.r_[eff[late], eff[target]]
+    i_from = np.r_[eff[late], withdrawn_at]
     i_until = np.r_[rec[late], rec[withdrawing]]
     kept = i_until > i_from
     symbols, offsets, holders = _holders(events, inst)
@@ -109,6 +103,27 @@ def _lateness(index: PitIndex) -> Lateness:
         offsets, holders, i_inst[kept], i_from[kept], i_until[kept], len(ids)
     )
     return Lateness(symbols, offsets, holders, ids, late_offsets, late_from, late_until)
+
+
+def _withdrawn(
+    index: PitIndex, events: pa.Table, retractions: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the retractions whose target is in the log, and each target's effective time.
+
+    Only the targets' ids are read: reading every event id would double the read.
+    """
+    targets = events["target"].take(pa.array(retractions)).combine_chunks()
+    if not len(targets):
+        return retractions, np.empty(0, dtype=np.int64)
+    withdrawn = index.log.read(
+        ["event_id", "effective_at"],
+        until=index.position,
+        where=pc.field("event_id").isin(targets),
+    )
+    at = codes_in(targets, withdrawn["event_id"].combine_chunks())
+    found = at >= 0
+    effective = _micros(withdrawn["effective_at"].combine_chunks().take(pa.array(at[found])))
+    return retractions[found], effective
 
 
 def _holders(events: pa.Table, inst: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
