@@ -6,7 +6,9 @@
 Full size (--scale 1) is 1,000,000 instruments and 10,000,000 events over 2020-2025.
 Baselines: (a) one SCD2 Parquet file that pandas reads, updates row by row, rewrites in full
 on every update and scans for every lookup (bench/baseline_scd2.py); (b) DuckDB folding the
-raw Parquet files of the log (bench/baseline_duckdb.py). Prints figures; asserts nothing.
+raw Parquet files of the log (bench/baseline_duckdb.py); (c) for pitjoin, DuckDB's ASOF JOIN
+and Polars' join_asof over the exported version table (bench/baseline_asof.py). Prints
+figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import synth
 from context import prepare, say
+from figure_pitjoin import pitjoin
 from figures import append, bulk, get, universe
 from figures_proc import open_first, rebuild
 from measure import Result, print_summary
@@ -35,6 +38,7 @@ FIGURES: dict[str, tuple[Callable[[Bench], Result], str]] = {
     "universe": (universe, "<= 150 ms; >= 8x DuckDB"),
     "rebuild": (rebuild, "<= 15 s; peak <= 4 GB"),
     "open": (open_first, "<= 1.5 s (fresh process)"),
+    "pitjoin": (pitjoin, "<= 0.5x DuckDB; identical"),
     "append": (append, "<= 300 ms"),
 }
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -17,6 +17,7 @@ from typing import Final, NoReturn
 from connectors import cli_daemon, cli_sync
 from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, decode_lines
 from connectors.cli_audit import add_audit
+from connectors.cli_scd2 import IMPORT_HELP, SCD2_COMMANDS
 from connectors.cli_views import (
     changes_rows,
     changes_text,
@@ -87,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
             name,
             help=summary,
             description=summary,
-            epilog=FORMAT_HELP if name == "append" else None,
+            epilog={"append": FORMAT_HELP, "import-scd2": IMPORT_HELP}.get(name),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _global_options(sub, defaults=False)
@@ -170,6 +171,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("status", "show what the daemon did and will do, per source", _add_status),
     ("compact", "merge small files and checkpoint the log", _add_compact),
     ("audit", "check the log's integrity and the PIT invariants", add_audit),
+    *SCD2_COMMANDS,
 )
 
 

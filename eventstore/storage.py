@@ -28,9 +28,13 @@ _FAILURES = (DeltaError, OSError, pa.ArrowException)
 
 
 def _read_fragment(
-    fragment: pa.dataset.Fragment, columns: list[str], where: pc.Expression | None
+    fragment: pa.dataset.Fragment,
+    columns: list[str],
+    where: pc.Expression | None,
+    schema: pa.Schema,
 ) -> pa.Table:
-    return fragment.to_table(columns=columns, filter=where)
+    # The table's schema: a file written before a column was added reads it as nulls.
+    return fragment.to_table(schema=schema, columns=columns, filter=where)
 
 
 @dataclass(frozen=True)
@@ -180,14 +184,16 @@ class DeltaStorage:
         if table is None:
             return
         names = list(columns) if columns is not None else SCHEMA.names
+        present, absent = _split(table, names)
         try:
-            fragments = iter(table.to_pyarrow_dataset().get_fragments(filter=where))
+            dataset = table.to_pyarrow_dataset()
+            fragments = iter(dataset.get_fragments(filter=where))
             with ThreadPoolExecutor(max_workers=1) as reader:
-                read = partial(_read_fragment, columns=names, where=where)
+                read = partial(_read_fragment, columns=present, where=where, schema=dataset.schema)
                 pending = [reader.submit(read, f) for f in islice(fragments, 1)]
                 while pending:
                     pending.extend(reader.submit(read, f) for f in islice(fragments, 1))
-                    yield pending.pop(0).result()
+                    yield _upcast(pending.pop(0).result(), names, absent)
         except _FAILURES as exc:
             raise StorageError(self.uri, "reading the log", str(exc)) from exc
 
@@ -253,3 +259,16 @@ class DeltaStorage:
         except _FAILURES as exc:
             raise StorageError(self.uri, "compacting the log", str(exc)) from exc
         return CompactionReport(before, after, table.version(), vacuum)
+
+
+def write_table(
+    uri: str, table: pa.Table, storage_options: Mapping[str, str] | None = None
+) -> None:
+    """Write `table` as the Delta table at `uri`, replacing its contents (an export, not a log)."""
+    options = dict(storage_options) if storage_options else None
+    try:
+        write_deltalake(
+            uri, table, mode="overwrite", schema_mode="overwrite", storage_options=options
+        )
+    except _FAILURES as exc:
+        raise StorageError(uri, "writing the Delta table", str(exc)) from exc

@@ -13,6 +13,7 @@ from eventstore import EventLog, to_utc
 from eventstore.codec import TIMESTAMP
 from eventstore.instant import to_micros
 from projections import fold
+from projections.backtest import BacktestQueries
 from projections.errors import UnknownSymbolError
 from projections.index import PitIndex
 
@@ -42,7 +43,7 @@ def index_directory(root: str) -> Path | None:
     return Path(root.removeprefix("file://")) / "projections"
 
 
-class Catalog:
+class Catalog(BacktestQueries):
     """Point-in-time answers over an event log: what was true at `as_of`, known at `known_at`.
 
     Queries see every event committed before they start, by this process or another.

@@ -57,3 +57,22 @@ def test_append_to_old_table_adds_the_column_and_keeps_the_chain(tmp_path: Path)
     assert "venue_status" in names
     assert log.read(["position", "venue_status"])["venue_status"].to_pylist() == [None, "BREAK"]
     assert verify_chain(log.read()) == []
+
+
+def test_old_files_read_one_by_one_after_the_table_evolved(tmp_path: Path) -> None:
+    """File-by-file reads (the audit's) see nulls in files older than a column."""
+    _old_log(tmp_path)
+    log = EventLog.open(tmp_path / "old")
+    change = InstrumentChanged(
+        instrument_id="i1", symbol="X:A", effective_at=T0, source="t", changes={"status": "halted"}
+    )
+    log.append([change])
+    parts = list(log.read_files(["position", "venue_status"]))
+    assert sorted(v for part in parts for v in part["position"].to_pylist()) == [0, 1]
+    assert all(part["venue_status"].null_count == part.num_rows for part in parts)
+    fresh = EventLog.open(tmp_path / "old2")
+    assert list(fresh.read_files(["venue_status"])) == []
+    _old_log(tmp_path / "again")
+    untouched = EventLog.open(tmp_path / "again" / "old")
+    (only,) = list(untouched.read_files(["position", "venue_status"]))
+    assert only["venue_status"].to_pylist() == [None]
