@@ -4,6 +4,8 @@
     child.py open-scd2 PARQUET SYMBOL AS_OF    baseline (a): read the file, scan once
     child.py rebuild-project ROOT              rebuild the index from the log
     child.py rebuild-duckdb ROOT               baseline (b): fold the log into SCD2 in DuckDB
+    child.py audit-project ROOT                `catalog audit`: every check, log and history
+    child.py audit-duckdb ROOT                 baseline (b): the structural checks in DuckDB
 
 Peak memory (`peak_kb`, KiB) is the high-water mark of this process's resident set, the
 imports included: `VmHWM` from /proc/self/status. `ru_maxrss` (`maxrss_kb`) is reported too
@@ -18,6 +20,7 @@ import time
 STARTED = time.perf_counter()
 
 import json  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
@@ -132,11 +135,44 @@ def rebuild_duckdb(root: str) -> None:
     )
 
 
+def audit_project(root: str) -> None:
+    from connectors.cli_audit import audit_catalog
+
+    base = _rss_kb()
+    indexed = os.path.exists(os.path.join(root, "projections", "CURRENT"))
+    run = audit_catalog(root)
+    failed = {check.name: check.count for check in run.report.checks if not check.ok}
+    _emit(
+        {
+            "seconds": run.seconds,
+            "events": run.report.events,
+            "failed": failed,
+            "index_saved_before": indexed,
+            "peak_kb": _rss_kb(),
+            "maxrss_kb": _maxrss_kb(),
+            "base_kb": base,
+        }
+    )
+
+
+def audit_duckdb(root: str) -> None:
+    import baseline_duckdb
+
+    base = _rss_kb()
+    t0 = time.perf_counter()
+    con = baseline_duckdb.connect(baseline_duckdb.log_files(root))
+    found = baseline_duckdb.audit(con)
+    seconds = time.perf_counter() - t0
+    _emit({"seconds": seconds, "found": found, "peak_kb": _rss_kb(), "base_kb": base})
+
+
 TASKS = {
     "open-project": open_project,
     "open-scd2": open_scd2,
     "rebuild-project": rebuild_project,
     "rebuild-duckdb": rebuild_duckdb,
+    "audit-project": audit_project,
+    "audit-duckdb": audit_duckdb,
 }
 
 if __name__ == "__main__":  # bench/ is on sys.path: it is the script's folder

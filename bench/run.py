@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import synth
 from context import prepare, say
 from figures import append, bulk, get, universe
+from figures_audit import audit
 from figures_proc import open_first, rebuild
 from measure import Result, print_summary
 
@@ -35,6 +36,7 @@ FIGURES: dict[str, tuple[Callable[[Bench], Result], str]] = {
     "universe": (universe, "<= 150 ms; >= 8x DuckDB"),
     "rebuild": (rebuild, "<= 15 s; peak <= 4 GB"),
     "open": (open_first, "<= 1.5 s (fresh process)"),
+    "audit": (audit, "<= 60 s; peak <= 4 GB"),
     "append": (append, "<= 300 ms"),
 }
 HERE = os.path.dirname(os.path.abspath(__file__))
