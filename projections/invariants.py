@@ -110,6 +110,7 @@ def _one_holder(store: VersionStore, findings: Findings) -> None:
     c = store.columns
     rows = np.flatnonzero(c["alive"][:n] & c["active"][:n])
     symbol = store.codes["symbol"][rows].astype(np.int64)
+    rows, symbol = _shared(rows, symbol, c["inst"][rows])
     start, end, inst = c["valid_from"][rows], c["valid_until"][rows], c["inst"][rows]
     order = np.lexsort((start, symbol))
     symbol, start, end, inst = symbol[order], start[order], end[order], inst[order]
@@ -123,6 +124,24 @@ def _one_holder(store: VersionStore, findings: Findings) -> None:
         return None, None, f"{name} is held by {first} and {second} from {_when(int(start[at]))}"
 
     findings.add_each("one-holder", _first_per_group(clash, symbol), describe)
+
+
+def _shared(
+    rows: np.ndarray, symbol: np.ndarray, inst: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the rows of symbols that more than one instrument held while active.
+
+    Only those can clash; most symbols have one holder ever, so this leaves few rows to sort.
+    """
+    pairs = np.unique((symbol << 32) | inst.astype(np.int64))
+    held = pairs >> 32
+    shared = held[1:][held[1:] == held[:-1]]
+    if not len(shared):
+        return rows[:0], symbol[:0]
+    wanted = np.zeros(int(symbol.max()) + 1, dtype=bool)
+    wanted[shared] = True
+    keep = wanted[symbol]
+    return rows[keep], symbol[keep]
 
 
 def _open_holder(group: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
