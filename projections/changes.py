@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.events import EXCHANGE_FIELDS
+from eventstore.events import EXCHANGE_FIELDS, INSTRUMENT_FIELDS
 from eventstore.instant import to_utc
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ WHAT: Final = {
 }
 _INSTRUMENT_KINDS: Final = ("InstrumentListed", "InstrumentChanged", "InstrumentDelisted")
 _MICROSECOND: Final = timedelta(microseconds=1)
+_LINE_COLUMNS: Final = (
+    *("position", "event_id", "kind", "instrument_id", "symbol", "effective_at", "recorded_at"),
+    *("source", "fields", "retracted", "target", "reason", "new_symbol", "exchange"),
+)
 
 
 @dataclass(frozen=True)
@@ -43,14 +48,35 @@ class ChangeFilter:
     field: str | None = None
 
     def rows(self, table: pa.Table) -> pa.Table:
-        """Keep the events of the exchange (its instruments, or the exchange itself)."""
-        if self.exchange is None:
-            return table
-        mine = pc.or_(
-            pc.starts_with(table["symbol"], f"{self.exchange}:"),
-            pc.equal(table["instrument_id"], f"exchange:{self.exchange}"),
-        )
-        return table.filter(mine)
+        """Keep the events of the exchange (its instruments, or the exchange itself) that
+        may say something about the field, with only the columns lines are made of."""
+        if self.exchange is not None:
+            mine = pc.or_(
+                pc.starts_with(table["symbol"], f"{self.exchange}:"),
+                pc.equal(table["instrument_id"], f"exchange:{self.exchange}"),
+            )
+            table = table.filter(mine)
+        if self.field is not None:
+            about = _naming(table["fields"].combine_chunks(), self.field)
+            if self.field in ("status", "symbol"):
+                kind = "InstrumentDelisted" if self.field == "status" else "InstrumentRenamed"
+                about |= np.asarray(pc.equal(table["kind"], kind).to_numpy(False), dtype=bool)
+            table = table.filter(pa.array(about))
+        return table.select([name for name in table.column_names if name in self.columns()])
+
+    def columns(self) -> set[str]:
+        """Return the columns of the log (and of versions) that lines are made of."""
+        values = (*INSTRUMENT_FIELDS, *EXCHANGE_FIELDS) if self.field is None else (self.field,)
+        return {*_LINE_COLUMNS, "status", "active", *values}
+
+
+def _naming(fields: pa.Array, name: str) -> np.ndarray:
+    """Return whether each row's `fields` list names `name`."""
+    found = np.zeros(len(fields), dtype=bool)
+    parents = np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64)
+    named = pc.equal(pc.list_flatten(fields), name).fill_null(False)
+    found[parents[np.asarray(named.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+    return found
 
 
 @dataclass
@@ -79,6 +105,7 @@ def change_lines(
         just_before.combine_chunks(),
         known_at,
     )
+    before = before.select([name for name in before.column_names if name in keep.columns()])
     found = [row if row["instrument_id"] is not None else None for row in before.to_pylist()]
     window = _Window(table.to_pylist(), found, keep)
     for index, row in enumerate(window.rows):
@@ -114,7 +141,7 @@ def _lines_of(
 ) -> None:
     kind, wanted, add = row["kind"], window.keep.field, window.lines.append
     if kind == "InstrumentListed":
-        given = {name: row[name] for name in row["fields"] if row[name] is not None}
+        given = {name: row.get(name) for name in row["fields"] if row.get(name) is not None}
         if wanted is None:
             add(_line(row, old=_state(before), new=given))
         elif wanted in given:
