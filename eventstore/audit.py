@@ -9,6 +9,7 @@ an event, plus one chunk.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -62,7 +63,8 @@ def audit_log(log: EventLog, *, chunk_rows: int = CHUNK_ROWS) -> AuditReport:
     findings = Findings(dict(LOG_CHECKS))
     try:
         log.refresh()
-        facts = _pipelined(_chunks(log, chunk_rows), findings)
+        with _chunk_friendly_pool():
+            facts = _pipelined(_chunks(log, chunk_rows), findings)
     except StorageError as exc:
         missing = log.missing_commits()
         shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
@@ -79,6 +81,26 @@ def audit_rows(rows: pa.Table | Iterable[pa.RecordBatch]) -> AuditReport:
     batches = rows.to_batches() if isinstance(rows, pa.Table) else rows
     tables = (pa.Table.from_batches([batch]) for batch in batches)
     return _across([inspect_chunk(table, findings) for table in tables], findings)
+
+
+@contextmanager
+def _chunk_friendly_pool() -> Iterator[None]:
+    """Allocate Arrow buffers with jemalloc (else the system allocator) while auditing.
+
+    The audit allocates and frees the same chunk-sized buffers forty times; with Arrow's
+    default mimalloc pool that measured about 15% slower on this machine, most of it in
+    the kernel (pages handed back and faulted in again).
+    """
+    previous = pa.default_memory_pool()
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # a pyarrow built without jemalloc
+        pool = pa.system_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 def _pipelined(tables: Iterator[pa.Table], findings: Findings) -> list[ChunkFacts]:
