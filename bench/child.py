@@ -6,6 +6,7 @@
     child.py rebuild-duckdb ROOT               baseline (b): fold the log into SCD2 in DuckDB
     child.py audit-project ROOT                `catalog audit`: every check, log and history
     child.py audit-duckdb ROOT                 baseline (b): the structural checks in DuckDB
+    child.py audit-rows ROOT N                 baseline (c): `verify_chain` row by row, N rows
 
 Peak memory (`peak_kb`, KiB) is the high-water mark of this process's resident set, the
 imports included: `VmHWM` from /proc/self/status. `ru_maxrss` (`maxrss_kb`) is reported too
@@ -166,6 +167,17 @@ def audit_duckdb(root: str) -> None:
     _emit({"seconds": seconds, "found": found, "peak_kb": _rss_kb(), "base_kb": base})
 
 
+def audit_rows(root: str, rows: str) -> None:
+    from eventstore import EventLog, verify_chain
+
+    log = EventLog.open(root)
+    sample = log.read(until=int(rows))
+    t0 = time.perf_counter()
+    found = verify_chain(sample)
+    seconds = time.perf_counter() - t0
+    _emit({"seconds": seconds, "rows": sample.num_rows, "violations": len(found)})
+
+
 TASKS = {
     "open-project": open_project,
     "open-scd2": open_scd2,
@@ -173,6 +185,7 @@ TASKS = {
     "rebuild-duckdb": rebuild_duckdb,
     "audit-project": audit_project,
     "audit-duckdb": audit_duckdb,
+    "audit-rows": audit_rows,
 }
 
 if __name__ == "__main__":  # bench/ is on sys.path: it is the script's folder
