@@ -4,6 +4,9 @@
     child.py open-scd2 PARQUET SYMBOL AS_OF    baseline (a): read the file, scan once
     child.py rebuild-project ROOT              rebuild the index from the log
     child.py rebuild-duckdb ROOT               baseline (b): fold the log into SCD2 in DuckDB
+    child.py audit-project ROOT                `catalog audit`: every check, log and history
+    child.py audit-duckdb ROOT                 baseline (b): the structural checks in DuckDB
+    child.py audit-rows ROOT N                 baseline (c): `verify_chain` row by row, N rows
 
 Peak memory (`peak_kb`, KiB) is the high-water mark of this process's resident set, the
 imports included: `VmHWM` from /proc/self/status. `ru_maxrss` (`maxrss_kb`) is reported too
@@ -18,6 +21,7 @@ import time
 STARTED = time.perf_counter()
 
 import json  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from typing import Any  # noqa: E402
@@ -132,11 +136,56 @@ def rebuild_duckdb(root: str) -> None:
     )
 
 
+def audit_project(root: str) -> None:
+    from connectors.cli_audit import audit_catalog
+
+    base = _rss_kb()
+    indexed = os.path.exists(os.path.join(root, "projections", "CURRENT"))
+    run = audit_catalog(root)
+    failed = {check.name: check.count for check in run.report.checks if not check.ok}
+    _emit(
+        {
+            "seconds": run.seconds,
+            "events": run.report.events,
+            "failed": failed,
+            "index_saved_before": indexed,
+            "peak_kb": _rss_kb(),
+            "maxrss_kb": _maxrss_kb(),
+            "base_kb": base,
+        }
+    )
+
+
+def audit_duckdb(root: str) -> None:
+    import baseline_duckdb
+
+    base = _rss_kb()
+    t0 = time.perf_counter()
+    con = baseline_duckdb.connect(baseline_duckdb.log_files(root))
+    found = baseline_duckdb.audit(con)
+    seconds = time.perf_counter() - t0
+    _emit({"seconds": seconds, "found": found, "peak_kb": _rss_kb(), "base_kb": base})
+
+
+def audit_rows(root: str, rows: str) -> None:
+    from eventstore import EventLog, verify_chain
+
+    log = EventLog.open(root)
+    sample = log.read(until=int(rows))
+    t0 = time.perf_counter()
+    found = verify_chain(sample)
+    seconds = time.perf_counter() - t0
+    _emit({"seconds": seconds, "rows": sample.num_rows, "violations": len(found)})
+
+
 TASKS = {
     "open-project": open_project,
     "open-scd2": open_scd2,
     "rebuild-project": rebuild_project,
     "rebuild-duckdb": rebuild_duckdb,
+    "audit-project": audit_project,
+    "audit-duckdb": audit_duckdb,
+    "audit-rows": audit_rows,
 }
 
 if __name__ == "__main__":  # bench/ is on sys.path: it is the script's folder

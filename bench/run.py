@@ -23,6 +23,7 @@ import synth
 from context import prepare, say
 from figure_pitjoin import pitjoin
 from figures import append, bulk, get, universe
+from figures_audit import audit
 from figures_proc import open_first, rebuild
 from measure import Result, print_summary
 
@@ -39,6 +40,7 @@ FIGURES: dict[str, tuple[Callable[[Bench], Result], str]] = {
     "rebuild": (rebuild, "<= 15 s; peak <= 4 GB"),
     "open": (open_first, "<= 1.5 s (fresh process)"),
     "pitjoin": (pitjoin, "<= 0.5x DuckDB; identical"),
+    "audit": (audit, "<= 60 s; peak <= 4 GB"),
     "append": (append, "<= 300 ms"),
 }
 HERE = os.path.dirname(os.path.abspath(__file__))

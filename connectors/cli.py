@@ -19,8 +19,7 @@ from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, de
 from connectors.cli_audit import add_audit
 from connectors.cli_scd2 import IMPORT_HELP, SCD2_COMMANDS
 from connectors.cli_views import (
-    changes_rows,
-    changes_text,
+    change_lines_text,
     history_text,
     instrument_text,
     plural,
@@ -31,6 +30,7 @@ from connectors.lease import LeaseError, WriterLease
 from connectors.render import instant, to_json
 from eventstore import EventLog, EventStoreError, InvalidInstantError, NaiveTimestampError, to_utc
 from projections import Catalog, CatalogError
+from projections.changes import ChangeFilter, change_lines
 
 DEFAULT_ROOT: Final = "data/lakehouse"
 ROOT_VARIABLE: Final = "CATALOG_ROOT"
@@ -129,6 +129,8 @@ def _add_changes(parser: argparse.ArgumentParser) -> Command:
         "--since", metavar="A", required=True, help=f"from A, included ({_TIME_HELP})"
     )
     parser.add_argument("--until", metavar="B", required=True, help="until B, excluded")
+    parser.add_argument("--exchange", metavar="X", help="only instruments of exchange X")
+    parser.add_argument("--field", metavar="F", help="only changes of field F")
     _add_known_at(parser)
     return _changes
 
@@ -164,7 +166,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("get", "show the instrument that held SYMBOL at T", _add_get),
     ("universe", "list the instruments that exist at T", _add_universe),
     ("history", "show every version of an instrument", _add_history),
-    ("changes", "list the events effective in [A, B)", _add_changes),
+    ("changes", "list what changed in [A, B): old and new values", _add_changes),
     ("append", "append events from a JSON-lines file, all or nothing", _add_append),
     ("sync", "bring sources into the catalog, live or from recorded snapshots", _add_sync),
     ("daemon", "keep the catalog current: each source on its schedule", _add_daemon),
@@ -213,12 +215,13 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _changes(args: argparse.Namespace) -> int:
-    table = Catalog.open(args.root).changes(args.since, args.until, args.known_at)
-    rows = changes_rows(table.to_pylist())
+    keep = ChangeFilter(args.exchange, args.field)
+    lines = change_lines(Catalog.open(args.root), args.since, args.until, args.known_at, keep)
     if args.json:
-        print(to_json(rows))
+        print(to_json(lines))
     else:
-        print(changes_text(rows, _shown(args.since), _shown(args.until)))
+        events = len({line["position"] for line in lines})
+        print(change_lines_text(lines, _shown(args.since), _shown(args.until), events))
     return 0
 
 

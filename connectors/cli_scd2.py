@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors.cli_views import plural
+from connectors.lease import WriterLease
 from connectors.render import to_json
 from eventstore import EventLog
 from projections import Catalog
@@ -101,7 +102,10 @@ def _import(args: argparse.Namespace) -> int:
     if args.exchanges:
         plans.insert(0, plan_exchanges(_read(args.exchanges), naive_as_utc=args.naive_as_utc))
     events = [event for plan in plans for event in plan.events]
-    appended = 0 if args.dry_run else _append(EventLog.open(args.root), events)
+    appended = 0
+    if not args.dry_run:
+        with WriterLease(args.root, purpose="catalog import-scd2"):
+            appended = _append(EventLog.open(args.root), events)
     defects = [defect for plan in plans for defect in plan.defects]
     ignored = sorted({name for plan in plans for name in plan.ignored_columns})
     if args.json:

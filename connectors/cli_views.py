@@ -36,45 +36,8 @@ UNIVERSE_COLUMNS: Final = (
     "valid_from",
 )
 HISTORY_COLUMNS: Final = ("valid_from", "valid_until", "known_since", "active", "status", "symbol")
-CHANGES_COLUMNS: Final = (
-    "effective_at",
-    "recorded_at",
-    "kind",
-    "symbol",
-    "change",
-    "source",
-    "retracted",
-)
-#: Columns of `Catalog.changes` that describe the event rather than what it says.
-ENVELOPE: Final = frozenset(
-    {
-        "position",
-        "event_id",
-        "kind",
-        "schema_version",
-        "instrument_id",
-        "symbol",
-        "effective_at",
-        "recorded_at",
-        "source",
-        "stream_version",
-        "prev_hash",
-        "hash",
-        "fields",
-        "retracted",
-    }
-)
-CHANGE_SUMMARY: Final = (
-    "position",
-    "event_id",
-    "kind",
-    "instrument_id",
-    "symbol",
-    "effective_at",
-    "recorded_at",
-    "source",
-    "retracted",
-)
+#: The change comes last: it is the one long column, and a table's last column is not padded.
+CHANGE_LINE_COLUMNS: Final = ("effective_at", "recorded_at", "what", "symbol", "source", "change")
 
 
 def plural(count: int, noun: str) -> str:
@@ -97,45 +60,66 @@ def universe_text(rows: list[Row], as_of: str, include_inactive: bool) -> str:
 
 
 def history_text(key: str, rows: list[Row]) -> str:
-    """Return an instrument's versions, showing only the fields that change between them."""
-    changing = [name for name in FIELDS if len({row[name] for row in rows}) > 1]
+    """Return an instrument's versions as a table, with what never changes said once above.
+
+    Columns: the interval, when it was known, the lifecycle, then only the fields that
+    differ between versions; a `*` marks a value that changed from the version before.
+    """
     title = f"{key}: {plural(len(rows), 'version')}"
     if not rows:
         return title
     title += f" of instrument {rows[-1]['instrument_id']}"
-    return f"{title}\n{table([*HISTORY_COLUMNS, *changing], rows)}"
-
-
-def changes_rows(rows: list[Row]) -> list[Row]:
-    """Return `Catalog.changes` rows as events: the envelope and a `payload` of what they say.
-
-    The payload holds the fields an event sets (an explicit null included) and any other
-    value it carries (a delisting's reason, a rename's new symbol, a retraction's target).
-    Rows come in the fold's order: by effective time, then position.
-    """
-    ordered = sorted(rows, key=lambda row: (row["effective_at"], row["position"]))
-    return [
+    changing = [name for name in FIELDS if len({_key(row[name]) for row in rows}) > 1]
+    fixed = [(name, rows[-1][name]) for name in FIELDS if name not in changing]
+    shown = [
         {
-            **{name: row[name] for name in CHANGE_SUMMARY},
-            "payload": {
-                name: value
-                for name, value in row.items()
-                if name not in ENVELOPE and (value is not None or name in row["fields"])
-            },
+            **row,
+            "valid_until": row["valid_until"] or "now",
+            **{name: _marked(rows, at, name) for name in ("symbol", "status", *changing)},
         }
-        for row in ordered
+        for at, row in enumerate(rows)
     ]
+    same = ", ".join(f"{name}={cell(value)}" for name, value in fixed if value is not None)
+    lines = [title] + ([f"unchanged: {same}"] if same else [])
+    return "\n".join([*lines, table([*HISTORY_COLUMNS, *changing], shown)])
 
 
-def change_text(payload: Row) -> str:
-    """Return what an event says as `field=value` pairs; an explicit null reads `null`."""
-    return " ".join(
-        f"{name}={'null' if value is None else cell(value)}" for name, value in payload.items()
+def _key(value: object) -> object:
+    return cell(value)  # compare as shown: 0.10 and 0.1 are one value
+
+
+def _marked(rows: list[Row], at: int, name: str) -> str:
+    """Return a version's value of `name`, starred when it differs from the version before."""
+    text = cell(rows[at][name])
+    if at and _key(rows[at][name]) != _key(rows[at - 1][name]):
+        return f"{text} *"
+    return text
+
+
+def change_lines_text(lines: list[Row], since: str, until: str, events: int) -> str:
+    """Return one line per change (`old -> new`), then a count line."""
+    shown = [{**line, "change": _change_text(line)} for line in lines]
+    count = (
+        f"{plural(len(lines), 'change')} from {plural(events, 'event')} effective in "
+        f"[{since}, {until})"
     )
+    return f"{table(CHANGE_LINE_COLUMNS, shown)}\n{count}" if lines else count
 
 
-def changes_text(events: list[Row], since: str, until: str) -> str:
-    """Return one line per event, then a count line."""
-    rows = [{**event, "change": change_text(event["payload"])} for event in events]
-    count = f"{plural(len(rows), 'event')} effective in [{since}, {until})"
-    return f"{table(CHANGES_COLUMNS, rows)}\n{count}" if rows else count
+def _change_text(line: Row) -> str:
+    """Return `field: old -> new` (a listing: what it sets), with any note after it."""
+    new = line["new"]
+    if isinstance(new, dict):  # a listing: what it says
+        text = " ".join(f"{name}={cell(value)}" for name, value in new.items())
+        text += f" (was {line['old']})" if line["old"] else ""
+    elif line["field"] is None:
+        text = ""
+    else:
+        text = f"{line['field']}: {_shown(line['old'])} -> {_shown(new)}"
+    note = f"({line['note']})" if line["note"] else ""
+    flag = "[retracted]" if line["retracted"] else ""
+    return " ".join(part for part in (flag, text, note) if part)
+
+
+def _shown(value: object) -> str:
+    return "null" if value is None else cell(value)

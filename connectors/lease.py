@@ -27,7 +27,6 @@ import json
 import os
 import socket
 import threading
-import time
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from connectors.errors import ConnectorError
+from connectors.lease_recovery import RecoveryLock, pid_alive, process_start
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
 LEASE_FILE: Final = "writer.lease"
 #: A heartbeat older than this many seconds marks a lease of another host as abandoned.
 DEFAULT_TTL: Final = 60.0
-#: A recovery lock older than this is itself abandoned (recovery takes milliseconds).
-RECOVERY_TTL: Final = 30.0
 
 
 class LeaseError(ConnectorError):
@@ -97,26 +95,6 @@ class LeaseRecord:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def process_start(pid: int) -> str:
-    """Return when process `pid` started, in clock ticks since boot ("" if unknown)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[-1].split()[19]  # field 22, counted after the command name
-
-
-def pid_alive(pid: int) -> bool:
-    """Return whether a process with this pid exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, owned by someone else
-    return True
 
 
 def abandoned(record: LeaseRecord, host: str, now: datetime) -> bool:
@@ -213,7 +191,8 @@ class WriterLease:
 
     def _recover(self) -> LeaseRecord | None:
         """Remove the lease if its holder is gone; return its record. Refuse if it lives."""
-        with _RecoveryLock(self.path.with_name(f".{LEASE_FILE}.recovering"), self.clock):
+        busy = LeaseHeldError(self.path, None, " (recovering an old lease)")
+        with RecoveryLock(self.path.with_name(f".{LEASE_FILE}.recovering"), busy):
             holder = self._read()
             if holder is None:
                 if not self.path.exists():
@@ -272,41 +251,6 @@ class WriterLease:
         self.release()
 
 
-class _RecoveryLock:
-    """A short exclusive lock around recovering a lease, itself recovered after a while."""
-
-    def __init__(self, path: Path, clock: Callable[[], datetime]) -> None:
-        self.path = path
-        self.clock = clock
-        self.token = uuid.uuid4().hex
-
-    def __enter__(self) -> _RecoveryLock:
-        for _ in range(2):
-            try:
-                descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if not self._abandoned():
-                    raise LeaseHeldError(self.path, None, " (recovering an old lease)") from None
-                self.path.unlink(missing_ok=True)
-                continue
-            with os.fdopen(descriptor, "w") as lock:
-                lock.write(self.token)
-            return self
-        raise LeaseHeldError(self.path, None, " (recovering an old lease)")
-
-    def _abandoned(self) -> bool:
-        try:
-            age = time.time() - self.path.stat().st_mtime
-        except FileNotFoundError:
-            return True
-        return age > RECOVERY_TTL
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(OSError):
-            if self.path.read_text() == self.token:
-                self.path.unlink()
-
-
 __all__ = [
     "DEFAULT_TTL",
     "LEASE_FILE",
@@ -315,6 +259,4 @@ __all__ = [
     "LeaseRecord",
     "WriterLease",
     "abandoned",
-    "pid_alive",
-    "process_start",
 ]

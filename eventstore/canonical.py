@@ -12,32 +12,24 @@ second look (the audit decodes it before reporting anything), never a false repo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.codec import CANONICAL
-from eventstore.events import (
-    DECIMAL_FIELDS,
-    DELISTED,
-    EVENT_TYPES,
-    EXCHANGE_FIELDS,
-    INSTRUMENT_FIELDS,
-    TIME_FIELDS,
-    normalized_decimal,
+from eventstore.events import DELISTED, EVENT_TYPES, EXCHANGE_FIELDS, INSTRUMENT_FIELDS
+from eventstore.jsontext import (
+    FEW_VALUES,
+    TEXT,
+    coded,
+    join,
+    json_values,
+    rfc3339_column,
+    scalar,
 )
 from eventstore.schema import PAYLOAD_COLUMNS
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-_TEXT: Final = pa.string()
-_NAIVE: Final = pa.timestamp("us")
-#: Characters msgspec escapes inside a JSON string.
-_ESCAPED: Final = r'[\x00-\x1f"\\]'
 _ENVELOPE: Final = ("effective_at", "instrument_id", "kind", "source", "symbol")
 #: Known kinds, in code order; a row's kind code is its index here (-1: unknown).
 KINDS: Final = tuple(EVENT_TYPES)
@@ -58,128 +50,22 @@ _OPTIONAL: Final[dict[str, tuple[str, ...]]] = {
     "ExchangeChanged": EXCHANGE_FIELDS,
 }
 _COLUMN: Final = {name: at for at, name in enumerate(PAYLOAD_COLUMNS)}
-#: Text columns that usually hold few distinct values: each value is encoded once per chunk.
-_FEW_VALUES: Final = frozenset(
-    {"exchange", "quote", "type", "subtype", "sector", "industry", "country", "timezone"}
-    | {"session", "status", "source", "reason", "kind", "is_crypto", *DECIMAL_FIELDS}
-)
 
 
 def kind_codes(kinds: pa.Array) -> np.ndarray:
     """Return each row's kind code (an index into `KINDS`, -1 for an unknown kind)."""
-    found = pc.index_in(kinds, value_set=pa.array(KINDS, _TEXT))
+    found = pc.index_in(kinds, value_set=pa.array(KINDS, TEXT))
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int8)
-
-
-def _scalar(text: str) -> pa.Scalar:
-    return pa.scalar(text, _TEXT)
-
-
-def _join(*parts: pa.Array | pa.Scalar) -> pa.Array:
-    """Concatenate strings element-wise; a null part makes the result null."""
-    return pc.binary_join_element_wise(*parts, _scalar(""))
-
-
-def _patch(
-    texts: pa.Array, mask: pa.Array, column: pa.Array, encode: Callable[[object], str]
-) -> pa.Array:
-    """Replace `texts` where `mask` holds by `encode` of the column's Python value."""
-    flags = np.asarray(mask.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-    rows = np.flatnonzero(flags)
-    if not len(rows):
-        return texts
-    values = column.take(pa.array(rows)).to_pylist()
-    patched = pa.array([encode(value) for value in values], _TEXT)
-    return pc.replace_with_mask(texts, pa.array(flags), patched)
-
-
-def _json(value: object) -> str:
-    if isinstance(value, Decimal):
-        value = normalized_decimal(value)
-    return CANONICAL.encode(value).decode()
-
-
-def json_strings(column: pa.Array, prefix: str = "") -> pa.Array:
-    """Return `prefix` and each string as msgspec writes it in JSON (quoted, escaped).
-
-    A null stays null.
-    """
-    column = column.cast(_TEXT)
-    quoted = _join(_scalar(f'{prefix}"'), column, _scalar('"'))
-    if not _may_need_escapes(column):
-        return quoted
-    escaped = pc.match_substring_regex(column, _ESCAPED)
-    return _patch(quoted, escaped, column, lambda value: prefix + _json(value))
-
-
-def _may_need_escapes(column: pa.Array) -> bool:
-    """Return whether any string holds a quote, a backslash or a control character.
-
-    One pass of NumPy over the bytes, instead of a regular expression per string.
-    """
-    data = column.buffers()[2]
-    if data is None:
-        return False
-    chars = np.frombuffer(data, dtype=np.uint8)
-    return bool(((chars < 0x20) | (chars == ord('"')) | (chars == ord("\\"))).any())
-
-
-def _wall_text(column: pa.Array) -> pa.Array:
-    """Return UTC timestamps as `2024-01-01T00:00:00.000000`.
-
-    Dropping the zone first matters: Arrow formats a zoned timestamp through the time-zone
-    database, thirty times slower.
-    """
-    return pc.replace_substring(column.cast(_NAIVE).cast(_TEXT), " ", "T")
-
-
-def json_instants(column: pa.Array, prefix: str = "") -> pa.Array:
-    """Return `prefix` and each UTC timestamp as msgspec writes it: RFC 3339 ending in `Z`.
-
-    msgspec writes six fraction digits, or none when the microseconds are zero.
-    """
-    text = _wall_text(column)
-    micros = np.asarray(column.cast(pa.int64()).fill_null(1).to_numpy(), dtype=np.int64)
-    whole = micros % 1_000_000 == 0
-    if whole.any():
-        text = pc.if_else(pa.array(whole), pc.utf8_slice_codeunits(text, 0, 19), text)
-    return _join(_scalar(f'{prefix}"'), text, _scalar('Z"'))
-
-
-def rfc3339_column(column: pa.Array) -> pa.Array:
-    """Return timestamps as `codec.rfc3339` writes them (always six fraction digits)."""
-    return _join(_wall_text(column), _scalar("Z"))
-
-
-def json_values(name: str, column: pa.Array, prefix: str = "") -> pa.Array:
-    """Return `prefix` and the JSON text of each value of column `name` (null stays null)."""
-    if name in TIME_FIELDS or name == "effective_at":
-        return json_instants(column, prefix)
-    if name in _FEW_VALUES:
-        return _coded(prefix, column, None)
-    return json_strings(column, prefix)
-
-
-def _coded(prefix: str, column: pa.Array, present: np.ndarray | None) -> pa.Array:
-    """Return `prefix` + JSON of each value, encoding each distinct value once in Python.
-
-    For columns with few distinct values (decimals, venues, statuses): exact by
-    construction. Rows where `present` is False are null; a null value reads `null`.
-    """
-    encoded = pc.dictionary_encode(column, null_encoding="encode")
-    texts = pa.array([prefix + _json(value) for value in encoded.dictionary.to_pylist()], _TEXT)
-    indices = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int32)
-    return texts.take(pa.array(indices, mask=None if present is None else ~present))
 
 
 def _fragment(key: str, column: pa.Array, present: np.ndarray) -> pa.Array:
     """Return `"key":value` where `present` holds, else null (a null value reads `null`)."""
-    if key in _FEW_VALUES:
-        return _coded(f'"{key}":', column, present)
+    if key in FEW_VALUES:
+        return coded(f'"{key}":', column, present)
     fragment = json_values(key, column, f'"{key}":')
     valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     if (present & ~valid).any():  # an explicit null in a change
-        fragment = pc.if_else(pa.array(valid), fragment, _scalar(f'"{key}":null'))
+        fragment = pc.if_else(pa.array(valid), fragment, scalar(f'"{key}":null'))
     if np.array_equal(present, valid):
         return fragment
     return pc.if_else(pa.array(present), fragment, None)
@@ -190,7 +76,7 @@ def mentioned(fields: pa.Array | pa.ChunkedArray, names: tuple[str, ...]) -> np.
     if isinstance(fields, pa.ChunkedArray):
         fields = fields.combine_chunks()
     found = np.zeros((len(fields), len(names) + 1), dtype=bool)
-    codes = pc.index_in(pc.list_flatten(fields), value_set=pa.array(names, _TEXT))
+    codes = pc.index_in(pc.list_flatten(fields), value_set=pa.array(names, TEXT))
     column = np.asarray(codes.fill_null(len(names)).to_numpy(), dtype=np.int64)
     found[np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64), column] = True
     return found[:, :-1]
@@ -205,11 +91,11 @@ def _join_present(fragments: list[pa.Array], size: int) -> pa.Array:
     none = np.ones(size, dtype=bool)
     for fragment in fragments:
         none &= np.asarray(fragment.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    guard = pc.if_else(pa.array(none), _scalar(""), pa.scalar(None, _TEXT)) if none.any() else None
+    guard = pc.if_else(pa.array(none), scalar(""), pa.scalar(None, TEXT)) if none.any() else None
     parts = [*fragments, guard] if guard is not None else fragments
     if not parts:
-        return pa.array([""] * size, _TEXT)
-    return pc.binary_join_element_wise(*parts, _scalar(","), null_handling="skip")
+        return pa.array([""] * size, TEXT)
+    return pc.binary_join_element_wise(*parts, scalar(","), null_handling="skip")
 
 
 @dataclass
@@ -249,7 +135,7 @@ def _changes(rows: _Rows) -> pa.Array:
         if flags.any():
             inner.append(_fragment(name, rows.column(name), flags))
     joined = pc.if_else(pa.array(changed), _join_present(inner, len(changed)), None)
-    return _join(_scalar('"changes":{'), joined, _scalar("}"))
+    return join(scalar('"changes":{'), joined, scalar("}"))
 
 
 def _of_kind(rows: _Rows) -> pa.Array:
@@ -261,7 +147,7 @@ def _of_kind(rows: _Rows) -> pa.Array:
         elif (present := rows.present(key)).any():
             fragments.append(_fragment(key, rows.column(key), present))
     body = _join_present(fragments, rows.table.num_rows)
-    return pc.if_else(pa.array(rows.mine), _join(_scalar("{"), body, _scalar("}")), None)
+    return pc.if_else(pa.array(rows.mine), join(scalar("{"), body, scalar("}")), None)
 
 
 def payloads(table: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.Array:
@@ -289,7 +175,7 @@ def payloads(table: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.Array:
             at[rows] = np.arange(count)
             parts.append(_of_kind(few).take(pa.array(at, mask=at < 0)))
     if not parts:
-        return pa.nulls(size, _TEXT)
+        return pa.nulls(size, TEXT)
     return pc.coalesce(*parts) if len(parts) > 1 else parts[0]
 
 
@@ -298,9 +184,9 @@ def link_texts(rows: pa.Table, payload: pa.Array) -> pa.Array:
     parts = [
         rows["prev_hash"].combine_chunks(),
         rows["event_id"].combine_chunks(),
-        rows["position"].combine_chunks().cast(_TEXT),
+        rows["position"].combine_chunks().cast(TEXT),
         rfc3339_column(rows["recorded_at"].combine_chunks()),
-        rows["stream_version"].combine_chunks().cast(_TEXT),
+        rows["stream_version"].combine_chunks().cast(TEXT),
         payload,
     ]
     binary = [part.cast(pa.binary()) for part in parts]
@@ -310,10 +196,8 @@ def link_texts(rows: pa.Table, payload: pa.Array) -> pa.Array:
 __all__ = [
     "KINDS",
     "KIND_KEYS",
-    "json_values",
     "kind_codes",
     "link_texts",
     "mentioned",
     "payloads",
-    "rfc3339_column",
 ]

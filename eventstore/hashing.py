@@ -72,15 +72,21 @@ def sha256_bytes(texts: Sequence[bytes]) -> np.ndarray:
     return np.frombuffer(digests, np.uint8).reshape(len(texts), 32)
 
 
+def uuid_texts(raw: np.ndarray) -> np.ndarray:
+    """Return the 36 characters of each 16-byte UUID, as a (rows, 36) array of ASCII codes."""
+    digits = _HEX_PAIRS[raw].view(np.uint8)
+    text = np.full((len(raw), _ID_LENGTH), ord("-"), np.uint8)
+    for digit, char, length in _RUNS:
+        text[:, char : char + length] = digits[:, digit : digit + length]
+    return text
+
+
 def batch_event_ids(payloads: Sequence[bytes]) -> EventIds:
     """Return the UUIDv5 (as `event_id_for` makes it) of every payload."""
     size = len(payloads)
     raw = uuid5_bytes(payloads)
     keys = raw[:, :8].copy().view(">u8").ravel().astype(np.uint64)
-    digits = _HEX_PAIRS[raw].view(np.uint8)
-    text = np.full((size, _ID_LENGTH), ord("-"), np.uint8)
-    for digit, char, length in _RUNS:
-        text[:, char : char + length] = digits[:, digit : digit + length]
+    text = uuid_texts(raw)
     offsets = np.arange(0, _ID_LENGTH * (size + 1), _ID_LENGTH, dtype=np.int32)
     column = pa.Array.from_buffers(
         pa.string(), size, [None, pa.py_buffer(offsets), pa.py_buffer(text.tobytes())]

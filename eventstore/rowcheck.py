@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from eventstore.canonical import KINDS, kind_codes, link_texts, payloads
 from eventstore.codec import compute_hash, decode_row, event_id_for, payload_bytes
 from eventstore.errors import CorruptEventError
-from eventstore.hashing import sha256_bytes, uuid5_bytes
+from eventstore.hashing import sha256_bytes, uuid5_bytes, uuid_texts
 from eventstore.rowshape import named_columns, shape_problems, suspects
 
 if TYPE_CHECKING:
@@ -105,9 +106,9 @@ class ChunkFacts:
     hash: np.ndarray  # (rows, 2) uint64: the first 128 bits of the stored hash
     prev: np.ndarray  # (rows, 2) uint64: the first 128 bits of prev_hash
     ident: np.ndarray  # (rows, 2) uint64: the 128 bits of the event id
-    event_ids: pa.Array
+    odd_ids: dict[int, str]  # by row: stored ids that are not the lowercase text of `ident`
     instruments: pa.Array
-    targets: pa.Array  # the target of each row (null but on retractions)
+    targets: dict[int, str | None]  # by row: the target of each retraction
 
 
 def _ints(column: pa.ChunkedArray, fill: int = -1) -> np.ndarray:
@@ -157,11 +158,39 @@ def finish_chunk(chunk: Prepared, findings: Findings) -> ChunkFacts:
         kind=chunk.kinds,
         hash=prefix_keys(chunk.stored_hash),
         prev=prefix_keys(hex_bytes(rows["prev_hash"].combine_chunks(), 64, HASH_DIGITS)),
-        ident=prefix_keys(chunk.ident),
-        event_ids=rows["event_id"].combine_chunks(),
+        ident=prefix_keys(chunk.ident),  # the whole id: 16 bytes
+        odd_ids=_odd_ids(rows["event_id"].combine_chunks(), chunk.ident),
         instruments=rows["instrument_id"].combine_chunks(),
-        targets=rows["target"].combine_chunks(),
+        targets=_targets(rows, chunk.kinds),
     )
+
+
+def _odd_ids(stored: pa.Array, ident: np.ndarray) -> dict[int, str]:
+    """Return the stored ids that `id_text` would not give back, by row (few or none)."""
+    expected = pa.Array.from_buffers(
+        pa.string(),
+        len(ident),
+        [
+            None,
+            pa.py_buffer(np.arange(0, 36 * (len(ident) + 1), 36, dtype=np.int32)),
+            pa.py_buffer(uuid_texts(ident).tobytes()),
+        ],
+    )
+    same = pc.equal(stored.cast(pa.string()), expected).fill_null(False)
+    odd = np.flatnonzero(~np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool))
+    return {int(row): stored[int(row)].as_py() for row in odd}
+
+
+def _targets(rows: pa.Table, kinds: np.ndarray) -> dict[int, str | None]:
+    """Return the target of each retraction, by row."""
+    retractions = np.flatnonzero(kinds == RETRACTED)
+    targets = rows["target"].combine_chunks().take(pa.array(retractions)).to_pylist()
+    return dict(zip(retractions.tolist(), targets, strict=True))
+
+
+def id_text(ident: np.ndarray) -> str:
+    """Return the text of one 16-byte event id."""
+    return bytes(uuid_texts(ident.reshape(1, 16))[0]).decode()
 
 
 def inspect_chunk(rows: pa.Table, findings: Findings) -> ChunkFacts:

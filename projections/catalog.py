@@ -128,6 +128,20 @@ class Catalog(BacktestQueries):
             return view.empty()  # a known instrument with no version yet at `known_at`
         raise UnknownSymbolError(key)
 
+    def versions_before(
+        self, instrument_ids: pa.Array, at: object, known_at: object = None
+    ) -> pa.Table:
+        """Return each instrument's version valid just before each instant (`VERSION_SCHEMA`).
+
+        `at` is an array of UTC instants, one per id; a row is null where the instrument
+        did not exist yet. This is the "old value" of a change effective at that instant.
+        """
+        column = at if isinstance(at, pa.Array | pa.ChunkedArray) else pa.array(at, TIMESTAMP)
+        instants = column.cast(TIMESTAMP).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        known = _known_micros(known_at)
+        self._index.catch_up()
+        return self._index.view(known).versions_before(instrument_ids, instants)
+
     def changes(self, since: object, until: object, known_at: object = None) -> pa.Table:
         """Return the events effective in [`since`, `until`), with a `retracted` flag.
 

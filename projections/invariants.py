@@ -45,12 +45,24 @@ _COLUMNS: Final = ("position", "kind", "instrument_id", "effective_at")
 
 def check_history(catalog: Catalog) -> list[CheckResult]:
     """Return the results of the PIT invariants over everything `catalog` knows."""
-    findings = Findings(dict(PIT_CHECKS))
+    return [*check_versions(catalog), check_listing_order(catalog.log)]
+
+
+def check_versions(catalog: Catalog) -> list[CheckResult]:
+    """Return `contiguous-versions` and `one-holder`, checked on the catalog's index."""
+    findings = Findings({name: PIT_CHECKS[name] for name in ("contiguous-versions", "one-holder")})
     store = catalog.version_store()
     _contiguous(store, findings)
     _one_holder(store, findings)
-    _listed_first(catalog.log, findings)
     return findings.results()
+
+
+def check_listing_order(log: EventLog) -> CheckResult:
+    """Return `listed-first`, checked on four columns of the log (no index needed)."""
+    findings = Findings({"listed-first": PIT_CHECKS["listed-first"]})
+    _listed_first(log, findings)
+    (result,) = findings.results()
+    return result
 
 
 def _when(micros: int) -> str:
@@ -110,6 +122,7 @@ def _one_holder(store: VersionStore, findings: Findings) -> None:
     c = store.columns
     rows = np.flatnonzero(c["alive"][:n] & c["active"][:n])
     symbol = store.codes["symbol"][rows].astype(np.int64)
+    rows, symbol = _shared(rows, symbol, c["inst"][rows])
     start, end, inst = c["valid_from"][rows], c["valid_until"][rows], c["inst"][rows]
     order = np.lexsort((start, symbol))
     symbol, start, end, inst = symbol[order], start[order], end[order], inst[order]
@@ -123,6 +136,24 @@ def _one_holder(store: VersionStore, findings: Findings) -> None:
         return None, None, f"{name} is held by {first} and {second} from {_when(int(start[at]))}"
 
     findings.add_each("one-holder", _first_per_group(clash, symbol), describe)
+
+
+def _shared(
+    rows: np.ndarray, symbol: np.ndarray, inst: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the rows of symbols that more than one instrument held while active.
+
+    Only those can clash; most symbols have one holder ever, so this leaves few rows to sort.
+    """
+    pairs = np.unique((symbol << 32) | inst.astype(np.int64))
+    held = pairs >> 32
+    shared = held[1:][held[1:] == held[:-1]]
+    if not len(shared):
+        return rows[:0], symbol[:0]
+    wanted = np.zeros(int(symbol.max()) + 1, dtype=bool)
+    wanted[shared] = True
+    keep = wanted[symbol]
+    return rows[keep], symbol[keep]
 
 
 def _open_holder(group: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -213,4 +244,4 @@ def _report_early(log: EventLog, found: _Early, early: np.ndarray, findings: Fin
     findings.add_each("listed-first", early.tolist(), describe)
 
 
-__all__ = ["PIT_CHECKS", "check_history"]
+__all__ = ["PIT_CHECKS", "check_history", "check_listing_order", "check_versions"]

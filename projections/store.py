@@ -240,6 +240,24 @@ class VersionStore:
             mask &= ~np.isin(c["inst"][:n], skip)
         return np.flatnonzero(mask)
 
+    def rows_before(self, insts: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Return, per (instrument code, instant), the row of its version valid just before.
+
+        -1 where it has none. A binary search over each instrument's rows, all at once.
+        """
+        inside = insts < len(self.first)
+        code = np.where(inside, insts, 0)
+        low = np.where(inside, self.first[code], 0).astype(np.int64)
+        high = low + np.where(inside, self.count[code], 0).astype(np.int64)
+        first = low.copy()
+        starts = self.columns["valid_from"]
+        while (searching := low < high).any():
+            middle = (low + high) // 2
+            earlier = starts[np.minimum(middle, max(self.n - 1, 0))] < at
+            low = np.where(searching & earlier, middle + 1, low)
+            high = np.where(searching & ~earlier, middle, high)
+        return np.where(low > first, low - 1, -1)
+
     def instrument_rows(self, inst: int) -> np.ndarray:
         """Return the rows of one instrument's versions, oldest first."""
         if inst >= len(self.first):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from projections.model import VERSION_SCHEMA, Instrument
 
@@ -74,6 +75,26 @@ class View:
                 if len(rows):
                     return store.table(rows)
         return None
+
+    def versions_before(self, instrument_ids: pa.Array, at: np.ndarray) -> pa.Table:
+        """Return, per (instrument id, instant), the version valid just before the instant.
+
+        A row of nulls where the instrument did not exist yet (or is unknown). Vectorized:
+        one binary search per store over every pair at once.
+        """
+        parts, picks = [], np.full(len(at), -1, dtype=np.int64)
+        offset = 0
+        for store, skip in self._parts():
+            codes = pc.index_in(instrument_ids, value_set=store.instruments.values)
+            code = np.asarray(codes.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+            mine = (code >= 0) & ~np.isin(code, np.fromiter(skip, np.int64, len(skip)))
+            rows = np.where(mine, store.rows_before(np.maximum(code, 0), at), -1)
+            found = np.flatnonzero((rows >= 0) & (picks < 0))
+            parts.append(store.table(rows[found]))
+            picks[found] = offset + np.arange(len(found))
+            offset += len(found)
+        table = pa.concat_tables(parts) if parts else self.empty()
+        return table.take(pa.array(picks, mask=picks < 0))
 
     def empty(self) -> pa.Table:
         """Return an empty table of the version schema."""

@@ -276,11 +276,15 @@ def test_universe_on_an_empty_root_counts_zero(
 def test_history_shows_one_row_per_version_and_only_changing_fields(
     capsys: pytest.CaptureFixture[str], filled: Path
 ) -> None:
-    """`history` prints each version with its interval; fields that never change are left out."""
+    """`history` says once what never changes, then a row per version with the fields that do.
+
+    A value that differs from the version before is starred; an open interval reads `now`.
+    """
     status, out, _ = run(capsys, "--root", str(filled), "history", BTC)
-    title, header, first, second = out.splitlines()
+    title, unchanged, header, first, second = out.splitlines()
     assert status == 0
     assert title == "BINANCE:BTCUSDT: 2 versions of instrument btc"
+    assert unchanged == "unchanged: exchange=BINANCE, base=BTC, quote=USDT, type=spot"
     assert header.split() == [
         "valid_from",
         "valid_until",
@@ -300,8 +304,8 @@ def test_history_shows_one_row_per_version_and_only_changing_fields(
         "00:00:05Z",
     ]
     assert first.split()[-2:] == ["0.01", "0.00001"]
-    assert second.split()[2:4] == ["-", "2024-07-01"]
-    assert second.split()[-2:] == ["0.1", "-"]
+    assert second.split()[2:4] == ["now", "2024-07-01"]
+    assert second.split()[-4:] == ["0.1", "*", "-", "*"]
 
 
 def test_history_json_and_known_at(capsys: pytest.CaptureFixture[str], filled: Path) -> None:
@@ -334,45 +338,74 @@ def test_history_of_an_unknown_symbol_exits_2(
 # -- changes -------------------------------------------------------------------------------
 
 
-def test_changes_prints_one_line_per_event_in_effective_order(
+WINDOW = ("--since", "2024-01-01T00:00:00Z", "--until", "2025-01-01T00:00:00Z")
+
+
+def test_changes_prints_one_line_per_change_with_old_and_new_values(
     capsys: pytest.CaptureFixture[str], filled: Path
 ) -> None:
-    """`changes` lists the events effective in [since, until) with what each one says."""
-    status, out, _ = run(
-        capsys,
-        "--root",
-        str(filled),
-        "changes",
-        "--since",
-        "2024-02-01T00:00:00Z",
-        "--until",
-        "2025-01-01T00:00:00Z",
-    )
-    header, delisted, changed, count = out.splitlines()
+    """`changes` shows each listing, delisting and field change: old -> new, times, source."""
+    status, out, _ = run(capsys, "--root", str(filled), "changes", *WINDOW)
+    header, *lines, count = out.splitlines()
     assert status == 0
-    assert header.split() == [
-        "effective_at",
-        "recorded_at",
-        "kind",
-        "symbol",
-        "change",
-        "source",
-        "retracted",
+    assert header.split() == ["effective_at", "recorded_at", "what", "symbol", "source", "change"]
+    assert [line.split("  test  ")[1].strip() for line in lines] == [
+        "exchange=BINANCE base=BTC quote=USDT type=spot tick_size=0.01 lot_size=0.00001",
+        "exchange=BINANCE base=ETH quote=USDT type=spot tick_size=0.01 min_notional=5",
+        "status: null -> delisted (gone)",
+        "lot_size: 0.00001 -> null",
+        "tick_size: 0.01 -> 0.1",
     ]
-    assert delisted.split()[4:] == [
-        "InstrumentDelisted",
-        ETH,
-        "status=delisted",
-        "reason=gone",
-        "test",
-        "no",
+    assert lines[4].split()[:4] == ["2024-06-01", "00:00:00Z", "2024-07-01", "00:00:00Z"]
+    assert (
+        count == "5 changes from 4 events effective in [2024-01-01 00:00:00Z, 2025-01-01 00:00:00Z)"
+    )
+
+
+def test_changes_of_one_field_or_one_exchange(
+    capsys: pytest.CaptureFixture[str], filled: Path
+) -> None:
+    """`--field` keeps the lines of that field (a listing that sets it included); `--exchange`
+    keeps that exchange's instruments."""
+    _, out, _ = run(capsys, "--root", str(filled), "changes", *WINDOW, "--field", "tick_size")
+    assert [line.split("  test  ")[1].strip() for line in out.splitlines()[1:-1]] == [
+        "tick_size: null -> 0.01",
+        "tick_size: null -> 0.01",
+        "tick_size: 0.01 -> 0.1",
     ]
-    assert "tick_size=0.1 lot_size=null" in changed
-    assert count == "2 events effective in [2024-02-01 00:00:00Z, 2025-01-01 00:00:00Z)"
+    _, out, _ = run(capsys, "--root", str(filled), "changes", *WINDOW, "--exchange", "OKX")
+    assert out.startswith("0 changes from 0 events")
+
+
+def test_changes_json_has_old_and_new_values(
+    capsys: pytest.CaptureFixture[str], filled: Path
+) -> None:
+    """`changes --json` gives each line's field, old and new value, times, source and ids."""
+    _, out, _ = run(capsys, "--root", str(filled), "changes", *WINDOW, "--json")
+    lines = json.loads(out)
+    tick = next(line for line in lines if line["field"] == "tick_size")
+    assert {k: tick[k] for k in ("what", "symbol", "old", "new", "source", "retracted")} == {
+        "what": "changed",
+        "symbol": BTC,
+        "old": "0.01",
+        "new": "0.1",
+        "source": "test",
+        "retracted": False,
+    }
+    assert tick["effective_at"] == "2024-06-01T00:00:00Z"
+    assert tick["recorded_at"] == "2024-07-01T00:00:00Z"
+    assert lines[0]["new"] == {
+        "exchange": "BINANCE",
+        "base": "BTC",
+        "quote": "USDT",
+        "type": "spot",
+        "tick_size": "0.01",
+        "lot_size": "0.00001",
+    }
 
 
 def test_changes_flags_retracted_events(capsys: pytest.CaptureFixture[str], root: Path) -> None:
-    """A retracted event is still listed, flagged; `--json` carries the flag and the payload."""
+    """A retracted event is still listed, flagged; the retraction says what it withdraws."""
     log = EventLog.open(root)
     [listing] = log.append([listed("btc", BTC, tick_size="1")])
     retraction = EventRetracted(
@@ -384,34 +417,15 @@ def test_changes_flags_retracted_events(capsys: pytest.CaptureFixture[str], root
         reason="wrong tick",
     )
     log.append([retraction])
-    _, out, _ = run(
-        capsys,
-        "--root",
-        str(root),
-        "changes",
-        "--since",
-        "2024-01-01T00:00:00Z",
-        "--until",
-        "2024-12-31T00:00:00Z",
+    _, out, _ = run(capsys, "--root", str(root), "changes", *WINDOW)
+    assert out.splitlines()[1].endswith(
+        "test    [retracted] exchange=BINANCE type=spot tick_size=1"
     )
-    assert out.splitlines()[1].endswith("test    yes")
-    _, out, _ = run(
-        capsys,
-        *(
-            "--root",
-            str(root),
-            "changes",
-            "--since",
-            "2024-01-01T00:00:00Z",
-            "--until",
-            "2024-12-31T00:00:00Z",
-        ),
-        "--json",
-    )
+    assert out.splitlines()[2].endswith(f"(withdraws {listing.event_id}: wrong tick)")
+    _, out, _ = run(capsys, "--root", str(root), "changes", *WINDOW, "--json")
     first, second = json.loads(out)
-    assert (first["retracted"], first["payload"]["tick_size"]) == (True, "1")
-    assert second["kind"] == "EventRetracted"
-    assert second["payload"] == {"reason": "wrong tick", "target": listing.event_id}
+    assert (first["retracted"], first["new"]["tick_size"]) == (True, "1")
+    assert (second["what"], second["field"]) == ("retracted", None)
 
 
 # -- append --------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from connectors.lease import (
     LeaseRecord,
     WriterLease,
 )
+from connectors.lease_recovery import RECOVERY_TTL
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -246,3 +248,23 @@ def test_catalog_compact_takes_the_lease_too(
 
     assert status == 2
     assert "test holder" in capsys.readouterr().err
+
+
+def test_a_recovery_in_progress_refuses_and_an_abandoned_one_is_taken_over(
+    tmp_path: Path,
+) -> None:
+    """A fresh recovery lock means another writer is recovering: refuse. One older than
+    `RECOVERY_TTL` was left by a crash mid-recovery: take it over and recover."""
+    stale = datetime.now(UTC) - timedelta(minutes=5)
+    _write_lease(tmp_path, host="elsewhere", pid=1, heartbeat=stale)
+    lock = tmp_path / f".{LEASE_FILE}.recovering"
+    lock.write_text("someone")
+
+    with pytest.raises(LeaseHeldError, match="recovering an old lease"):
+        WriterLease(tmp_path, purpose="here").acquire()
+
+    old = time.time() - RECOVERY_TTL - 1
+    os.utime(lock, (old, old))
+    with WriterLease(tmp_path, purpose="here") as lease:
+        assert lease.record is not None
+    assert not lock.exists()

@@ -1,0 +1,187 @@
+"""What changed in a window, one line per listing, delisting, rename or field change.
+
+Each line carries the value before and after, the effective and recorded times and the
+source. The value before comes from the index (the version valid just before the event,
+found for every event at once by `Catalog.versions_before`), not from folding again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.events import EXCHANGE_FIELDS, INSTRUMENT_FIELDS
+from eventstore.instant import to_utc
+
+if TYPE_CHECKING:
+    from projections.catalog import Catalog
+
+Line = dict[str, Any]
+#: What each kind of event is called on a line.
+WHAT: Final = {
+    "InstrumentListed": "listed",
+    "InstrumentChanged": "changed",
+    "InstrumentDelisted": "delisted",
+    "InstrumentRenamed": "renamed",
+    "EventRetracted": "retracted",
+    "ExchangeListed": "exchange listed",
+    "ExchangeChanged": "exchange changed",
+}
+_INSTRUMENT_KINDS: Final = ("InstrumentListed", "InstrumentChanged", "InstrumentDelisted")
+_MICROSECOND: Final = timedelta(microseconds=1)
+_LINE_COLUMNS: Final = (
+    *("position", "event_id", "kind", "instrument_id", "symbol", "effective_at", "recorded_at"),
+    *("source", "fields", "retracted", "target", "reason", "new_symbol", "exchange"),
+)
+
+
+@dataclass(frozen=True)
+class ChangeFilter:
+    """Which lines to keep: one exchange (`EXCHANGE:` symbols), one field."""
+
+    exchange: str | None = None
+    field: str | None = None
+
+    def rows(self, table: pa.Table) -> pa.Table:
+        """Keep the events of the exchange (its instruments, or the exchange itself) that
+        may say something about the field, with only the columns lines are made of."""
+        if self.exchange is not None:
+            mine = pc.or_(
+                pc.starts_with(table["symbol"], f"{self.exchange}:"),
+                pc.equal(table["instrument_id"], f"exchange:{self.exchange}"),
+            )
+            table = table.filter(mine)
+        if self.field is not None:
+            about = _naming(table["fields"].combine_chunks(), self.field)
+            if self.field in ("status", "symbol"):
+                kind = "InstrumentDelisted" if self.field == "status" else "InstrumentRenamed"
+                about |= np.asarray(pc.equal(table["kind"], kind).to_numpy(False), dtype=bool)
+            table = table.filter(pa.array(about))
+        return table.select([name for name in table.column_names if name in self.columns()])
+
+    def columns(self) -> set[str]:
+        """Return the columns of the log (and of versions) that lines are made of."""
+        values = (*INSTRUMENT_FIELDS, *EXCHANGE_FIELDS) if self.field is None else (self.field,)
+        return {*_LINE_COLUMNS, "status", "active", *values}
+
+
+def _naming(fields: pa.Array, name: str) -> np.ndarray:
+    """Return whether each row's `fields` list names `name`."""
+    found = np.zeros(len(fields), dtype=bool)
+    parents = np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64)
+    named = pc.equal(pc.list_flatten(fields), name).fill_null(False)
+    found[parents[np.asarray(named.to_numpy(zero_copy_only=False), dtype=bool)]] = True
+    return found
+
+
+@dataclass
+class _Window:
+    rows: list[dict[str, Any]]
+    before: list[dict[str, Any] | None]
+    keep: ChangeFilter
+    lines: list[Line] = field(default_factory=list)
+
+
+def change_lines(
+    catalog: Catalog,
+    since: object,
+    until: object,
+    known_at: object = None,
+    keep: ChangeFilter | None = None,
+) -> list[Line]:
+    """Return the lines of the events effective in [`since`, `until`), in fold order."""
+    keep = keep or ChangeFilter()
+    table = keep.rows(catalog.changes(since, until, known_at))
+    table = table.sort_by([("effective_at", "ascending"), ("position", "ascending")])
+    instruments = pc.is_in(table["kind"], value_set=pa.array(_INSTRUMENT_KINDS))
+    just_before = pc.subtract(table["effective_at"], pa.scalar(_MICROSECOND))
+    before = catalog.versions_before(
+        pc.if_else(instruments, table["instrument_id"], None).combine_chunks(),
+        just_before.combine_chunks(),
+        known_at,
+    )
+    before = before.select([name for name in before.column_names if name in keep.columns()])
+    found = [row if row["instrument_id"] is not None else None for row in before.to_pylist()]
+    window = _Window(table.to_pylist(), found, keep)
+    for index, row in enumerate(window.rows):
+        _lines_of(catalog, window, row, window.before[index], known_at)
+    return window.lines
+
+
+def _line(row: dict[str, Any], **values: Any) -> Line:
+    return {
+        "effective_at": row["effective_at"],
+        "recorded_at": row["recorded_at"],
+        "what": WHAT.get(row["kind"], row["kind"]),
+        "instrument_id": row["instrument_id"],
+        "symbol": row["symbol"],
+        "field": None,
+        "old": None,
+        "new": None,
+        "note": None,
+        "source": row["source"],
+        "event_id": row["event_id"],
+        "position": row["position"],
+        "retracted": row["retracted"],
+        **values,
+    }
+
+
+def _lines_of(
+    catalog: Catalog,
+    window: _Window,
+    row: dict[str, Any],
+    before: dict[str, Any] | None,
+    known_at: object,
+) -> None:
+    kind, wanted, add = row["kind"], window.keep.field, window.lines.append
+    if kind == "InstrumentListed":
+        given = {name: row.get(name) for name in row["fields"] if row.get(name) is not None}
+        if wanted is None:
+            add(_line(row, old=_state(before), new=given))
+        elif wanted in given:
+            add(_line(row, field=wanted, old=_value(before, wanted), new=given[wanted]))
+    elif kind == "InstrumentChanged":
+        for name in row["fields"]:
+            if wanted in (None, name):
+                add(_line(row, field=name, old=_value(before, name), new=row[name]))
+    elif kind == "InstrumentDelisted" and wanted in (None, "status"):
+        old = _value(before, "status")
+        add(_line(row, field="status", old=old, new=row["status"], note=row["reason"]))
+    elif kind == "InstrumentRenamed" and wanted in (None, "symbol"):
+        add(_line(row, field="symbol", old=row["symbol"], new=row["new_symbol"]))
+    elif kind == "EventRetracted" and wanted is None:
+        add(_line(row, note=f"withdraws {row['target']}: {row['reason']}"))
+    elif kind in ("ExchangeListed", "ExchangeChanged"):
+        _exchange_lines(catalog, window, row, known_at)
+
+
+def _exchange_lines(
+    catalog: Catalog, window: _Window, row: dict[str, Any], known_at: object
+) -> None:
+    """Add a line per field an exchange event sets; the old value is the exchange's before."""
+    previous = catalog.exchanges(to_utc(row["effective_at"], "at") - _MICROSECOND, known_at)
+    old = previous.get(row["exchange"])
+    for name in EXCHANGE_FIELDS:
+        if name in row["fields"] and window.keep.field in (None, name):
+            was = None if old is None else getattr(old, name)
+            window.lines.append(_line(row, field=name, old=was, new=row[name]))
+
+
+def _value(before: dict[str, Any] | None, name: str) -> Any:
+    return None if before is None else before.get(name)
+
+
+def _state(before: dict[str, Any] | None) -> str | None:
+    """Return what an instrument was before a listing: nothing, or its last state."""
+    if before is None:
+        return None
+    return "active" if before["active"] else (before["status"] or "inactive")
+
+
+__all__ = ["WHAT", "ChangeFilter", "Line", "change_lines"]
