@@ -47,7 +47,13 @@ def connect(files: list[str], *, memory_limit: str | None = None) -> duckdb.Duck
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    con.execute(f"CREATE VIEW log AS SELECT * FROM read_parquet([{listed}])")
+    source = f"read_parquet([{listed}], union_by_name = true)"
+    con.execute(f"CREATE VIEW log AS SELECT * FROM {source}")
+    have = {row[0] for row in con.execute("DESCRIBE log").fetchall()}
+    missing = [f for f in FIELDS if f not in have]  # columns added after these files
+    if missing:
+        nulls = ", ".join(f"NULL::VARCHAR AS {f}" for f in missing)
+        con.execute(f"CREATE OR REPLACE VIEW log AS SELECT *, {nulls} FROM {source}")
     return con
 
 
