@@ -61,6 +61,12 @@ class LogAudit:
         """Read and check every row; return whether the whole log could be read."""
         try:
             self.log.refresh()
+            resized = self.log.resized_files()
+            for line in resized:
+                self.findings.add("readable", None, None, f"{line}: rewritten outside the log")
+            if resized:
+                self.facts = []
+                return False
             with _chunk_friendly_pool():
                 self.facts = _pipelined(_chunks(self.log, self.chunk_rows), self.findings)
         except StorageError as exc:

@@ -147,6 +147,10 @@ class EventLog:
         self._sync_tail()
         return self._tail.streams.get(stream, 0)
 
+    def resized_files(self) -> list[str]:
+        """Return a line per data file whose size differs from what its commit recorded."""
+        return self._storage.resized_files()
+
     def missing_commits(self) -> list[int]:
         """Return the Delta versions whose commit file is missing (local folders only)."""
         return self._storage.missing_commits()

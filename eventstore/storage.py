@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset
+import pyarrow.fs as pa_fs
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
@@ -45,6 +47,11 @@ class CompactionReport:
     files_after: int
     version: int
     vacuumed: bool = False
+
+
+def _local_files(path: str) -> pa_fs.FileSystem:
+    """Return Arrow's local file system rooted at the table's folder."""
+    return pa_fs.SubTreeFileSystem(os.path.abspath(path), pa_fs.LocalFileSystem())
 
 
 def _split(table: DeltaTable, names: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -79,6 +86,18 @@ class DeltaStorage:
         self._table: DeltaTable | None = None
         remote = "://" in uri and not uri.startswith("file://")
         self._commits = None if remote else f"{uri.removeprefix('file://')}/_delta_log/"
+        self._local = None if remote else _local_files(uri.removeprefix("file://"))
+
+    def _dataset(self, table: DeltaTable) -> pa.dataset.Dataset:
+        """Return the table's files as an Arrow dataset.
+
+        A local table is read through Arrow's own file system: deltalake's default wraps
+        its storage in a Python file system, whose callbacks from Arrow's I/O threads can
+        race the interpreter's shutdown and abort the process at exit.
+        """
+        if self._local is None:
+            return table.to_pyarrow_dataset()
+        return table.to_pyarrow_dataset(filesystem=self._local)
 
     def table(self, version: int | None = None) -> DeltaTable | None:
         """Return the table (at `version`, or as last refreshed), None if it does not exist."""
@@ -138,6 +157,29 @@ class DeltaStorage:
         start = max(checkpoints) + 1 if checkpoints else 0
         return [version for version in range(start, max(commits)) if version not in commits]
 
+    def resized_files(self) -> list[str]:
+        """Return, for a local table, each data file whose size is not the one its commit
+        recorded: a file rewritten behind the log's back. Empty on an object store."""
+        table = self.table()
+        if self._local is None or table is None:
+            return []
+        try:
+            actions = pa.table(table.get_add_actions(flatten=False)).select(["path", "size_bytes"])
+        except _FAILURES as exc:
+            raise StorageError(self.uri, "listing the log's files", str(exc)) from exc
+        root = self.uri.removeprefix("file://")
+        found = []
+        for path, size in zip(
+            *(actions[c].to_pylist() for c in ("path", "size_bytes")), strict=True
+        ):
+            try:
+                actual = os.stat(os.path.join(root, path)).st_size
+            except OSError:
+                continue  # a missing file: reading says so
+            if actual != size:
+                found.append(f"data file {path} has {actual:,} bytes; its commit recorded {size:,}")
+        return found
+
     def scan(
         self,
         columns: Sequence[str] | None,
@@ -151,7 +193,7 @@ class DeltaStorage:
             return SCHEMA.empty_table().select(names)
         present, absent = _split(table, names)
         try:
-            result: pa.Table = table.to_pyarrow_dataset().to_table(columns=present, filter=where)
+            result: pa.Table = self._dataset(table).to_table(columns=present, filter=where)
         except _FAILURES as exc:
             raise StorageError(self.uri, "reading the log", str(exc)) from exc
         return _upcast(result, names, absent)
@@ -166,7 +208,7 @@ class DeltaStorage:
         names = list(columns) if columns is not None else SCHEMA.names
         present, absent = _split(table, names)
         try:
-            dataset = table.to_pyarrow_dataset()
+            dataset = self._dataset(table)
             for batch in dataset.to_batches(columns=present, filter=where, batch_size=batch_size):
                 yield _upcast(pa.Table.from_batches([batch]), names, absent).to_batches()[0]
         except _FAILURES as exc:
@@ -186,7 +228,7 @@ class DeltaStorage:
         names = list(columns) if columns is not None else SCHEMA.names
         present, absent = _split(table, names)
         try:
-            dataset = table.to_pyarrow_dataset()
+            dataset = self._dataset(table)
             fragments = iter(dataset.get_fragments(filter=where))
             with ThreadPoolExecutor(max_workers=1) as reader:
                 read = partial(_read_fragment, columns=present, where=where, schema=dataset.schema)
