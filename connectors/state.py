@@ -14,7 +14,7 @@ from typing import Final
 
 import msgspec
 
-from connectors.diff import Absence
+from connectors.plan import Absence
 
 #: source -> market -> instrument id -> absence.
 Counts = dict[str, dict[str, dict[str, Absence]]]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
-from connectors.diff import Absence, Differ, Plan
+from connectors.diff import Differ
 from connectors.errors import (
     ConnectorError,
     DelistingGuardError,
@@ -23,6 +23,7 @@ from connectors.errors import (
     MalformedResponseError,
 )
 from connectors.http import HttpSettings, SourceHttp, open_session
+from connectors.plan import Absence, Plan
 from connectors.state import AbsenceStore
 from eventstore import EventLog, EventStoreError, InvalidEventError
 from projections import Catalog, CatalogError
