@@ -43,7 +43,9 @@ def trigger(source: SourceConfig, key: str) -> BaseTrigger:
     """Return the APScheduler trigger of a source's schedule (with its jitter)."""
     jitter = int(source.jitter) or None
     if source.cron is not None:
-        return CronTrigger.from_crontab(source.cron, timezone=UTC)  # jitter below
+        cron = CronTrigger.from_crontab(source.cron, timezone=UTC)
+        cron.jitter = jitter  # from_crontab takes no jitter; the trigger applies it
+        return cron
     assert source.interval is not None
     return IntervalTrigger(
         seconds=seconds(source.interval, key, "config"), jitter=jitter, timezone=UTC
@@ -110,7 +112,6 @@ class Daemon:
                 max_instances=1,
                 misfire_grace_time=max(1, int(self.config.misfire_grace)),
                 next_run_time=now,  # first run at start, then on schedule
-                jitter=int(source.jitter) or None if source.cron else None,
             )
 
     async def _job(self, name: str) -> None:

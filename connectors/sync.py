@@ -95,10 +95,6 @@ class SourceReport:
         """Return whether the source synced."""
         return self.error is None
 
-    def total(self, name: str) -> int:
-        """Return the sum of counter `name` over the markets."""
-        return sum(getattr(market, name) for market in self.markets)
-
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)

@@ -241,3 +241,17 @@ def test_a_second_daemon_and_a_manual_sync_are_refused_then_a_killed_one_is_reco
         finally:
             code, err = _stop(third)
         assert code == 0, err
+
+
+def test_schedules_become_triggers_with_their_jitter() -> None:
+    """Interval and cron schedules both carry the configured jitter."""
+    from connectors.config import SourceConfig
+    from connectors.daemon import describe, trigger
+
+    interval = SourceConfig(interval="15m", jitter=30)
+    cron = SourceConfig(cron="*/15 * * * *", jitter=20)
+    assert trigger(interval, "k").interval.total_seconds() == 900  # type: ignore[attr-defined]
+    assert trigger(interval, "k").jitter == 30  # type: ignore[attr-defined]
+    assert trigger(cron, "k").jitter == 20  # type: ignore[attr-defined]
+    assert describe(cron) == "cron */15 * * * * (+20s jitter)"
+    assert describe(SourceConfig(interval=60)) == "every 60"
