@@ -10,6 +10,7 @@ commit, and the process exits within `stop_timeout` seconds.
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -27,8 +28,6 @@ from connectors.status import DaemonStatus, SourceStatus
 from connectors.sync import SourceRun, Syncer, SyncOptions
 
 if TYPE_CHECKING:
-    import logging
-
     from apscheduler.triggers.base import BaseTrigger
 
     from connectors.config import Config, SourceConfig
@@ -144,7 +143,7 @@ class Daemon:
         except Exception as exc:  # a source must never take the daemon down
             state.failures += 1
             state.last_error = f"{type(exc).__name__}: {exc}"
-            event(self.logger, "sync crashed", 40, source=name, error=state.last_error)
+            event(self.logger, "sync crashed", logging.ERROR, source=name, error=state.last_error)
             return
         if report.ok:
             state.last_success, state.last_error = utc_now(), None
@@ -160,7 +159,7 @@ class Daemon:
         else:
             state.failures += 1
             state.last_error = f"{report.error_kind}: {report.error}"
-            event(self.logger, "sync failed", 30, source=name, error=state.last_error)
+            event(self.logger, "sync failed", logging.WARNING, source=name, error=state.last_error)
 
     async def _drain(self) -> None:
         """Wait for running syncs up to `stop_timeout`, then cancel those still fetching."""
