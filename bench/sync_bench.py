@@ -37,6 +37,8 @@ from connectors.sync import SourceReport, Syncer, SyncOptions
 from eventstore.gcpause import paused_gc
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from projections import Catalog
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -121,19 +123,14 @@ def stdlib_records(body: bytes) -> list[dict[str, object]]:
     return out
 
 
-def best(seconds: list[float]) -> float:
-    """Return the best of repeated timings."""
-    return min(seconds)
-
-
-def timed(function: object, repeat: int = 3) -> float:
+def timed(function: Callable[[], object], repeat: int = 3) -> float:
     """Return the best wall time of `repeat` calls."""
     runs = []
     for _ in range(repeat):
         started = time.perf_counter()
-        function()  # type: ignore[operator]
+        function()
         runs.append(time.perf_counter() - started)
-    return best(runs)
+    return min(runs)
 
 
 def line(label: str, value: str, note: str = "") -> None:

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
-from connectors.record import DATED_FIELDS, EXCHANGE_FIELDS, Snapshot, SourceRecord
+from connectors.record import (
+    DATED_FIELDS,
+    EXCHANGE_FIELDS,
+    Snapshot,
+    SourceRecord,
+    from_millis,
+)
 from connectors.symbols import dated_suffix
 
 if TYPE_CHECKING:
@@ -92,10 +98,6 @@ def _decimal(value: str | None) -> Decimal | None:
     return None if number.is_zero() else number
 
 
-def _millis(value: int | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value / 1000, UTC)
-
-
 def _filters(info: SymbolInfo) -> dict[str, Filter]:
     return {item.filter_type: item for item in info.filters}
 
@@ -136,12 +138,12 @@ def spot_record(info: SymbolInfo) -> SourceRecord:
 
 def usdm_record(info: SymbolInfo) -> SourceRecord:
     """Return one USD-M contract (`BINANCE:BTCUSDT.P`, or `BINANCE:BTCUSDT220325` dated)."""
-    delivery = _millis(info.delivery_date)
+    delivery = from_millis(info.delivery_date)
     perpetual = delivery is None or delivery >= _PERPETUAL_AFTER
     pair = info.symbol.split("_")[0]
     expiry = None if perpetual else delivery
     symbol = f"BINANCE:{pair}.P" if perpetual else f"BINANCE:{pair}{dated_suffix(expiry)}"
-    listed_at = _millis(info.onboard_date)
+    listed_at = from_millis(info.onboard_date)
     fields = {
         "exchange": "BINANCE",
         "base": info.base_asset,
@@ -175,7 +177,7 @@ def _snapshot(body: ExchangeInfo, market: str, usdm: bool) -> Snapshot:
         market=market,
         scope=f"binance:{market}:",
         records=[make(info) for info in body.symbols],
-        server_time=_millis(body.server_time),
+        server_time=from_millis(body.server_time),
         reported=DATED_FIELDS if usdm else EXCHANGE_FIELDS,
     )
 

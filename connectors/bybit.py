@@ -8,14 +8,13 @@ Linear is paged with `nextPageCursor`; an interrupted or looping pagination fail
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
 import msgspec
 
 from connectors.errors import IncompleteSnapshotError, MalformedResponseError
-from connectors.record import DATED_FIELDS, Snapshot, SourceRecord
+from connectors.http import shown_url
+from connectors.record import DATED_FIELDS, Snapshot, SourceRecord, decimal_text, from_millis
 from connectors.symbols import dated_suffix
 
 if TYPE_CHECKING:
@@ -86,21 +85,11 @@ class Response(msgspec.Struct, frozen=True, rename="camel"):
 _DECODER: Final = msgspec.json.Decoder(Response)
 
 
-def _decimal(value: str | None) -> Decimal | None:
-    return Decimal(value) if value else None
-
-
-def _millis(value: str | None) -> datetime | None:
-    if not value or value == "0":
-        return None
-    return datetime.fromtimestamp(int(value) / 1000, UTC)
-
-
 def record(category: str, item: Instrument) -> SourceRecord:
     """Return one Bybit instrument as a record."""
     lot = item.lot_size_filter
-    expiry = _millis(item.delivery_time)
-    listed_at = _millis(item.launch_time)
+    expiry = from_millis(item.delivery_time)
+    listed_at = from_millis(item.launch_time)
     pair = f"{item.base_coin}{item.quote_coin}"
     if category == "spot":
         kind, symbol, step, notional = "spot", pair, lot.base_precision, lot.min_order_amt
@@ -114,10 +103,10 @@ def record(category: str, item: Instrument) -> SourceRecord:
         "base": item.base_coin,
         "quote": item.quote_coin,
         "type": kind,
-        "tick_size": _decimal(item.price_filter.tick_size),
-        "lot_size": _decimal(step),
-        "min_qty": _decimal(lot.min_order_qty),
-        "min_notional": _decimal(notional),
+        "tick_size": decimal_text(item.price_filter.tick_size),
+        "lot_size": decimal_text(step),
+        "min_qty": decimal_text(lot.min_order_qty),
+        "min_notional": decimal_text(notional),
         "expiry": expiry,
         "listed_at": listed_at,
     }
@@ -145,7 +134,7 @@ async def _pages(
     seen: set[str] = set()
     server_time = None
     for _ in range(MAX_PAGES):
-        shown = url + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        shown = shown_url(url, params)
         body = http.decode(shown, await http.get(url, params), _DECODER)
         server_time = server_time if server_time is not None else body.time
         result = _page(body, shown)
@@ -176,7 +165,7 @@ async def fetch_category(http: SourceHttp, base_url: str, category: str) -> Snap
             market=category,
             scope=f"bybit:{category}:",
             records=[record(category, item) for item in listed.values()],
-            server_time=None if server_time is None else _millis(str(server_time)),
+            server_time=from_millis(server_time),
             reported=DATED_FIELDS,
         ),
     )

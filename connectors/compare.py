@@ -71,3 +71,23 @@ def positions(keys: pa.Array, values: pa.ChunkedArray) -> tuple[np.ndarray, np.n
     at = pc.index_in(keys, value_set=values)
     known = np.asarray(pc.is_valid(at), dtype=bool)
     return known, np.asarray(pc.fill_null(at, 0), dtype=np.int64)
+
+
+def field_differences(
+    records: Sequence[SourceRecord], held: pa.Table, names: Sequence[str]
+) -> tuple[dict[str, list[Any]], np.ndarray]:
+    """Return the records' values of `names`, and per record and name whether the value
+    differs from `held` (the catalog's rows for the same instruments, in the same order)."""
+    values = columns_of(records, names)
+    keys = [r.symbol for r in records]
+    matrix = np.zeros((len(records), len(names)), bool)
+    for index, name in enumerate(names):
+        matrix[:, index] = differs(column(name, values[name], keys), held[name])
+    return values, matrix
+
+
+def active_in_scope(current: pa.Table, scope: str) -> pa.Table:
+    """Return the catalog's active rows whose instrument id starts with `scope`."""
+    return current.filter(
+        pc.and_(current["active"], pc.starts_with(current["instrument_id"], scope))
+    )

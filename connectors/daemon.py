@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,17 +25,12 @@ from connectors.http import HttpSettings
 from connectors.logs import event
 from connectors.sources import SOURCES
 from connectors.status import DaemonStatus, SourceStatus
-from connectors.sync import SourceRun, Syncer, SyncOptions
+from connectors.sync import SourceRun, Syncer, SyncOptions, utc_now
 
 if TYPE_CHECKING:
     from apscheduler.triggers.base import BaseTrigger
 
     from connectors.config import Config, SourceConfig
-
-
-def utc_now() -> datetime:
-    """Return the current instant."""
-    return datetime.now(UTC)
 
 
 def trigger(source: SourceConfig, key: str) -> BaseTrigger:

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from connectors.compare import column, columns_of, differs, positions, values_of
-from connectors.ownership import SET_ONCE, STATUS_FIELDS, TRADINGVIEW_ONLY, enriches_only
+from connectors.compare import active_in_scope, differs, field_differences, positions
+from connectors.ownership import compared, split
 from connectors.plan import Absence, Plan
 from eventstore import (
     ExchangeListed,
@@ -56,12 +55,7 @@ class Differ:
             return self._run(absence, absence_runs)
 
     def _run(self, absence: Mapping[str, Absence], absence_runs: int) -> Plan:
-        owned = [
-            r for r in self.snapshot.records if not enriches_only(self.snapshot.source, r.symbol)
-        ]
-        enriching = [
-            r for r in self.snapshot.records if enriches_only(self.snapshot.source, r.symbol)
-        ]
+        owned, enriching = split(self.snapshot)
         self._own(owned)
         self._enrich(enriching)
         self._absences({r.instrument_id for r in owned}, absence, absence_runs)
@@ -69,12 +63,6 @@ class Differ:
         return self.plan
 
     # -- instruments the source owns ----------------------------------------------------
-
-    def _compared(self) -> tuple[str, ...]:
-        reported = tuple(f for f in self.snapshot.reported if f not in SET_ONCE)
-        if self.snapshot.source == "tradingview":
-            return reported
-        return (*reported, *STATUS_FIELDS)
 
     def _own(self, records: list[SourceRecord]) -> None:
         ids = pa.array([r.instrument_id for r in records], pa.string())
@@ -115,12 +103,8 @@ class Differ:
 
     def _existing(self, records: list[SourceRecord], rows: np.ndarray) -> None:
         current = self.current.take(pa.array(rows))
-        names = self._compared()
-        matrix = np.zeros((len(records), len(names)), bool)
-        values = columns_of(records, names)
-        keys = [r.symbol for r in records]
-        for index, name in enumerate(names):
-            matrix[:, index] = differs(column(name, values[name], keys), current[name])
+        names = compared(self.snapshot, enriching=False)
+        values, matrix = field_differences(records, current, names)
         active = np.asarray(current["active"], dtype=bool)
         terminal = np.fromiter((r.terminal for r in records), bool, len(records))
         announced = np.fromiter((bool(r.announced) for r in records), bool, len(records))
@@ -131,15 +115,11 @@ class Differ:
         self.plan.unchanged += len(records) - len(acting)
         held = current["symbol"].take(pa.array(acting)).to_pylist()
         for index, symbol in zip(acting.tolist(), held, strict=True):
-            self._one(records[index], bool(active[index]), symbol, names, matrix[index])
+            changes = {n: values[n][index] for n, d in zip(names, matrix[index], strict=True) if d}
+            self._one(records[index], bool(active[index]), symbol, changes)
 
     def _one(
-        self,
-        record: SourceRecord,
-        active: bool,
-        symbol: str,
-        names: tuple[str, ...],
-        row: np.ndarray,
+        self, record: SourceRecord, active: bool, symbol: str, changes: dict[str, Any]
     ) -> None:
         """Plan the events of one record whose instrument the catalog knows."""
         if not active:
@@ -149,10 +129,8 @@ class Differ:
         if symbol != record.symbol:
             self._rename(record, symbol)
         if record.terminal:
-            venue_status = "venue_status" in names and bool(row[names.index("venue_status")])
-            self._delist(record, venue_status)
+            self._delist(record, "venue_status" in changes)
             return
-        changes = {n: self._value(record, n) for n, d in zip(names, row.tolist(), strict=True) if d}
         if changes:
             self.plan.events.append(
                 InstrumentChanged(**self._envelope(record, self.observed_at), changes=changes)
@@ -161,10 +139,6 @@ class Differ:
         elif symbol == record.symbol:
             self.plan.unchanged += 1
         self._announce(record)
-
-    @staticmethod
-    def _value(record: SourceRecord, name: str) -> Any:
-        return getattr(record, name) if name in STATUS_FIELDS else record.fields.get(name)
 
     def _rename(self, record: SourceRecord, old: str) -> None:
         envelope = {**self._envelope(record, self.observed_at), "symbol": old}
@@ -211,14 +185,11 @@ class Differ:
             return
         holders = active.take(pa.array(rows[matched]))
         chosen = [records[i] for i in matched.tolist()]
-        names = tuple(n for n in self.snapshot.reported if n in TRADINGVIEW_ONLY)
+        names = compared(self.snapshot, enriching=True)
+        values, matrix = field_differences(chosen, holders, names)
         ids, held = holders["instrument_id"].to_pylist(), holders["symbol"].to_pylist()
-        keys = [r.symbol for r in chosen]
-        unequal = [differs(column(n, values_of(chosen, n), keys), holders[n]) for n in names]
-        for index, record in enumerate(chosen):
-            changes = {
-                n: record.fields.get(n) for n, d in zip(names, unequal, strict=True) if d[index]
-            }
+        for index in range(len(chosen)):
+            changes = {n: values[n][index] for n, d in zip(names, matrix[index], strict=True) if d}
             if not changes:
                 self.plan.unchanged += 1
                 continue
@@ -235,9 +206,7 @@ class Differ:
 
     def _absences(self, present: set[str], absence: Mapping[str, Absence], runs: int) -> None:
         """Delist what stayed absent `runs` snapshots in a row, or expired; count the rest."""
-        current = self.current
-        scope = pc.starts_with(current["instrument_id"], self.snapshot.scope)
-        rows = current.filter(pc.and_(current["active"], scope))
+        rows = active_in_scope(self.current, self.snapshot.scope)
         self.plan.active = rows.num_rows
         for instrument_id, symbol, expiry in zip(
             rows["instrument_id"].to_pylist(),

@@ -7,7 +7,6 @@ prints it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -15,13 +14,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.compare import column, columns_of, differs, positions
+from connectors.compare import active_in_scope, differs, field_differences, positions
 from connectors.errors import ConnectorError
-from connectors.http import HttpSettings, SourceHttp, open_session
-from connectors.ownership import SET_ONCE, STATUS_FIELDS, TRADINGVIEW_ONLY, enriches_only
+from connectors.http import HttpSettings, open_session
+from connectors.ownership import compared, split
 from connectors.replay import ReplayServer, snapshots
+from connectors.sync import utc_now
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from pathlib import Path
 
     from connectors.record import Snapshot, SourceRecord
@@ -41,26 +42,19 @@ class Drift(msgspec.Struct, frozen=True, kw_only=True):
     reported: Any = None
 
 
-def _compared(snapshot: Snapshot, enriching: bool) -> tuple[str, ...]:
-    if enriching:
-        return tuple(n for n in snapshot.reported if n in TRADINGVIEW_ONLY)
-    names = tuple(n for n in snapshot.reported if n not in SET_ONCE)
-    return names if snapshot.source == "tradingview" else (*names, *STATUS_FIELDS, "active")
-
-
 def compare(snapshot: Snapshot, current: pa.Table) -> list[Drift]:
     """Return every difference between `snapshot` and `current` (the catalog's rows)."""
-    source = snapshot.source
-    owned = [r for r in snapshot.records if not enriches_only(source, r.symbol)]
-    enriching = [r for r in snapshot.records if enriches_only(source, r.symbol)]
+    owned, enriching = split(snapshot)
     found = _fields(snapshot, owned, current, "instrument_id", enriching=False)
     active = current.filter(current["active"])
     found += _fields(snapshot, enriching, active, "symbol", enriching=True)
-    scope = pc.and_(current["active"], pc.starts_with(current["instrument_id"], snapshot.scope))
     seen = pa.array([r.instrument_id for r in owned], pa.string())
-    gone = current.filter(pc.and_(scope, pc.invert(pc.is_in(current["instrument_id"], seen))))
+    scoped = active_in_scope(current, snapshot.scope)
+    gone = scoped.filter(pc.invert(pc.is_in(scoped["instrument_id"], seen)))
     found += [
-        Drift(source=source, market=snapshot.market, symbol=s, kind="missing from the source")
+        Drift(
+            source=snapshot.source, market=snapshot.market, symbol=s, kind="missing from the source"
+        )
         for s in gone["symbol"].to_pylist()
     ]
     return found
@@ -85,36 +79,33 @@ def _fields(
     ]
     chosen = [records[i] for i in np.flatnonzero(known).tolist()]
     held = current.take(pa.array(rows[known]))
-    names = _compared(snapshot, enriching)
-    values = columns_of(chosen, [n for n in names if n != "active"])
-    values["active"] = [not r.terminal for r in chosen]
-    symbols = [r.symbol for r in chosen]
-    for name in names:
-        reported = (
-            column(name, values[name], symbols) if name != "active" else pa.array(values[name])
-        )
-        for index in np.flatnonzero(differs(reported, held[name])).tolist():
-            found.append(
-                Drift(
-                    source=snapshot.source,
-                    market=snapshot.market,
-                    symbol=symbols[index],
-                    kind="field",
-                    field=name,
-                    catalog=held[name][index].as_py(),
-                    reported=values[name][index],
-                )
+    names = compared(snapshot, enriching=enriching)
+    values, matrix = field_differences(chosen, held, names)
+    if not enriching and snapshot.source != "tradingview":  # an exchange also says live or gone
+        names = (*names, "active")
+        values["active"] = [not r.terminal for r in chosen]
+        active = differs(pa.array(values["active"]), held["active"])
+        matrix = np.column_stack([matrix, active])
+    for column, index in zip(*np.nonzero(matrix.T), strict=True):  # field by field
+        name = names[column]
+        found.append(
+            Drift(
+                source=snapshot.source,
+                market=snapshot.market,
+                symbol=chosen[index].symbol,
+                kind="field",
+                field=name,
+                catalog=held[name][index].as_py(),
+                reported=values[name][index],
             )
+        )
     return found
 
 
 async def fetch(run: SourceRun, settings: HttpSettings) -> list[Snapshot]:
     """Fetch a fresh snapshot of one source (nothing is written)."""
     async with open_session(settings) as session:
-        http = SourceHttp(run.source.name, session, settings, headers=run.source.headers)
-        return await run.source.fetch(
-            http, run.base_url or run.source.base_url, run.markets or run.source.markets
-        )
+        return await run.fetch(run.http(session, settings))
 
 
 async def replayed(
@@ -136,6 +127,6 @@ def against(
     """Return the drift of every snapshot against the catalog at its observation time."""
     drift: list[Drift] = []
     for snapshot in found:
-        at = observed_at or snapshot.server_time or datetime.now(UTC)
+        at = snapshot.observed(observed_at, utc_now)
         drift += compare(snapshot, catalog.universe(at, include_inactive=True))
     return drift

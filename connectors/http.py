@@ -120,7 +120,7 @@ class SourceHttp:
     async def _request(
         self, method: str, url: str, params: Mapping[str, str] | None, body: bytes | None
     ) -> bytes:
-        shown = _shown(url, params)
+        shown = shown_url(url, params)
         reason = "no attempt made"
         for attempt in range(self.settings.attempts):
             if self._banned is not None:
@@ -200,7 +200,8 @@ def _seconds(retry_after: str) -> float | None:
     return (when - datetime.now(UTC)).total_seconds()
 
 
-def _shown(url: str, params: Mapping[str, Any] | None) -> str:
+def shown_url(url: str, params: Mapping[str, Any] | None = None) -> str:
+    """Return `url` with its query, as errors and progress show it."""
     if not params:
         return url
     query = "&".join(f"{key}={value}" for key, value in params.items())

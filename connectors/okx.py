@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
 import msgspec
 
 from connectors.errors import MalformedResponseError
-from connectors.record import DATED_FIELDS, Announcement, Snapshot, SourceRecord
+from connectors.http import shown_url
+from connectors.record import (
+    DATED_FIELDS,
+    Announcement,
+    Snapshot,
+    SourceRecord,
+    decimal_text,
+    from_millis,
+)
 from connectors.symbols import dated_suffix
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from connectors.http import SourceHttp
 
 BASE_URL: Final = "https://www.okx.com"
@@ -82,14 +91,6 @@ def _text(value: str) -> str | None:
     return value or None
 
 
-def _decimal(value: str) -> Decimal | None:
-    return Decimal(value) if value else None
-
-
-def _millis(value: str) -> datetime | None:
-    return datetime.fromtimestamp(int(value) / 1000, UTC) if value else None
-
-
 def _pair(item: Instrument) -> tuple[str | None, str | None]:
     if item.inst_type == "SPOT":
         return _text(item.base_ccy), _text(item.quote_ccy)
@@ -108,7 +109,7 @@ def _symbol(item: Instrument, expiry: datetime | None) -> str:
 
 
 def _contract_size(item: Instrument) -> Decimal | None:
-    value, multiplier = _decimal(item.ct_val), _decimal(item.ct_mult)
+    value, multiplier = decimal_text(item.ct_val), decimal_text(item.ct_mult)
     if value is None:
         return None
     return value * multiplier if multiplier is not None else value
@@ -117,15 +118,15 @@ def _contract_size(item: Instrument) -> Decimal | None:
 def record(item: Instrument) -> SourceRecord:
     """Return one OKX instrument as a record."""
     base, quote = _pair(item)
-    expiry, listed_at = _millis(item.exp_time), _millis(item.list_time)
+    expiry, listed_at = from_millis(item.exp_time), from_millis(item.list_time)
     fields = {
         "exchange": "OKX",
         "base": base,
         "quote": quote,
         "type": _TYPE.get(item.inst_type, item.inst_type.lower()),
-        "tick_size": _decimal(item.tick_sz),
-        "lot_size": _decimal(item.lot_sz),
-        "min_qty": _decimal(item.min_sz),
+        "tick_size": decimal_text(item.tick_sz),
+        "lot_size": decimal_text(item.lot_sz),
+        "min_qty": decimal_text(item.min_sz),
         "contract_size": _contract_size(item),
         "expiry": expiry,
         "listed_at": listed_at,
@@ -141,7 +142,7 @@ def record(item: Instrument) -> SourceRecord:
             Announcement(
                 effective_at=datetime.fromtimestamp(int(change.eff_time) / 1000, UTC),
                 field=ANNOUNCED[change.param],
-                value=_decimal(change.new_value),
+                value=decimal_text(change.new_value),
             )
             for change in item.upc_chg
             if change.param in ANNOUNCED
@@ -170,8 +171,9 @@ async def fetch(
     url = base_url.rstrip("/") + PATH
 
     async def one(inst_type: str) -> Snapshot:
-        body = await http.get(url, {"instType": inst_type})
-        shown = f"{url}?instType={inst_type}"
+        params = {"instType": inst_type}
+        body = await http.get(url, params)
+        shown = shown_url(url, params)
         return http.parsed(shown, body, _DECODER, lambda wire: parse(inst_type, wire, shown))
 
     return list(await asyncio.gather(*(one(inst_type) for inst_type in inst_types)))

@@ -16,7 +16,10 @@ writer, so two sources can never ping-pong a value.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from connectors.record import Snapshot, SourceRecord
 
 #: Venues with an exchange connector, and the connectors that cover them.
 COVERED_VENUES: Final = {
@@ -40,3 +43,22 @@ def venue(symbol: str) -> str:
 def enriches_only(source: str, symbol: str) -> bool:
     """Return whether `source` may only add its own fields to `symbol` (never list it)."""
     return source == "tradingview" and venue(symbol) in COVERED_VENUES
+
+
+def split(snapshot: Snapshot) -> tuple[list[SourceRecord], list[SourceRecord]]:
+    """Return the records whose instruments the source owns, and those it only enriches."""
+    owned: list[SourceRecord] = []
+    enriching: list[SourceRecord] = []
+    for record in snapshot.records:
+        (enriching if enriches_only(snapshot.source, record.symbol) else owned).append(record)
+    return owned, enriching
+
+
+def compared(snapshot: Snapshot, *, enriching: bool) -> tuple[str, ...]:
+    """Return the fields a snapshot's records are compared on: on instruments the source
+    owns, those it reports (but the set-once ones) and, for an exchange, the statuses; on
+    instruments it enriches, its own fields only."""
+    if enriching:
+        return tuple(n for n in snapshot.reported if n in TRADINGVIEW_ONLY)
+    reported = tuple(n for n in snapshot.reported if n not in SET_ONCE)
+    return reported if snapshot.source == "tradingview" else (*reported, *STATUS_FIELDS)

@@ -4,15 +4,19 @@ A `SourceRecord` is one instrument as one source sees it, in the catalog's vocab
 the fields the source gives (a value it does not give is absent or None, never a default),
 the normalized status beside the venue's own word, the listing time when the venue dates
 it, and changes the venue has announced for later. Values are checked where they become
-columns and events (`diff.column`, the event constructors), not once more per record here.
+columns and events (`compare.column`, the event constructors), not once more per record here.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Final
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: What an exchange's instrument list reports of every instrument (null where it says nothing).
 EXCHANGE_FIELDS: Final = (
@@ -29,6 +33,18 @@ EXCHANGE_FIELDS: Final = (
 DATED_FIELDS: Final = (*EXCHANGE_FIELDS, "expiry", "listed_at")
 #: Normalized statuses after which an instrument no longer trades: they delist it.
 TERMINAL: Final = frozenset({"delisted", "expired"})
+
+
+def decimal_text(value: str | None) -> Decimal | None:
+    """Return a venue's decimal string exactly; an empty or missing one is null."""
+    return Decimal(value) if value else None
+
+
+def from_millis(value: int | str | None) -> datetime | None:
+    """Return a venue's epoch milliseconds as a UTC instant; empty, missing or 0 is null."""
+    if value is None or value in ("", "0", 0):
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, UTC)
 
 
 class Announcement(msgspec.Struct, frozen=True, kw_only=True):
@@ -72,3 +88,8 @@ class Snapshot(msgspec.Struct, frozen=True, kw_only=True):
     reported: tuple[str, ...] = ()
     #: Exchanges the source lists for this market (TradingView's metainfo).
     exchanges: tuple[str, ...] = ()
+
+    def observed(self, given: datetime | None, now: Callable[[], datetime]) -> datetime:
+        """Return when the snapshot was observed: `given` (a replay's), the venue's own
+        clock, else `now()`."""
+        return given or self.server_time or now()

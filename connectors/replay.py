@@ -31,7 +31,7 @@ from connectors.sync import SourceReport, SourceRun, Syncer, SyncOptions
 from eventstore import to_utc
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from datetime import datetime
 
     from connectors.http import HttpSettings
@@ -137,12 +137,11 @@ class ReplayServer:
         return web.Response(body=path.read_bytes(), content_type="application/json")
 
 
-def _file(source: str, tail: str, query: object) -> str:
-    get = query.get  # type: ignore[attr-defined]
+def _file(source: str, tail: str, query: Mapping[str, str]) -> str:
     if source == "okx":
-        return f"{get('instType', '')}.json"
+        return f"{query.get('instType', '')}.json"
     if source == "bybit":
-        parts = [get("category", ""), get("status"), get("cursor")]
+        parts = [query.get("category", ""), query.get("status"), query.get("cursor")]
         return ".".join(p for p in parts if p) + ".json"
     if source == "tradingview":
         return tail.replace("/metainfo", ".metainfo") + ".json"

@@ -59,6 +59,17 @@ class SourceRun:
     base_url: str | None = None
     markets: tuple[str, ...] | None = None
 
+    def http(self, session: aiohttp.ClientSession, settings: HttpSettings) -> SourceHttp:
+        """Return the source's requests through `session`, with its own headers."""
+        return SourceHttp(self.source.name, session, settings, headers=self.source.headers)
+
+    async def fetch(self, http: SourceHttp) -> list[Snapshot]:
+        """Fetch the chosen markets (default: all) from the chosen address (default: live)."""
+        source = self.source
+        return await source.fetch(
+            http, self.base_url or source.base_url, self.markets or source.markets
+        )
+
 
 @dataclass
 class MarketReport:
@@ -96,7 +107,8 @@ class SourceReport:
         return self.error is None
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
+    """Return the current instant (the default clock of syncs and the daemon)."""
     return datetime.now(UTC)
 
 
@@ -108,7 +120,7 @@ class Syncer:
         root: str,
         options: SyncOptions | None = None,
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         progress: Callable[[str, str], None] | None = None,
     ) -> None:
         """Write to the log under `root`; `progress(source, message)` hears each step."""
@@ -140,13 +152,11 @@ class Syncer:
     ) -> tuple[SourceReport, list[Snapshot]]:
         source = run.source
         report = SourceReport(source.name)
-        http = SourceHttp(source.name, session, settings, headers=source.headers)
+        http = run.http(session, settings)
         started = time.perf_counter()
         self.progress(source.name, "fetching")
         try:
-            snapshots = await source.fetch(
-                http, run.base_url or source.base_url, run.markets or source.markets
-            )
+            snapshots = await run.fetch(http)
         except ConnectorError as exc:
             self._fail(report, exc)
             snapshots = []
@@ -187,7 +197,7 @@ class Syncer:
             raise IncompleteSnapshotError(
                 snapshot.source, snapshot.market, "the snapshot lists no instrument at all"
             )
-        at = self.options.observed_at or snapshot.server_time or self.clock()
+        at = snapshot.observed(self.options.observed_at, self.clock)
         current = self.catalog.universe(at, include_inactive=True)
         exchanges = self.catalog.exchanges(at) if snapshot.exchanges else {}
         counts = self.absence.of(snapshot.source, snapshot.market)
