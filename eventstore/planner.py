@@ -23,7 +23,7 @@ from msgspec.structs import force_setattr
 from eventstore.codec import rfc3339
 from eventstore.columns import Envelope, PlannedEvents
 from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
-from eventstore.events import Event, EventRetracted, ExchangeListed, InstrumentListed
+from eventstore.events import Event, EventRetracted
 from eventstore.gcpause import paused_gc
 from eventstore.hashing import (
     EventIds,
@@ -35,13 +35,12 @@ from eventstore.hashing import (
 from eventstore.instant import from_micros
 from eventstore.schema import TIMESTAMP
 from eventstore.tail import LogTail, id_key
-from eventstore.versions import all_new_versions
+from eventstore.versions import OPENS_STREAM, all_new_versions
 
 if TYPE_CHECKING:
     from datetime import datetime
 
 StoredLookup = Callable[[Sequence[int]], dict[int, Event]]
-_OPENS_STREAM = (InstrumentListed, ExchangeListed)
 
 
 @dataclass
@@ -72,9 +71,12 @@ class _Pass:
     #: input index -> the stored event it repeats, or the index of an earlier new input
     found: dict[int, Event | int] = field(default_factory=dict)
     by_id: dict[str, int] = field(default_factory=dict)
+    #: stored events already read, by position
+    read: dict[int, Event] = field(default_factory=dict)
 
     def run(self, maybe_stored: list[bool]) -> _Pass:
         """Decide event by event, in input order."""
+        self._prefetch(maybe_stored)
         by_id, streams, known = self.by_id, self.streams, self.tail.streams
         new, versions = self.new, self.versions
         steps = zip(self.batch, self.ids, maybe_stored, strict=True)
@@ -86,7 +88,7 @@ class _Pass:
                     continue
             stream = event.instrument_id
             version = streams.get(stream) or known.get(stream, 0)
-            if version == 0 and not isinstance(event, _OPENS_STREAM):
+            if version == 0 and not isinstance(event, OPENS_STREAM):
                 raise UnknownStreamError("instrument", stream)
             if isinstance(event, EventRetracted):
                 self.check_target(event)
@@ -104,10 +106,22 @@ class _Pass:
         candidates = self.tail.candidates(id_key(event_id))
         if not candidates:
             return None
-        for event in self.stored(candidates).values():
-            if event.event_id == event_id:
+        self._read(candidates)
+        for position in candidates:
+            event = self.read.get(position)
+            if event is not None and event.event_id == event_id:
                 return event
         return None
+
+    def _prefetch(self, maybe_stored: list[bool]) -> None:
+        """Read every stored event an input may repeat in one scan, not one scan each."""
+        keys = (id_key(self.ids[i]) for i, hit in enumerate(maybe_stored) if hit)
+        self._read([p for key in keys for p in self.tail.candidates(key)])
+
+    def _read(self, positions: Sequence[int]) -> None:
+        missing = sorted({p for p in positions if p not in self.read})
+        if missing:
+            self.read.update(self.stored(missing))
 
     def check_target(self, event: EventRetracted) -> None:
         target = self.existing(event.target)

@@ -22,15 +22,11 @@ from eventstore.codec import compute_hash, decode_row, event_id_for, payload_byt
 from eventstore.errors import CorruptEventError
 from eventstore.hashing import sha256_bytes, uuid5_bytes, uuid_texts
 from eventstore.rowshape import named_columns, shape_problems, suspects
+from eventstore.tail import HEX_VALUES
 
 if TYPE_CHECKING:
     from eventstore.findings import Findings
 
-_HEX: Final = np.full(256, 255, dtype=np.uint8)
-for _value, _digit in enumerate(b"0123456789abcdef"):
-    _HEX[_digit] = _value
-for _value, _digit in enumerate(b"ABCDEF", start=10):
-    _HEX[_digit] = _value
 #: Where the 32 hex digits of a UUID's text are.
 UUID_DIGITS: Final = np.r_[0:8, 9:13, 14:18, 19:23, 24:36]
 HASH_DIGITS: Final = np.arange(64)
@@ -85,7 +81,7 @@ def _from_hex(text: np.ndarray, into: np.ndarray) -> bool:
 
 def _decode_hex(text: np.ndarray, into: np.ndarray) -> np.ndarray:
     """Decode rows of hex digits into bytes; return which rows were all hex digits."""
-    nibbles = _HEX[text]
+    nibbles = HEX_VALUES[text]
     into[:] = (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
     return np.asarray(~(nibbles == 255).any(axis=1), dtype=bool)
 
@@ -256,11 +252,6 @@ def _recheck(row: dict[str, Any], findings: Findings) -> None:
             findings.add("hash", *where, "the hash does not match the event's content")
     except CorruptEventError as exc:
         findings.add("decode", *where, exc.reason)
-
-
-def retraction_rows(facts: ChunkFacts) -> np.ndarray:
-    """Return the rows of a chunk that are retractions."""
-    return np.flatnonzero(facts.kind == RETRACTED)
 
 
 __all__ = [

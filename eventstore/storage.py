@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
@@ -54,26 +55,37 @@ def _local_files(path: str) -> pa_fs.FileSystem:
     return pa_fs.SubTreeFileSystem(os.path.abspath(path), pa_fs.LocalFileSystem())
 
 
-def _split(table: DeltaTable, names: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Return `names` the table has, and those it lacks (columns added after it was written)."""
-    has = set(table.schema().to_arrow().names)
-    return [n for n in names if n in has], [n for n in names if n not in has]
+def _names(columns: Sequence[str] | None) -> list[str]:
+    return list(columns) if columns is not None else SCHEMA.names
 
 
 def _evolving(target: DeltaTable | str | None) -> bool:
     """Return whether appending to `target` adds columns it lacks (schema evolution)."""
-    return isinstance(target, DeltaTable) and bool(_split(target, SCHEMA.names)[1])
+    if not isinstance(target, DeltaTable):
+        return False
+    has = set(target.schema().to_arrow().names)
+    return any(name not in has for name in SCHEMA.names)
 
 
-def _upcast(rows: pa.Table, names: Sequence[str], absent: Sequence[str]) -> pa.Table:
-    """Return `rows` with the `absent` columns added as nulls, in the order of `names`."""
-    if not absent:
-        return rows
-    for name in absent:
-        rows = rows.append_column(
-            SCHEMA.field(name), pa.nulls(rows.num_rows, SCHEMA.field(name).type)
-        )
-    return rows.select(list(names))
+class _Read:
+    """The columns asked of a dataset: those its table has, and those added after it
+    was written (read as nulls)."""
+
+    def __init__(self, dataset: pa.dataset.Dataset, columns: Sequence[str] | None) -> None:
+        self.dataset = dataset
+        self.names = _names(columns)
+        has = set(dataset.schema.names)
+        self.present = [n for n in self.names if n in has]
+        self.absent = [n for n in self.names if n not in has]
+
+    def upcast(self, rows: pa.Table) -> pa.Table:
+        """Return `rows` with the absent columns added as nulls, in the order asked."""
+        if not self.absent:
+            return rows
+        for name in self.absent:
+            column = SCHEMA.field(name)
+            rows = rows.append_column(column, pa.nulls(rows.num_rows, column.type))
+        return rows.select(self.names)
 
 
 class DeltaStorage:
@@ -188,15 +200,11 @@ class DeltaStorage:
     ) -> pa.Table:
         """Return the rows matching `where`, in no particular order."""
         table = self.table(version)
-        names = list(columns) if columns is not None else SCHEMA.names
         if table is None:
-            return SCHEMA.empty_table().select(names)
-        present, absent = _split(table, names)
-        try:
-            result: pa.Table = self._dataset(table).to_table(columns=present, filter=where)
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "reading the log", str(exc)) from exc
-        return _upcast(result, names, absent)
+            return SCHEMA.empty_table().select(_names(columns))
+        with self._reading():
+            read = _Read(self._dataset(table), columns)
+            return read.upcast(read.dataset.to_table(columns=read.present, filter=where))
 
     def batches(
         self, columns: Sequence[str] | None, where: pc.Expression | None, batch_size: int
@@ -205,14 +213,15 @@ class DeltaStorage:
         table = self.table()
         if table is None:
             return
-        names = list(columns) if columns is not None else SCHEMA.names
-        present, absent = _split(table, names)
-        try:
-            dataset = self._dataset(table)
-            for batch in dataset.to_batches(columns=present, filter=where, batch_size=batch_size):
-                yield _upcast(pa.Table.from_batches([batch]), names, absent).to_batches()[0]
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "reading the log", str(exc)) from exc
+        with self._reading():
+            read = _Read(self._dataset(table), columns)
+            wanted = {"columns": read.present, "filter": where, "batch_size": batch_size}
+            for batch in read.dataset.to_batches(**wanted):
+                yield (
+                    read.upcast(pa.Table.from_batches([batch])).to_batches()[0]
+                    if read.absent
+                    else batch
+                )
 
     def files(
         self, columns: Sequence[str] | None, where: pc.Expression | None
@@ -225,17 +234,22 @@ class DeltaStorage:
         table = self.table()
         if table is None:
             return
-        names = list(columns) if columns is not None else SCHEMA.names
-        present, absent = _split(table, names)
-        try:
-            dataset = self._dataset(table)
-            fragments = iter(dataset.get_fragments(filter=where))
+        with self._reading():
+            read = _Read(self._dataset(table), columns)
+            fragments = iter(read.dataset.get_fragments(filter=where))
+            schema = read.dataset.schema
             with ThreadPoolExecutor(max_workers=1) as reader:
-                read = partial(_read_fragment, columns=present, where=where, schema=dataset.schema)
-                pending = [reader.submit(read, f) for f in islice(fragments, 1)]
+                fetch = partial(_read_fragment, columns=read.present, where=where, schema=schema)
+                pending = [reader.submit(fetch, f) for f in islice(fragments, 1)]
                 while pending:
-                    pending.extend(reader.submit(read, f) for f in islice(fragments, 1))
-                    yield _upcast(pending.pop(0).result(), names, absent)
+                    pending.extend(reader.submit(fetch, f) for f in islice(fragments, 1))
+                    yield read.upcast(pending.pop(0).result())
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn a storage failure while reading into a `StorageError`."""
+        try:
+            yield
         except _FAILURES as exc:
             raise StorageError(self.uri, "reading the log", str(exc)) from exc
 

@@ -21,11 +21,12 @@ if TYPE_CHECKING:
 
 #: Columns the tail needs from the log.
 TAIL_COLUMNS = ("position", "event_id", "instrument_id", "stream_version", "recorded_at", "hash")
-_HEX = np.full(256, 255, dtype=np.uint8)
+#: The value of each hex digit's byte (either case); 255 for any other byte.
+HEX_VALUES = np.full(256, 255, dtype=np.uint8)
 for _i, _c in enumerate(b"0123456789abcdef"):
-    _HEX[_c] = _i
+    HEX_VALUES[_c] = _i
 for _i, _c in enumerate(b"ABCDEF"):
-    _HEX[_c] = 10 + _i
+    HEX_VALUES[_c] = 10 + _i
 _KEY_COLUMNS = np.r_[0:8, 9:13, 14:18]
 
 
@@ -47,7 +48,7 @@ def id_keys(event_ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if not np.array_equal(np.diff(offsets), np.full(n, 36, dtype=np.int32)):
         return np.array([id_key(s) for s in ids.to_pylist()], dtype=np.uint64)
     data = np.frombuffer(ids.buffers()[2], dtype=np.uint8, count=36 * n, offset=int(offsets[0]))
-    digits = _HEX[data.reshape(n, 36)[:, _KEY_COLUMNS]].astype(np.uint64)
+    digits = HEX_VALUES[data.reshape(n, 36)[:, _KEY_COLUMNS]].astype(np.uint64)
     keys = np.zeros(n, dtype=np.uint64)
     for col in range(16):
         keys = (keys << np.uint64(4)) | digits[:, col]
@@ -78,10 +79,9 @@ class LogTail:
         rows = rows.filter(pc.greater_equal(rows["position"], self.next_position))
         if rows.num_rows == 0:
             return
-        rows = rows.sort_by("position")
-        last = rows.slice(rows.num_rows - 1).to_pylist()[0]
-        self.next_position = last["position"] + 1
-        self.last_hash = last["hash"]
+        last = int(np.argmax(rows["position"].to_numpy()))  # rows come in any order
+        self.next_position = rows["position"][last].as_py() + 1
+        self.last_hash = rows["hash"][last].as_py()
         recorded = pc.max(rows["recorded_at"].cast(pa.int64())).as_py()
         self.last_recorded_us = max(self.last_recorded_us, recorded)
         grouped = rows.group_by("instrument_id").aggregate([("stream_version", "max")])

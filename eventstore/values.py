@@ -41,16 +41,6 @@ INSTRUMENT_FIELDS: Final = (
     "venue_status",
     *TIME_FIELDS,
 )
-#: Normalized statuses a connector reports; `venue_status` keeps the venue's own word.
-STATUSES: Final = (
-    "pre_trading",
-    "trading",
-    "halted",
-    "cancel_only",
-    "settling",
-    "delisted",
-    "expired",
-)
 EXCHANGE_FIELDS: Final = ("country", "timezone", "is_crypto", "description")
 #: Digits after the point that the log stores exactly (Parquet decimal128(38, 18)).
 DECIMAL_SCALE: Final = 18

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
     from eventstore.events import Event
 
-_OPENS_STREAM = (InstrumentListed, ExchangeListed)
+#: The kinds that may open a stream (its first event).
+OPENS_STREAM = (InstrumentListed, ExchangeListed)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def all_new_versions(
         version = after(stream)
         if version is None:
             version = before(stream, 0)
-            if not version and not isinstance(event, _OPENS_STREAM):
+            if not version and not isinstance(event, OPENS_STREAM):
                 return None
         version += 1
         streams[stream] = version
