@@ -38,9 +38,12 @@ BUILD_COLUMNS: Final = (
     "target",
     *STORE_FIELDS[1:],
 )
-_KINDS: Final = pa.array(
+#: The kinds an instrument's versions are folded from, a listing first.
+INSTRUMENT_KINDS: Final = pa.array(
     ["InstrumentListed", "InstrumentChanged", "InstrumentDelisted", "InstrumentRenamed"]
 )
+#: The kinds of an exchange's stream.
+EXCHANGE_KINDS: Final = pa.array(["ExchangeListed", "ExchangeChanged"])
 _KIND_CODES: Final = (LISTED, CHANGED, DELISTED, RENAMED)
 _FIELD_NAMES: Final = pa.array(STORE_FIELDS)
 #: Below this many values, encode through a Python dict: no hashing of the whole dictionary.
@@ -55,7 +58,6 @@ class Dictionary:
         self.values: pa.Array = values if values is not None else pa.array([None], type_)
         self._py: list[Any] = []
         self._codes: dict[Any, int] = {}
-        self._size = len(self.values)
         self._instants: _LazyInstants | None = None
 
     def __len__(self) -> int:
@@ -76,7 +78,6 @@ class Dictionary:
             mapping[missing] = np.arange(missing.sum(), dtype=np.int32) + len(self.values)
             added = distinct.filter(pa.array(missing))
             self.values = pa.concat_arrays([self.values, added])
-            self._size = len(self.values)
         indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
         mapping = np.append(mapping, np.int32(0))  # index -1 (a null) maps to code 0
         return np.asarray(mapping[indices], dtype=np.int32)
@@ -91,7 +92,6 @@ class Dictionary:
         if new:
             added = pa.array(new, self.values.type)
             self.values = pa.concat_arrays([self.values, added])
-            self._size = len(self.values)
             self.code_of(None)
         return np.fromiter((known[v] for v in values), dtype=np.int32, count=len(values))
 
@@ -112,7 +112,7 @@ class Dictionary:
 
     def code_of(self, value: object) -> int | None:
         """Return the code of one value, or None if it was never seen."""
-        if len(self._codes) == self._size:
+        if len(self._codes) == len(self.values):
             return self._codes.get(value)
         values = self.py()
         done = len(self._codes)
@@ -168,7 +168,7 @@ def visible_rows(
     if targets is None:
         retractions = rows.filter(pc.equal(rows["kind"], "EventRetracted"))
         targets = retractions["target"].combine_chunks()
-    keep = pc.is_in(rows["kind"], value_set=_KINDS)
+    keep = pc.is_in(rows["kind"], value_set=INSTRUMENT_KINDS)
     if len(targets):
         withdrawn = pc.is_in(rows["event_id"], value_set=targets)
         keep = pc.and_(keep, pc.invert(withdrawn))
@@ -192,7 +192,8 @@ def encode_events(
     rows: pa.Table, instruments: Dictionary, dictionaries: dict[str, Dictionary]
 ) -> EventArrays:
     """Return visible instrument event rows as `EventArrays` coded with the dictionaries."""
-    kind = np.asarray(pc.index_in(rows["kind"], value_set=_KINDS).to_numpy(False), np.int8)
+    kinds = pc.index_in(rows["kind"], value_set=INSTRUMENT_KINDS)
+    kind = np.asarray(kinds.to_numpy(False), np.int8)
     kind = np.asarray(_KIND_CODES, dtype=np.int8)[kind]
     setting = _setting_rows(rows["fields"])
     setting["symbol"] = np.flatnonzero((kind == LISTED) | (kind == RENAMED))

@@ -26,7 +26,13 @@ from projections.builder import (
     VersionArrays,
     fold_versions,
 )
-from projections.encode import BUILD_COLUMNS, encode_events, visible_rows, withdrawals
+from projections.encode import (
+    BUILD_COLUMNS,
+    EXCHANGE_KINDS,
+    encode_events,
+    visible_rows,
+    withdrawals,
+)
 from projections.errors import IndexStateError
 from projections.store import VersionStore
 from projections.view import View
@@ -39,7 +45,6 @@ if TYPE_CHECKING:
     from eventstore.events import Event
 
 _log = logging.getLogger(__name__)
-_EXCHANGE_KINDS = pa.array(["ExchangeListed", "ExchangeChanged"])
 #: Save the index again once this many events were folded in since the last save.
 SAVE_EVERY = 10_000
 
@@ -146,6 +151,7 @@ class PitIndex:
             _log.info("saved index does not match the log; rebuilding")
             return False
         self.store, self.position = store, header.position
+        self.log_version = header.log_version  # nothing to read if the log is still there
         self.max_recorded_us = header.max_recorded_us
         self.exchange_rows = exchanges
         self.exchange_events = from_table(exchanges)
@@ -167,7 +173,7 @@ class PitIndex:
     def _past_view(self, known_at_us: int) -> View:
         later = pc.field("recorded_at") > pa.scalar(known_at_us, pa.int64()).cast(TIMESTAMP)
         touched = self.log.read(["instrument_id", "kind"], until=self.position, where=later)
-        touched = touched.filter(pc.invert(pc.is_in(touched["kind"], value_set=_EXCHANGE_KINDS)))
+        touched = touched.filter(pc.invert(pc.is_in(touched["kind"], value_set=EXCHANGE_KINDS)))
         ids = pc.unique(touched["instrument_id"].combine_chunks()) if touched.num_rows else None
         if ids is None:
             return View(self.store)
@@ -182,9 +188,12 @@ class PitIndex:
     # -- incremental folding -------------------------------------------------------------
 
     def _take_exchanges(self, rows: pa.Table) -> None:
-        exchanges = rows.filter(pc.is_in(rows["kind"], value_set=_EXCHANGE_KINDS))
+        exchanges = rows.filter(pc.is_in(rows["kind"], value_set=EXCHANGE_KINDS))
         if exchanges.num_rows:
-            full = self.log.read(where=pc.field("position").isin(exchanges["position"]))
+            positions = exchanges["position"]
+            since, until = pc.min(positions).as_py(), pc.max(positions).as_py() + 1
+            wanted = pc.field("position").isin(positions)
+            full = self.log.read(since=since, until=until, where=wanted)
             self.exchange_rows = pa.concat_tables(
                 [self.exchange_rows, full], promote_options="permissive"
             )

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from eventstore.findings import MAX_KEPT, Findings
 from eventstore.instant import from_micros
 from projections.builder import OPEN_END
+from projections.encode import INSTRUMENT_KINDS
 
 if TYPE_CHECKING:
     from eventstore import EventLog
@@ -35,10 +36,6 @@ PIT_CHECKS: Final = {
     "one-holder": "at most one active instrument holds a symbol at any instant",
     "listed-first": "no change applies to an instrument before its listing",
 }
-#: The kinds `listed-first` looks at; a listing first.
-_KINDS: Final = pa.array(
-    ["InstrumentListed", "InstrumentChanged", "InstrumentDelisted", "InstrumentRenamed"]
-)
 _NEVER: Final = np.iinfo(np.int64).max
 _COLUMNS: Final = ("position", "kind", "instrument_id", "effective_at")
 
@@ -181,7 +178,7 @@ def _listed_first(log: EventLog, findings: Findings) -> None:
     withdrawn = _retracted_positions(log)
     parts: list[tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]] = []
     for batch in log.read_batches(list(_COLUMNS)):
-        kind = pc.index_in(batch["kind"], value_set=_KINDS)
+        kind = pc.index_in(batch["kind"], value_set=INSTRUMENT_KINDS)
         keep = pc.and_(pc.is_valid(kind), pc.invert(pc.is_in(batch["position"], withdrawn)))
         rows, kind = batch.filter(keep), kind.filter(keep)
         parts.append(

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from projections.bars import codes_in
 from projections.builder import fold_versions
-from projections.encode import BUILD_COLUMNS
+from projections.encode import BUILD_COLUMNS, EXCHANGE_KINDS
 from projections.index import stream_events
 from projections.pitjoin import Match, candidates, last_at_or_before, pick_best, scores
 from projections.store import VersionStore
@@ -38,7 +38,6 @@ _COLUMNS: Final = (
     "recorded_at",
     "target",
 )
-_EXCHANGE_KINDS: Final = pa.array(["ExchangeListed", "ExchangeChanged"])
 
 
 @dataclass
@@ -87,7 +86,7 @@ def lateness(index: PitIndex) -> Lateness:
 def _lateness(index: PitIndex) -> Lateness:
     """Read the instrument events of the indexed log and derive their late intervals."""
     events = index.log.read(list(_COLUMNS), until=index.position)
-    events = events.filter(pc.invert(pc.is_in(events["kind"], value_set=_EXCHANGE_KINDS)))
+    events = events.filter(pc.invert(pc.is_in(events["kind"], value_set=EXCHANGE_KINDS)))
     ids = pc.unique(events["instrument_id"].combine_chunks())
     inst = codes_in(events["instrument_id"].combine_chunks(), ids)
     eff, rec = _micros(events["effective_at"]), _micros(events["recorded_at"])

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.codec import DECIMAL
-from eventstore.events import normalized_decimal
+from eventstore.events import DECIMAL_SCALE, normalized_decimal
 from projections.bars import column
 from projections.errors import InvalidTableError, RoundingError
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 MODES: Final = ("nearest", "down", "up")
 #: The catalog keeps 18 digits after the point; a step never has more.
-_SCALE: Final = 18
 
 
 def as_decimal(symbol: str, value: object) -> Decimal:
@@ -151,7 +150,9 @@ def _from_int64(units: np.ndarray, valid: np.ndarray, scale: int) -> pa.Array:
 def _grid_scale(steps: pa.Array) -> int:
     """Return one more digit than the finest step needs (so half a step is whole)."""
     distinct = [s for s in pc.unique(steps).to_pylist() if s is not None]
-    return min(_SCALE, 1 + max((_digits(normalized_decimal(s)) for s in distinct), default=0))
+    return min(
+        DECIMAL_SCALE, 1 + max((_digits(normalized_decimal(s)) for s in distinct), default=0)
+    )
 
 
 def snap_column(values: pa.ChunkedArray, steps: pa.Array, mode: str, name: str) -> pa.Array:
