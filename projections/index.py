@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.codec import SCHEMA, TIMESTAMP, from_table
+from eventstore.events import exchange_stream
 from projections import persist
 from projections.builder import (
     SNAPSHOT,
@@ -188,7 +189,14 @@ class PitIndex:
     # -- incremental folding -------------------------------------------------------------
 
     def _take_exchanges(self, rows: pa.Table) -> None:
-        exchanges = rows.filter(pc.is_in(rows["kind"], value_set=EXCHANGE_KINDS))
+        """Keep the events of exchange streams, retractions of them included."""
+        retraction = pc.and_(
+            pc.equal(rows["kind"], "EventRetracted"),
+            pc.starts_with(rows["instrument_id"], exchange_stream("")),
+        )
+        exchanges = rows.filter(
+            pc.or_(pc.is_in(rows["kind"], value_set=EXCHANGE_KINDS), retraction)
+        )
         if exchanges.num_rows:
             positions = exchanges["position"]
             since, until = pc.min(positions).as_py(), pc.max(positions).as_py() + 1

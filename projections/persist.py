@@ -31,7 +31,7 @@ from projections.store import VersionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 4
+FORMAT = 5  # 5: exchange rows include the retractions of exchange events
 POINTER = "CURRENT"
 
 

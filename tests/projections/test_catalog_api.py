@@ -345,3 +345,35 @@ def test_universe_tradable_keeps_only_trading_instruments(tmp_path: Path) -> Non
     assert sorted(tradable["instrument_id"].to_pylist()) == ["i0", "i2"]
     assert catalog.get("X:S1", later).venue_status == "HALT"  # type: ignore[union-attr]
     assert catalog.universe("2024-01-15T00:00:00Z", tradable=True).num_rows == 3
+
+
+def test_a_retracted_exchange_change_is_withdrawn(tmp_path: Path) -> None:
+    """Retracting an exchange's change restores what it replaced, except as known before."""
+    from eventstore import EventRetracted, ExchangeChanged, ExchangeListed
+
+    log = EventLog.open(tmp_path)
+    listed = ExchangeListed(
+        exchange="X", effective_at="2024-01-01T00:00:00Z", source="t", country="US"
+    )
+    changed = ExchangeChanged(
+        exchange="X", effective_at="2024-02-01T00:00:00Z", source="t", country="GB"
+    )
+    recorded = log.append([listed, changed])
+    before = Catalog.open(tmp_path).exchanges("2024-06-01T00:00:00Z")["X"].country
+    known = recorded[1].recorded_at
+    log.append(
+        [
+            EventRetracted(
+                instrument_id="exchange:X",
+                symbol="X",
+                effective_at="2024-03-01T00:00:00Z",
+                source="t",
+                target=recorded[1].event_id,
+                reason="wrong country",
+            )
+        ]
+    )
+    for catalog in (Catalog.open(tmp_path), Catalog.open(tmp_path, persist=False)):
+        assert catalog.exchanges("2024-06-01T00:00:00Z")["X"].country == "US"
+        assert catalog.exchanges("2024-06-01T00:00:00Z", known_at=known)["X"].country == "GB"
+    assert before == "GB"
