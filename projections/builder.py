@@ -137,8 +137,8 @@ def _group_starts(inst: np.ndarray) -> np.ndarray:
     return _last_true(starts)
 
 
-def _running_max_by_group(values: np.ndarray, inst: np.ndarray) -> np.ndarray:
-    """Return the running maximum of `values` restarting at each instrument (sorted input)."""
+def running_max_by_group(values: np.ndarray, inst: np.ndarray) -> np.ndarray:
+    """Return the running maximum of `values` restarting with each group (sorted `inst`)."""
     # recorded_at takes few distinct values (one per commit): rank them by hashing, not sorting
     distinct = np.sort(np.asarray(pc.unique(pa.array(values)).to_numpy(), dtype=np.int64))
     rank = np.asarray(pc.index_in(pa.array(values), value_set=pa.array(distinct)).to_numpy())
@@ -195,7 +195,7 @@ def fold_versions(events: EventArrays, *, consume: bool = False) -> VersionArray
         inst=versions_inst,
         valid_from=valid_from,
         valid_until=valid_until,
-        known_since=_running_max_by_group(ev.rec, ev.inst)[rows],
+        known_since=running_max_by_group(ev.rec, ev.inst)[rows],
         active=ev.active[opened[rows]],
         matrix=matrix,
     )

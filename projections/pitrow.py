@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from projections.bars import codes_in
-from projections.builder import fold_versions
+from projections.builder import fold_versions, running_max_by_group
 from projections.encode import BUILD_COLUMNS, EXCHANGE_KINDS
 from projections.index import stream_events
 from projections.pitjoin import Match, candidates, last_at_or_before, pick_best, scores
@@ -160,16 +160,7 @@ def _per_symbol(
     ranked = np.lexsort((lo, sym))
     sym, lo, hi = sym[ranked], lo[ranked], hi[ranked]
     late_offsets = np.searchsorted(sym, np.arange(len(offsets))).astype(np.int64)
-    return late_offsets, lo, _running_max(hi, sym)
-
-
-def _running_max(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Return the running maximum of `values` restarting with each group (sorted groups)."""
-    if not len(values):
-        return values
-    distinct, rank = np.unique(values, return_inverse=True)
-    keyed = group.astype(np.int64) * len(distinct) + rank
-    return distinct[np.maximum.accumulate(keyed) - group.astype(np.int64) * len(distinct)]
+    return late_offsets, lo, running_max_by_group(hi, sym) if len(hi) else hi
 
 
 def strict_match(

@@ -17,6 +17,7 @@ from eventstore.instant import from_micros
 from projections.builder import OPEN_END, STORE_FIELDS, VersionArrays
 from projections.encode import Dictionary, field_types
 from projections.model import VERSION_SCHEMA, Instrument
+from projections.pitjoin import last_at_or_before
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -243,20 +244,14 @@ class VersionStore:
     def rows_before(self, insts: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Return, per (instrument code, instant), the row of its version valid just before.
 
-        -1 where it has none. A binary search over each instrument's rows, all at once.
+        -1 where it has none: the last row with `valid_from < at`, i.e. `<= at - 1` in
+        whole microseconds, found by the PIT join's vectorized search.
         """
         inside = insts < len(self.first)
         code = np.where(inside, insts, 0)
         low = np.where(inside, self.first[code], 0).astype(np.int64)
         high = low + np.where(inside, self.count[code], 0).astype(np.int64)
-        first = low.copy()
-        starts = self.columns["valid_from"]
-        while (searching := low < high).any():
-            middle = (low + high) // 2
-            earlier = starts[np.minimum(middle, max(self.n - 1, 0))] < at
-            low = np.where(searching & earlier, middle + 1, low)
-            high = np.where(searching & ~earlier, middle, high)
-        return np.where(low > first, low - 1, -1)
+        return last_at_or_before(self.columns["valid_from"], low, high, at - 1)
 
     def instrument_rows(self, inst: int) -> np.ndarray:
         """Return the rows of one instrument's versions, oldest first."""
