@@ -79,6 +79,8 @@ def save(store: VersionStore, header: Header, exchanges: pa.Table, directory: Pa
 
 
 def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, into: Path) -> None:
+    if store.recent_holders:  # holders added since the last index: the saved CSR must hold them
+        store.index_holders()
     n = store.n
     arrays: dict[str, np.ndarray] = {f"col_{k}": v[:n] for k, v in store.columns.items()}
     arrays["matrix"] = store.matrix[:n]
