@@ -26,9 +26,10 @@ class UnknownSymbolError(CatalogError, LookupError):
 class IndexStateError(CatalogError):
     """A persisted index is missing, stale or damaged; it is rebuilt from the log."""
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str, reason: str, *, missing: bool = False) -> None:
         self.path = path
         self.reason = reason
+        self.missing = missing  # nothing was saved yet: not damage
         super().__init__(f"index at {path} cannot be used: {reason}")
 
 

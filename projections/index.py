@@ -142,14 +142,20 @@ class PitIndex:
     def _load_saved(self) -> bool:
         if self.directory is None:
             return False
+        persist.remove_stale_staging(self.directory)
         try:
             store, header, exchanges = persist.load(self.directory)
         except IndexStateError as exc:
-            _log.info("%s; rebuilding from the log", exc)
+            if exc.missing:
+                _log.info("%s; building it from the log", exc)
+            else:  # one line on stderr: the damaged snapshot is discarded, never served
+                _log.warning("%s; discarded, rebuilding from the log", exc)
             return False
         stored = self.log.read(["hash"], since=header.position - 1, until=header.position)
         if stored.num_rows != 1 or stored["hash"][0].as_py() != header.last_hash:
-            _log.info("saved index does not match the log; rebuilding")
+            _log.warning(
+                "index at %s does not match the log; discarded, rebuilding", self.directory
+            )
             return False
         self.store, self.position = store, header.position
         self.log_version = header.log_version  # nothing to read if the log is still there

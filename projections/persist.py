@@ -1,27 +1,31 @@
 """Save and load a `VersionStore` as a folder of NumPy arrays, swapped in atomically.
 
     <directory>/CURRENT                 the name of the live snapshot
-    <directory>/snapshot-<id>/          header.json, one .npy per array (memory-mapped on
-                                        load, copy-on-write), Arrow IPC files for the
-                                        dictionaries and the exchange events
+    <directory>/snapshot-<id>/          header.json (its own xxh3 and every other file's), one
+                                        .npy per array (memory-mapped on load, copy-on-write),
+                                        Arrow IPC files for the dictionaries and exchange events
 
 Loading maps the arrays instead of reading them, so opening a large catalog costs what
 the first queries touch. Arrays are saved with spare rows so that the first appends after
 a load do not copy the whole store. The folder is a cache: anything wrong with it means
-"rebuild from the log", never a wrong answer.
+"rebuild from the log", never a wrong answer: every file's checksum is checked before the
+snapshot is used, so zeroed, scribbled, swapped or truncated files are never served.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import shutil
+import time
 import uuid
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import xxhash
 
 from projections.builder import STORE_FIELDS
 from projections.encode import Dictionary
@@ -31,8 +35,11 @@ from projections.store import VersionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 5  # 5: exchange rows include the retractions of exchange events
+FORMAT = 6  # 6: checksums of every file; 5: exchange rows include exchange retractions
 POINTER = "CURRENT"
+HEADER = "header.json"
+#: A staging folder older than this was left by a save that died; younger ones may be live.
+STALE_STAGING_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -66,19 +73,21 @@ def save(store: VersionStore, header: Header, exchanges: pa.Table, directory: Pa
     name = f"snapshot-{uuid.uuid4().hex}"
     staging = directory / f".{name}"
     staging.mkdir()
+    pointer = directory / f".{name}.pointer"
     try:
         _write_snapshot(store, header, exchanges, staging)
         staging.rename(directory / name)
-        pointer = directory / f".{name}.pointer"
         pointer.write_text(name)
         os.replace(pointer, directory / POINTER)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        pointer.unlink(missing_ok=True)
         raise
     _remove_old(directory, keep=name)
 
 
 def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, into: Path) -> None:
+    """Write the snapshot's files into `into`, the header (with every checksum) last."""
     if store.recent_holders:  # holders added since the last index: the saved CSR must hold them
         store.index_holders()
     n = store.n
@@ -92,8 +101,25 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
     for field, dictionary in store.dictionaries.items():
         _write_arrow(into / f"dict_{field}.arrow", dictionary.values)
     _write_arrow(into / "exchanges.arrow", exchanges)
-    meta = {"format": FORMAT, "n": n, "dead": store.dead, **asdict(header)}
-    (into / "header.json").write_text(json.dumps(meta))
+    sums = {path.name: _checksum(path) for path in sorted(into.iterdir())}
+    meta = {"format": FORMAT, "n": n, "dead": store.dead, **asdict(header), "checksums": sums}
+    meta["self"] = _header_sum(meta)
+    (into / HEADER).write_text(json.dumps(meta))
+
+
+def _header_sum(meta: dict[str, Any]) -> str:
+    """Return the xxh3 of the header's fields other than its own checksum."""
+    rest = {k: v for k, v in meta.items() if k != "self"}
+    return xxhash.xxh3_64_hexdigest(json.dumps(rest, sort_keys=True).encode())
+
+
+def _checksum(path: Path) -> str:
+    """Return the xxh3-64 of a file's bytes (mapped, not read into memory)."""
+    with path.open("rb") as source:
+        if os.fstat(source.fileno()).st_size == 0:
+            return xxhash.xxh3_64_hexdigest(b"")
+        with mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            return xxhash.xxh3_64_hexdigest(mapped)
 
 
 def _save_padded(path: Path, value: np.ndarray, rows: int) -> None:
@@ -111,28 +137,71 @@ def _save_padded(path: Path, value: np.ndarray, rows: int) -> None:
 
 
 def _remove_old(directory: Path, keep: str) -> None:
-    current = (directory / POINTER).read_text().strip()
+    """Remove every snapshot but `keep` and the current one, and staging left by dead saves."""
+    try:
+        current = _pointer(directory)
+    except (OSError, ValueError):
+        current = keep
     for path in directory.glob("snapshot-*"):
         if path.name not in (keep, current):
             shutil.rmtree(path, ignore_errors=True)
+    remove_stale_staging(directory)
+
+
+def remove_stale_staging(directory: Path) -> None:
+    """Remove the staging folders and pointers of saves that died (older than a live one)."""
+    now = time.time()
+    if not directory.is_dir():
+        return
+    for path in directory.glob(".snapshot-*"):
+        try:
+            if now - path.stat().st_mtime < STALE_STAGING_S:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue  # another process removed it first
+
+
+def _pointer(directory: Path) -> str:
+    """Return the snapshot name that CURRENT holds, or raise ValueError (or OSError)."""
+    name = (directory / POINTER).read_bytes().decode("ascii").strip()
+    if not name.startswith("snapshot-") or not name[9:].isalnum():
+        raise ValueError(f"{POINTER} does not name a snapshot")
+    return name
 
 
 def load(directory: Path) -> tuple[VersionStore, Header, pa.Table]:
-    """Return the saved store, its header and the exchange events, or raise `IndexStateError`."""
+    """Return the saved store, its header and the exchange events, or raise `IndexStateError`.
+
+    `IndexStateError.missing` is True when there is no snapshot at all (nothing to warn of).
+    """
+    if not (directory / POINTER).exists():
+        raise IndexStateError(str(directory), "no saved index", missing=True)
+    where = str(directory / POINTER)
     try:
-        name = (directory / POINTER).read_text().strip()
-    except OSError:
-        raise IndexStateError(str(directory), "no saved index") from None
-    try:
+        name = _pointer(directory)
+        where = str(directory / name)
         return _restore(directory / name)
-    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
-        raise IndexStateError(str(directory / name), f"unreadable ({exc})") from exc
+    except Exception as exc:  # any damage at all means "rebuild", never a crash on every open
+        raise IndexStateError(where, f"unreadable ({type(exc).__name__}: {exc})") from exc
 
 
 def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
-    meta = json.loads((snapshot / "header.json").read_text())
+    meta = json.loads((snapshot / HEADER).read_bytes())
+    if meta.get("self") != _header_sum(meta):
+        raise ValueError(f"{HEADER} does not match its checksum")
     if meta.get("format") != FORMAT:
         raise ValueError(f"format {meta.get('format')} is not {FORMAT}")
+    sums: dict[str, str] = meta["checksums"]
+    present = {path.name for path in snapshot.iterdir()} - {HEADER}
+    if present != set(sums):
+        raise ValueError(f"files {sorted(present ^ set(sums))} do not match the header")
+    for file, expected in sums.items():
+        if _checksum(snapshot / file) != expected:
+            raise ValueError(f"{file} does not match its checksum")
     n = int(meta["n"])
 
     def array(key: str) -> Any:

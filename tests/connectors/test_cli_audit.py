@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 import tamper
+import xxhash
 
 from connectors.cli import main
 from eventstore import (
@@ -251,13 +252,23 @@ def test_overlapping_version_in_the_saved_index(
     """A version stretched over the next one in the saved index is caught before it misleads.
 
     Versions are derived, not logged, so the overlap is made in the index the catalog
-    answers from: `col_valid_until.npy` of the live snapshot, edited in place.
+    answers from: `col_valid_until.npy` of the live snapshot, edited in place and its
+    checksums recomputed (as a faulty fold would have written it; plain damage is discarded).
     """
     snapshot = root / "projections" / (root / "projections" / "CURRENT").read_text().strip()
     valid_until = np.load(snapshot / "col_valid_until.npy", mmap_mode="r+")
     valid_from = np.load(snapshot / "col_valid_from.npy", mmap_mode="r")
     valid_until[0] = valid_from[1] + 86_400_000_000  # one day into the next version
     valid_until.flush()
+    del valid_until, valid_from
+    header = snapshot / "header.json"
+    meta = json.loads(header.read_text())
+    meta["checksums"]["col_valid_until.npy"] = xxhash.xxh3_64_hexdigest(
+        (snapshot / "col_valid_until.npy").read_bytes()
+    )
+    rest = {k: v for k, v in meta.items() if k != "self"}
+    meta["self"] = xxhash.xxh3_64_hexdigest(json.dumps(rest, sort_keys=True).encode())
+    header.write_text(json.dumps(meta))
 
     status, report = audit(root, capsys)
 
