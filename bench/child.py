@@ -4,6 +4,7 @@
     child.py open-scd2 PARQUET SYMBOL AS_OF    baseline (a): read the file, scan once
     child.py rebuild-project ROOT              rebuild the index from the log
     child.py rebuild-duckdb ROOT               baseline (b): fold the log into SCD2 in DuckDB
+    child.py save-project ROOT N               save the current index snapshot N times
     child.py audit-project ROOT                `catalog audit`: every check, log and history
     child.py audit-duckdb ROOT                 baseline (b): the structural checks in DuckDB
     child.py audit-rows ROOT N                 baseline (c): `verify_chain` row by row, N rows
@@ -117,6 +118,22 @@ def rebuild_project(root: str) -> None:
     )
 
 
+def save_project(root: str, repeat: str) -> None:
+    from projections import Catalog
+
+    catalog = Catalog.open(root)
+    catalog.refresh()  # loads the saved snapshot (or rebuilds): the save below is the figure
+    index = catalog._index  # the bench times the index's own save
+    seconds = []
+    for _ in range(int(repeat)):
+        t0 = time.perf_counter()
+        index.save()
+        seconds.append(time.perf_counter() - t0)
+    folder = index.directory
+    size = 0 if folder is None else sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    _emit({"seconds": sorted(seconds), "bytes": size, "position": index.position})
+
+
 def rebuild_duckdb(root: str) -> None:
     import baseline_duckdb
 
@@ -183,6 +200,7 @@ TASKS = {
     "open-scd2": open_scd2,
     "rebuild-project": rebuild_project,
     "rebuild-duckdb": rebuild_duckdb,
+    "save-project": save_project,
     "audit-project": audit_project,
     "audit-duckdb": audit_duckdb,
     "audit-rows": audit_rows,

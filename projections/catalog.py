@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore import EventLog, to_utc
+from eventstore import EventLog, NaiveTimestampError, to_utc
 from eventstore.codec import TIMESTAMP
 from eventstore.instant import to_micros
 from projections import fold
@@ -34,6 +35,23 @@ def _micros(value: object, what: str) -> int:
 
 def _known_micros(value: object) -> int | None:
     return None if value is None else _micros(value, "known_at")
+
+
+def _instant_column(values: object, what: str) -> np.ndarray:
+    """Return instants as UTC microseconds; refuse what `to_utc` refuses, column or not."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array) and pa.types.is_timestamp(values.type):
+        if values.type.tz is None:
+            raise NaiveTimestampError(what, f"a column of {values.type}")
+        if values.null_count:
+            raise NaiveTimestampError(what, None, "holds a null, not an instant")
+        return values.cast(TIMESTAMP).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    if isinstance(values, pa.Array):
+        values = values.to_pylist()
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise NaiveTimestampError(what, values, "is not a sequence of instants")
+    return np.array([to_micros(to_utc(value, what)) for value in values], dtype=np.int64)
 
 
 def index_directory(root: str) -> Path | None:
@@ -133,11 +151,13 @@ class Catalog(BacktestQueries):
     ) -> pa.Table:
         """Return each instrument's version valid just before each instant (`VERSION_SCHEMA`).
 
-        `at` is an array of UTC instants, one per id; a row is null where the instrument
-        did not exist yet. This is the "old value" of a change effective at that instant.
+        `at` holds one instant per id, under the timestamp contract of every other argument:
+        an Arrow timestamp array with a time zone, or a sequence of aware datetimes or ISO
+        strings with an offset; naive timestamps and bare numbers raise
+        `NaiveTimestampError`. A row is null where the instrument did not exist yet. This
+        is the "old value" of a change effective at that instant.
         """
-        column = at if isinstance(at, pa.Array | pa.ChunkedArray) else pa.array(at, TIMESTAMP)
-        instants = column.cast(TIMESTAMP).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        instants = _instant_column(at, "at")
         known = _known_micros(known_at)
         self._index.catch_up()
         return self._index.view(known).versions_before(instrument_ids, instants)

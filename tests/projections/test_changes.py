@@ -6,8 +6,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pytest
 from pit_oracle import MICROSECOND, changed, day, delisted, listed, renamed, retracted
 
+from eventstore import NaiveTimestampError
 from eventstore.codec import TIMESTAMP
 from projections import fold
 from projections.changes import ChangeFilter, change_lines
@@ -92,3 +94,27 @@ def test_change_lines_as_known_at_an_earlier_instant(
         (Decimal("0.1"), Decimal("0.2")),
         (Decimal("0.2"), Decimal("0.5")),
     ]
+
+
+def test_versions_before_obeys_the_timestamp_contract(
+    log: EventLog, clock: Clock, catalog: Catalog
+) -> None:
+    """ISO strings and aware datetimes are instants; naive values and bare numbers are refused."""
+    _history(log, clock)
+    ids = pa.array(["A", "A"])
+    expected = catalog.versions_before(ids, pa.array([day(2), day(4)], TIMESTAMP)).to_pylist()
+
+    as_text = catalog.versions_before(ids, ["2024-01-03T00:00:00Z", "2024-01-05T01:00:00+01:00"])
+    as_datetimes = catalog.versions_before(ids, [day(2), day(4)])
+
+    assert as_text.to_pylist() == expected == as_datetimes.to_pylist()
+    naive = [
+        pa.array([day(2).replace(tzinfo=None)] * 2, pa.timestamp("us")),
+        ["2024-01-03T00:00:00", "2024-01-05T00:00:00"],
+        [172_800_000_000, 345_600_000_000],
+        pa.array([172_800_000_000, 345_600_000_000]),
+        "2024-01-03T00:00:00Z",
+    ]
+    for given in naive:
+        with pytest.raises(NaiveTimestampError):
+            catalog.versions_before(ids, given)
