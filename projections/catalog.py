@@ -46,7 +46,8 @@ def _instant_column(values: object, what: str) -> np.ndarray:
             raise NaiveTimestampError(what, f"a column of {values.type}")
         if values.null_count:
             raise NaiveTimestampError(what, None, "holds a null, not an instant")
-        return values.cast(TIMESTAMP).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        micros: np.ndarray = values.cast(TIMESTAMP).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        return micros
     if isinstance(values, pa.Array):
         values = values.to_pylist()
     if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
