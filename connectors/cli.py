@@ -1,14 +1,25 @@
 """The `catalog` command: point-in-time queries, appends and maintenance from a shell.
 
-Every command prints a readable answer, or JSON with `--json`. Bad input exits with status 2
-and one line on stderr (`catalog: error: ...`); a `get` that finds nothing exits with 1.
+Every command prints a readable answer, or JSON with `--json`. Exit statuses:
+
+    0    done
+    1    a `get` found nothing, a source failed, an audit found violations
+    2    bad input, one line on stderr (`catalog: error: ...`): the packages' own errors,
+         a root that holds no catalog, or one the system refuses (a file, read-only, full)
+    70   an internal error: one line; CATALOG_TRACEBACK=1 prints the traceback too
+    130  interrupted (Ctrl-C), 143 terminated (SIGTERM): one line says what was committed;
+         the writer lease is released
+    141  stdout was closed early (`catalog ... | head`): nothing more is printed
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import signal
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -17,6 +28,7 @@ from typing import Final, NoReturn
 from connectors import cli_daemon, cli_sync
 from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, decode_lines
 from connectors.cli_audit import add_audit
+from connectors.cli_open import existing_catalog
 from connectors.cli_scd2 import IMPORT_HELP, SCD2_COMMANDS
 from connectors.cli_views import (
     change_lines_text,
@@ -25,27 +37,36 @@ from connectors.cli_views import (
     plural,
     universe_text,
 )
-from connectors.errors import ConnectorError
-from connectors.lease import LeaseError, WriterLease
+from connectors.errors import ConnectorError, UsageError
+from connectors.interrupt import Interrupted, committed_since, log_version, stop_on_sigterm
+from connectors.lease import WriterLease
 from connectors.render import instant, to_json
-from eventstore import EventLog, EventStoreError, InvalidInstantError, NaiveTimestampError, to_utc
-from projections import Catalog, CatalogError
+from eventstore import (
+    CompactionReport,
+    EventLog,
+    EventStoreError,
+    InvalidInstantError,
+    NaiveTimestampError,
+    to_utc,
+)
+from projections import CatalogError
 from projections.changes import ChangeFilter, change_lines
 
 DEFAULT_ROOT: Final = "data/lakehouse"
 ROOT_VARIABLE: Final = "CATALOG_ROOT"
 EXIT_NOT_FOUND: Final = 1
 EXIT_BAD_INPUT: Final = 2
+EXIT_INTERNAL: Final = 70  # EX_SOFTWARE of sysexits.h
+EXIT_BROKEN_PIPE: Final = 128 + signal.SIGPIPE
+TRACEBACK_VARIABLE: Final = "CATALOG_TRACEBACK"
+#: Commands that append to the log: an interruption says what they committed.
+WRITING_COMMANDS: Final = frozenset({"append", "sync", "import-scd2"})
 
 EXAMPLE_INSTANT: Final = "2024-01-01T00:00:00Z"
 _TIME_HELP = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INSTANT}"
 
 #: A subcommand: given the parsed arguments, print its answer and return the exit status.
 Command = Callable[[argparse.Namespace], int]
-
-
-class UsageError(Exception):
-    """The command line itself is wrong (an unknown option, a missing argument)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -157,9 +178,28 @@ def _add_status(parser: argparse.ArgumentParser) -> Command:
 
 def _add_compact(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument(
-        "--vacuum", action="store_true", help="also delete files no longer referenced"
+        "--vacuum",
+        action="store_true",
+        help="also delete data files unreferenced for longer than the retention",
+    )
+    parser.add_argument(
+        "--retention-hours",
+        type=_hours,
+        metavar="H",
+        help="the vacuum's retention (default: the table's, 168 h); readers of versions "
+        "older than H hours lose their files",
     )
     return _compact
+
+
+def _hours(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of hours") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
 
 
 _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Command]]]] = (
@@ -181,7 +221,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
 
 
 def _get(args: argparse.Namespace) -> int:
-    found = Catalog.open(args.root).get(args.symbol, args.as_of, args.known_at)
+    found = existing_catalog(args.root).get(args.symbol, args.as_of, args.known_at)
     if found is not None:
         print(to_json(found) if args.json else instrument_text(found))
         return 0
@@ -194,7 +234,7 @@ def _get(args: argparse.Namespace) -> int:
 
 
 def _universe(args: argparse.Namespace) -> int:
-    catalog = Catalog.open(args.root)
+    catalog = existing_catalog(args.root)
     rows = catalog.universe(
         args.as_of, args.known_at, include_inactive=args.include_inactive, tradable=args.tradable
     ).to_pylist()
@@ -208,7 +248,7 @@ def _universe(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    catalog = Catalog.open(args.root)
+    catalog = existing_catalog(args.root)
     rows = catalog.history(args.symbol, as_of=args.as_of, known_at=args.known_at).to_pylist()
     print(to_json(rows) if args.json else history_text(args.symbol, rows))
     return 0
@@ -216,7 +256,7 @@ def _history(args: argparse.Namespace) -> int:
 
 def _changes(args: argparse.Namespace) -> int:
     keep = ChangeFilter(args.exchange, args.field)
-    lines = change_lines(Catalog.open(args.root), args.since, args.until, args.known_at, keep)
+    lines = change_lines(existing_catalog(args.root), args.since, args.until, args.known_at, keep)
     if args.json:
         print(to_json(lines))
     else:
@@ -249,19 +289,35 @@ def _read_events_file(path: str) -> bytes:
 
 def _compact(args: argparse.Namespace) -> int:
     log = EventLog.open(args.root)
+    if args.retention_hours is not None and not args.vacuum:
+        raise UsageError("--retention-hours applies to --vacuum only")
     with WriterLease(args.root, purpose="catalog compact", create_root=False):
-        report = log.compact(vacuum=args.vacuum)
+        report = log.compact(vacuum=args.vacuum, retention_hours=args.retention_hours)
     if args.json:
         print(to_json(asdict(report)))
     elif report.version < 0:
         print(f"nothing to compact: no log under {log.root}")
     else:
-        vacuumed = "; vacuumed" if report.vacuumed else ""
         print(
             f"compacted {log.uri}: {plural(report.files_before, 'file')} -> "
-            f"{plural(report.files_after, 'file')}, log version {report.version}{vacuumed}"
+            f"{plural(report.files_after, 'file')}, log version {report.version}"
         )
+        if report.vacuumed:
+            print(_vacuum_text(report))
     return 0
+
+
+def _vacuum_text(report: CompactionReport) -> str:
+    text = (
+        f"vacuum: deleted {plural(report.deleted, 'file')} unreferenced for more than "
+        f"{report.retention_hours} h"
+    )
+    if report.kept:
+        text += (
+            f"; kept {plural(report.kept, 'younger unreferenced file')} (readers of older "
+            "versions may still need them; --retention-hours 0 deletes them)"
+        )
+    return text
 
 
 def _shown(value: str) -> str:
@@ -293,6 +349,50 @@ def _fail(message: str) -> int:
     return EXIT_BAD_INPUT
 
 
+def _system_message(exc: OSError) -> str:
+    """One line for an error of the system: what it refused, and where."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        reason += "; free some space and run again"
+    where = exc.filename if exc.filename is not None else ""
+    return f"{where}: {reason}" if where else reason
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get(TRACEBACK_VARIABLE):
+        traceback.print_exception(exc, file=sys.stderr)
+    print(
+        f"catalog: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+        f"(a bug: set {TRACEBACK_VARIABLE}=1 to see the traceback)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
+def _quiet_stdout() -> int:
+    """Stdout was closed by its reader: say nothing more, and let exit not flush into it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
+def _interrupted(exc: Interrupted, args: argparse.Namespace, before: int | None) -> int:
+    what = "" if before is None else committed_since(args.root, before)
+    print(f"catalog: {exc.describe()}{what}", file=sys.stderr)
+    return exc.status
+
+
+def _run(args: argparse.Namespace) -> int:
+    before = log_version(args.root) if args.command in WRITING_COMMANDS else None
+    try:
+        return int(args.handler(args))
+    except Interrupted as exc:
+        return _interrupted(exc, args, before)
+    except KeyboardInterrupt:
+        return _interrupted(Interrupted(signal.SIGINT), args, before)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the `catalog` command with `argv` (default: the process arguments); return the status."""
     try:
@@ -303,21 +403,18 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     args.root = _root(args.root)
     try:
-        return int(args.handler(args))
+        with stop_on_sigterm():
+            return _run(args)
     except InvalidInstantError as exc:
         return _fail(_instant_message(exc, args))
-    # ValueError and TypeError: what the builtins raise for a value they cannot read.
-    except LeaseError as exc:  # another writer holds the catalog
+    except (EventFileError, EventStoreError, CatalogError, ConnectorError, UsageError) as exc:
         return _fail(str(exc))
-    except (
-        EventFileError,
-        EventStoreError,
-        CatalogError,
-        ConnectorError,
-        ValueError,
-        TypeError,
-    ) as exc:
-        return _fail(str(exc))
+    except BrokenPipeError:
+        return _quiet_stdout()
+    except OSError as exc:  # the system refused: a root that is a file, read-only, full
+        return _fail(_system_message(exc))
+    except Exception as exc:  # anything else is a bug, and said to be one
+        return _internal(exc)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from connectors import drift
+from connectors.errors import NoCatalogError, UsageError
 from connectors.http import HttpSettings
 from connectors.render import cell, to_json
 from connectors.sources import SOURCES
@@ -34,12 +35,8 @@ EXIT_VIOLATION: Final = 1
 SHOWN: Final = 10
 
 
-class NoLogError(ValueError):
-    """There is no log to audit under the root given (a usage error: exit status 2)."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root
-        super().__init__(f"no log under {root}: nothing to audit (check --root)")
+#: The audit's name for a root with no catalog under it (exit status 2).
+NoLogError = NoCatalogError
 
 
 @dataclass
@@ -95,7 +92,7 @@ def add_audit(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
 def run_audit(args: argparse.Namespace) -> int:
     """Run `catalog audit`: print the report; return 0 if clean, 1 on any violation."""
     if args.replay and not args.against_source:
-        raise ValueError("--replay needs --against-source SOURCE")
+        raise UsageError("--replay needs --against-source SOURCE")
     run = audit_catalog(args.root)
     if args.against_source:
         run.report.checks.append(drift_check(run.root, args.against_source, args.replay))

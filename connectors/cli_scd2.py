@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from connectors.cli_open import existing_catalog
 from connectors.cli_views import plural
 from connectors.lease import WriterLease
 from connectors.render import to_json
 from eventstore import EventLog
-from projections import Catalog
 from projections.errors import InvalidTableError
 from projections.scd2_exchanges import plan_exchanges
 from projections.scd2_import import ImportPlan, plan_symbols
@@ -72,7 +72,7 @@ SCD2_COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser]
 
 
 def _export(args: argparse.Namespace) -> int:
-    catalog = Catalog.open(args.root)
+    catalog = existing_catalog(args.root)
     written = catalog.export(args.directory, delta=args.delta, known_at=args.known_at)
     counts = {path: _rows(path) for path in written if path.endswith(".parquet")}
     if args.json:

@@ -6,7 +6,9 @@ import argparse
 import asyncio
 import sys
 from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
 
+from connectors.errors import UsageError
 from connectors.http import HttpSettings
 from connectors.lease import WriterLease
 from connectors.render import table, to_json
@@ -88,16 +90,30 @@ def _share(text: str) -> float:
 def _runs(args: argparse.Namespace) -> list[SourceRun]:
     unknown = [name for name in args.sources if name not in SOURCES]
     if unknown:
-        raise ValueError(f"unknown source {unknown[0]!r}; known: {', '.join(SOURCES)}")
+        raise UsageError(f"unknown source {unknown[0]!r}; known: {', '.join(SOURCES)}")
     urls: dict[str, str] = {}
     for given in args.base_url:
         name, _, url = given.partition("=")
         if name not in SOURCES or not url:
             known = ", ".join(SOURCES)
-            raise ValueError(f"--base-url {given!r}: expected SOURCE=URL, SOURCE one of {known}")
-        urls[name] = url
+            raise UsageError(f"--base-url {given!r}: expected SOURCE=URL, SOURCE one of {known}")
+        urls[name] = _http_url(given, url)
     chosen = args.sources or list(SOURCES)
     return [SourceRun(SOURCES[name], urls.get(name)) for name in chosen]
+
+
+def _http_url(given: str, url: str) -> str:
+    """Return `url` if it is an absolute http(s) URL with a host; else a usage error."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks the port
+    except ValueError as exc:
+        raise UsageError(f"--base-url {given!r}: not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"--base-url {given!r}: not an http(s) URL with a host, such as http://127.0.0.1:8080"
+        )
+    return url
 
 
 def _progress(args: argparse.Namespace) -> Callable[[str, str], None] | None:

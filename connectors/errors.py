@@ -9,6 +9,8 @@
     │   └── IncompleteSnapshotError  an interrupted pagination or an empty universe
     ├── DelistingGuardError          a snapshot would delist too many instruments at once
     ├── ReplayError                  a replay folder that cannot be served
+    ├── NoCatalogError               a command reads a root that holds no catalog
+    ├── UsageError                   the command line itself is wrong (exit status 2)
     ├── ConfigError                  a daemon configuration that cannot be used (config.py)
     └── LeaseError                   the writer lease cannot be taken or kept (lease.py)
         └── LeaseHeldError           another live process writes to the catalog
@@ -81,3 +83,23 @@ class ReplayError(ConnectorError):
         """Say which folder and what is wrong with it."""
         self.path = path
         super().__init__(f"replay folder {path}: {reason}")
+
+
+#: Where `make demo` writes its catalog, named when a root holds none.
+DEMO_CATALOG = "data/demo-catalog"
+
+
+class NoCatalogError(ConnectorError):
+    """A read command was given a root that holds no catalog (a typo, the wrong default)."""
+
+    def __init__(self, root: str) -> None:
+        """Name the root, and where the demo's catalog is."""
+        self.root = root
+        super().__init__(
+            f"no catalog at {root} (the demo's catalog is {DEMO_CATALOG}: "
+            "pass --root or set CATALOG_ROOT)"
+        )
+
+
+class UsageError(ConnectorError):
+    """The command line itself is wrong: an unknown option or source, a missing argument."""

@@ -108,6 +108,14 @@ def abandoned(record: LeaseRecord, host: str, now: datetime) -> bool:
     return (now - beat).total_seconds() > record.ttl
 
 
+def _refused(path: Path, exc: OSError) -> str:
+    root = path.parent
+    if root.exists() and not root.is_dir():
+        return f"the root {root} is a file, not a folder; nothing was written"
+    reason = exc.strerror or str(exc)
+    return f"cannot take the writer lease {path}: {reason}; nothing was written"
+
+
 class WriterLease:
     """The right to append to the catalog under `root`, held by one process at a time."""
 
@@ -150,12 +158,19 @@ class WriterLease:
             return None
         if not self.create_root and not self.path.parent.is_dir():
             return None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self._create():
-            return None
-        recovered = self._recover()
-        if not self._create():
-            raise LeaseHeldError(self.path, self._read())
+        created = not self.path.parent.exists()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self._create():
+                return None
+            recovered = self._recover()
+            if not self._create():
+                raise LeaseHeldError(self.path, self._read())
+        except OSError as exc:  # a root that is a file, read-only, not ours, or a full disk
+            if created:
+                with contextlib.suppress(OSError):
+                    self.path.parent.rmdir()  # leave the disk as it was
+            raise LeaseError(_refused(self.path, exc)) from exc
         return recovered
 
     def _new_record(self) -> LeaseRecord:
@@ -169,13 +184,13 @@ class WriterLease:
         """Create the lease file with a new record; return False if one exists already."""
         record = self._new_record()
         staged = self.path.with_name(f".{LEASE_FILE}.{record.token}")
-        staged.write_bytes(record.encode())
         try:
+            staged.write_bytes(record.encode())
             os.link(staged, self.path)  # atomic, and fails if the lease exists
         except FileExistsError:
             return False
         finally:
-            staged.unlink()
+            staged.unlink(missing_ok=True)  # also when the disk was full mid-write
         self.record = record
         atexit.register(self.release)
         if self.keep_alive:
@@ -214,8 +229,12 @@ class WriterLease:
             raise LeaseError(f"the writer lease {self.path} was taken over; stop writing")
         renewed = LeaseRecord(**{**asdict(self.record), "heartbeat": self.clock().isoformat()})
         staged = self.path.with_name(f".{LEASE_FILE}.{renewed.token}.renew")
-        staged.write_bytes(renewed.encode())
-        os.replace(staged, self.path)
+        try:
+            staged.write_bytes(renewed.encode())
+            os.replace(staged, self.path)
+        except OSError:
+            staged.unlink(missing_ok=True)  # a full disk: keep the old heartbeat, leave no file
+            raise
         self.record = renewed
 
     def _beating(self) -> None:

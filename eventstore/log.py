@@ -266,9 +266,15 @@ class EventLog:
 
     # -- maintenance ---------------------------------------------------------------------
 
-    def compact(self, *, vacuum: bool = False) -> CompactionReport:
-        """Merge small files, checkpoint the Delta log and optionally vacuum; change no event."""
-        return self._storage.compact(vacuum=vacuum)
+    def compact(
+        self, *, vacuum: bool = False, retention_hours: int | None = None
+    ) -> CompactionReport:
+        """Merge small files, checkpoint the Delta log and optionally vacuum; change no event.
+
+        The vacuum deletes data files unreferenced for more than `retention_hours` (default:
+        the table's retention, 7 days); see `CompactionReport` for what it says it did.
+        """
+        return self._storage.compact(vacuum=vacuum, retention_hours=retention_hours)
 
 
 __all__ = ["CompactionReport", "EventLog", "Recorded"]

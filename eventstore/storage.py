@@ -6,6 +6,7 @@ it (`write` returns False) and plans again; every storage failure becomes a `Sto
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,12 +43,20 @@ def _read_fragment(
 
 @dataclass(frozen=True)
 class CompactionReport:
-    """What `EventLog.compact` did: files before and after, and the Delta version."""
+    """What `EventLog.compact` did: files before and after, the Delta version, the vacuum.
+
+    A vacuum deletes the data files no longer referenced for more than `retention_hours`
+    (`deleted` of them); `kept` more are unreferenced but younger, still needed by a reader
+    of an older version, and stay until a later vacuum.
+    """
 
     files_before: int
     files_after: int
     version: int
     vacuumed: bool = False
+    retention_hours: int | None = None
+    deleted: int = 0
+    kept: int = 0
 
 
 def _local_files(path: str) -> pa_fs.FileSystem:
@@ -297,8 +306,13 @@ class DeltaStorage:
             self._table = self._open(None)
         return True
 
-    def compact(self, *, vacuum: bool) -> CompactionReport:
-        """Merge small files, checkpoint and clean the Delta log, optionally vacuum."""
+    def compact(self, *, vacuum: bool, retention_hours: int | None = None) -> CompactionReport:
+        """Merge small files, checkpoint and clean the Delta log, optionally vacuum.
+
+        The vacuum keeps files unreferenced for less than `retention_hours` (default: the
+        table's `deletedFileRetentionDuration`, 7 days unless set), so that readers of the
+        versions before the compaction still find their files.
+        """
         table = self.table()
         if table is None:
             return CompactionReport(0, 0, -1)
@@ -309,12 +323,36 @@ class DeltaStorage:
             table.update_incremental()
             table.create_checkpoint()
             table.cleanup_metadata()
-            if vacuum:
-                table.vacuum(dry_run=False)
             after = len(table.file_uris())
+            if not vacuum:
+                return CompactionReport(before, after, table.version())
+            hours = _retention_hours(table) if retention_hours is None else retention_hours
+            enforce = retention_hours is None
+            # Removed files stay listed after a vacuum deleted them: count those still there.
+            unreferenced = set(self._present(table.vacuum(0, enforce_retention_duration=False)))
+            deleted = table.vacuum(hours, dry_run=False, enforce_retention_duration=enforce)
         except _FAILURES as exc:
             raise StorageError(self.uri, "compacting the log", str(exc)) from exc
-        return CompactionReport(before, after, table.version(), vacuum)
+        gone = unreferenced & set(deleted)
+        kept = len(unreferenced - gone)
+        return CompactionReport(before, after, table.version(), True, hours, len(gone), kept)
+
+    def _present(self, paths: list[str]) -> list[str]:
+        """Return the data files of `paths` that exist (all of them on an object store)."""
+        if self._local is None:
+            return paths
+        infos = self._local.get_file_info(paths)
+        return [i.path for i in infos if i.type != pa_fs.FileType.NotFound]
+
+
+def _retention_hours(table: DeltaTable) -> int:
+    """Return the table's `delta.deletedFileRetentionDuration` in hours (Delta's default 168)."""
+    given = table.metadata().configuration.get("delta.deletedFileRetentionDuration")
+    if not given:
+        return 168
+    number, _, unit = given.removeprefix("interval").strip().partition(" ")
+    scale = {"hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168, "weeks": 168}
+    return math.ceil(float(number) * scale.get(unit.strip().lower(), 1))
 
 
 def write_table(

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
     from eventstore.events import Event
 
 _log = logging.getLogger(__name__)
+#: Folders this process could not save an index under (warned about once).
+_UNSAVED: set[Path] = set()
 #: Save the index again once this many events were folded in since the last save.
 SAVE_EVERY = 10_000
 
@@ -137,7 +139,11 @@ class PitIndex:
         try:
             persist.save(self.store, header, self.exchange_rows, self.directory)
         except OSError as exc:  # a read-only root still answers, from memory
-            _log.warning("could not save the index under %s: %s", self.directory, exc)
+            said = self.directory in _UNSAVED  # once per process: a replay saves many times
+            _UNSAVED.add(self.directory)
+            (_log.debug if said else _log.warning)(
+                "could not save the index under %s: %s", self.directory, exc
+            )
 
     def _load_saved(self) -> bool:
         if self.directory is None:

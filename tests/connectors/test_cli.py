@@ -262,12 +262,29 @@ def test_universe_json_is_a_list_of_full_rows(
     assert rows[0]["valid_from"] == "2024-01-01T00:00:00Z"
 
 
-def test_universe_on_an_empty_root_counts_zero(
-    capsys: pytest.CaptureFixture[str], root: Path
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["get", BTC, "--as-of", "2024-01-01T00:00:00Z"],
+        ["universe", "--as-of", "2024-01-01T00:00:00Z"],
+        ["history", BTC],
+        ["changes", "--since", "2024-01-01T00:00:00Z", "--until", "2024-02-01T00:00:00Z"],
+        ["export", "out"],
+        ["audit"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_read_command_on_a_root_without_a_catalog_says_so(
+    capsys: pytest.CaptureFixture[str], root: Path, command: list[str]
 ) -> None:
-    """A root with no log yet has an empty universe, not an error."""
-    status, out, _ = run(capsys, "--root", str(root), "universe", "--as-of", "2024-01-01T00:00:00Z")
-    assert (status, out) == (0, "0 instruments active at 2024-01-01 00:00:00Z\n")
+    """A root with no log (a typo, the wrong default) is an error naming it, not empty answers."""
+    status, out, err = run(capsys, "--root", str(root), *command)
+    assert (status, out) == (2, "")
+    assert err == (
+        f"catalog: error: no catalog at {root} (the demo's catalog is data/demo-catalog: "
+        "pass --root or set CATALOG_ROOT)\n"
+    )
+    assert not root.exists()  # nothing was created
 
 
 # -- history -------------------------------------------------------------------------------
@@ -557,8 +574,40 @@ def test_compact_merges_files_and_reports(capsys: pytest.CaptureFixture[str], fi
     assert out.startswith("compacted ")
     assert "2 files -> 1 file, log version 2" in out
     _, out, _ = run(capsys, "--root", str(filled), "compact", "--vacuum", "--json")
-    assert json.loads(out) == {"files_before": 1, "files_after": 1, "version": 2, "vacuumed": True}
+    assert json.loads(out) == {
+        "files_before": 1,
+        "files_after": 1,
+        "version": 2,
+        "vacuumed": True,
+        "retention_hours": 168,
+        "deleted": 0,
+        "kept": 2,
+    }
     assert len(EventLog.open(filled)) == 4
+
+
+def test_vacuum_says_what_it_deleted_and_the_retention(
+    capsys: pytest.CaptureFixture[str], filled: Path
+) -> None:
+    """The default retention keeps the files compaction replaced; 0 h deletes them, and says so."""
+    data = filled / "events"
+    files = {p.name for p in data.glob("*.parquet")}
+    status, out, _ = run(capsys, "--root", str(filled), "compact", "--vacuum")
+    assert status == 0
+    assert out.splitlines()[1] == (
+        "vacuum: deleted 0 files unreferenced for more than 168 h; kept 2 younger unreferenced "
+        "files (readers of older versions may still need them; --retention-hours 0 deletes them)"
+    )
+    assert files <= {p.name for p in data.glob("*.parquet")}  # nothing deleted, as it says
+
+    status, out, _ = run(
+        capsys, "--root", str(filled), "compact", "--vacuum", "--retention-hours", "0"
+    )
+    assert out.splitlines()[1] == "vacuum: deleted 2 files unreferenced for more than 0 h"
+    assert not files & {p.name for p in data.glob("*.parquet")}  # the two replaced files went
+    assert len(EventLog.open(filled)) == 4
+    status, _, err = run(capsys, "--root", str(filled), "compact", "--retention-hours", "1")
+    assert (status, err) == (2, "catalog: error: --retention-hours applies to --vacuum only\n")
 
 
 def test_compact_of_an_empty_root_does_nothing(
@@ -584,8 +633,8 @@ def test_root_comes_from_catalog_root_unless_given(
     monkeypatch.setenv("CATALOG_ROOT", str(filled))
     argv = ["get", BTC, "--as-of", "2024-02-01T00:00:00Z"]
     assert run(capsys, *argv)[0] == 0
-    assert run(capsys, "--root", str(tmp_path / "empty"), *argv)[0] == 1
-    assert run(capsys, *argv, "--root", str(tmp_path / "empty"))[0] == 1
+    assert run(capsys, "--root", str(tmp_path / "empty"), *argv)[0] == 2  # no catalog there
+    assert run(capsys, *argv, "--root", str(tmp_path / "empty"))[0] == 2
 
 
 def test_root_defaults_to_data_lakehouse(

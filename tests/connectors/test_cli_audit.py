@@ -314,4 +314,4 @@ def test_no_log_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[s
     status = main(["--root", str(tmp_path / "nothing"), "audit"])
 
     assert status == 2
-    assert "no log under" in capsys.readouterr().err
+    assert "no catalog at" in capsys.readouterr().err

@@ -62,6 +62,10 @@ def test_replay_json_and_a_failed_source_exit_1(
         (["sync", "--absence-runs", "0"], "must be 1 or more"),
         (["sync", "--max-delist-share", "2"], "between 0 and 1"),
         (["sync", "--base-url", "okx"], "expected SOURCE=URL"),
+        (["sync", "--base-url", "okx=notaurl"], "not an http(s) URL with a host"),
+        (["sync", "--base-url", "okx=ftp://127.0.0.1/"], "not an http(s) URL with a host"),
+        (["sync", "--base-url", "okx=http://"], "not an http(s) URL with a host"),
+        (["sync", "--base-url", "okx=http://127.0.0.1:99999/"], "not a URL"),
         (["sync", "--replay", "/nowhere/at/all"], "is not a folder"),
     ],
 )
