@@ -40,7 +40,7 @@ from connectors.cli_views import (
 from connectors.errors import ConnectorError, UsageError
 from connectors.interrupt import Interrupted, committed_since, log_version, stop_on_sigterm
 from connectors.lease import WriterLease
-from connectors.render import instant, to_json
+from connectors.render import escaped_streams, instant, to_json
 from eventstore import (
     CompactionReport,
     EventLog,
@@ -394,7 +394,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the `catalog` command with `argv` (default: the process arguments); return the status."""
+    """Run the `catalog` command with `argv` (default: the process arguments); return the status.
+
+    Whatever it prints, data included, has its control characters escaped.
+    """
+    with escaped_streams():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except UsageError as exc:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from connectors import drift
+from connectors.cli_sync import positive
 from connectors.errors import NoCatalogError, UsageError
 from connectors.http import HttpSettings
 from connectors.render import cell, to_json
 from connectors.sources import SOURCES
-from connectors.sync import SourceRun
+from connectors.sync import DEFAULT_ABSENCE_RUNS, SourceRun
 from eventstore import EventLog, StorageError
 from eventstore.audit import LogAudit
 from eventstore.findings import MAX_KEPT, AuditReport, CheckResult, Violation
@@ -86,6 +87,14 @@ def add_audit(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
     parser.add_argument(
         "--replay", metavar="DIR", help="with --against-source: its latest snapshot in DIR"
     )
+    parser.add_argument(
+        "--absence-runs",
+        type=positive,
+        default=DEFAULT_ABSENCE_RUNS,
+        metavar="N",
+        help="with --against-source: the sync's absence rule; an instrument absent from fewer "
+        "snapshots in a row is pending, not drift (default: %(default)s)",
+    )
     return run_audit
 
 
@@ -95,25 +104,35 @@ def run_audit(args: argparse.Namespace) -> int:
         raise UsageError("--replay needs --against-source SOURCE")
     run = audit_catalog(args.root)
     if args.against_source:
-        run.report.checks.append(drift_check(run.root, args.against_source, args.replay))
+        check = drift_check(run.root, args.against_source, args.replay, args.absence_runs)
+        run.report.checks.append(check)
     print(to_json(report_json(run)) if args.json else report_text(run))
     return 0 if run.report.ok else EXIT_VIOLATION
 
 
-def drift_check(root: str, source: str, replay: str | None) -> CheckResult:
+def drift_check(
+    root: str, source: str, replay: str | None, absence_runs: int = DEFAULT_ABSENCE_RUNS
+) -> CheckResult:
     """Return the drift of the catalog against `source` (live, or its replayed snapshot)."""
     settings = HttpSettings()
     if replay:
         found, observed = asyncio.run(drift.replayed(replay, source, settings))
     else:
         found, observed = asyncio.run(drift.fetch(SourceRun(SOURCES[source]), settings)), None
-    differences = drift.against(Catalog.open(root), found, observed)
+    found_all = drift.against(Catalog.open(root), found, observed, absence_runs)
+    differences = [d for d in found_all if not d.pending]
+    pending = [d for d in found_all if d.pending]
     name = f"drift:{source}"
     described = (
         f"the catalog agrees with {'the replayed' if replay else 'a fresh'} snapshot of {source}"
     )
     shown = tuple(Violation(name, None, None, _drift(d)) for d in differences[:MAX_KEPT])
-    return CheckResult(name, described, shown, len(differences))
+    notes = tuple(
+        f"pending: {d.symbol} ({d.market}) absent from {d.absent} of the {absence_runs} "
+        "complete snapshots in a row that delist it"
+        for d in pending[:MAX_KEPT]
+    )
+    return CheckResult(name, described, shown, len(differences), notes=notes)
 
 
 def _drift(found: drift.Drift) -> str:
@@ -136,9 +155,11 @@ def report_json(run: AuditRun) -> dict[str, Any]:
             {
                 "name": check.name,
                 "description": check.description,
-                "ok": check.ok,
+                "status": check.status,
+                "ok": check.status == "ok",
                 "count": check.count,
                 "skipped": check.skipped,
+                "notes": list(check.notes),
                 "violations": [
                     {"position": v.position, "event_id": v.event_id, "detail": v.detail}
                     for v in check.violations
@@ -155,9 +176,12 @@ def report_text(run: AuditRun) -> str:
     width = max(len(check.name) for check in report.checks)
     lines = [f"audit of {run.root}: {report.events:,} events, {len(report.checks)} checks"]
     for check in report.checks:
-        status = "skip" if check.skipped else "ok" if check.ok else "FAIL"
-        lines.append(f"  {status:<4}  {check.name:<{width}}  {check.skipped or check.description}")
+        shown = check.description if check.skipped is None else check.skipped
+        lines.append(f"  {check.status:<4}  {check.name:<{width}}  {shown}")
         lines.extend(f"          {_violation(v)}" for v in check.violations[:SHOWN])
+        lines.extend(f"          {note}" for note in check.notes[:SHOWN])
+        if len(check.notes) > SHOWN:
+            lines.append(f"          ... and {len(check.notes) - SHOWN:,} more notes (see --json)")
         if check.count > SHOWN:
             lines.append(f"          ... and {check.count - SHOWN:,} more (see --json)")
     lines.append(_verdict(report, run.seconds))
@@ -173,6 +197,8 @@ def _violation(violation: Any) -> str:
 
 def _verdict(report: AuditReport, seconds: float) -> str:
     took = f"in {seconds:,.1f} s"
+    if report.ok and report.skipped:
+        return f"clean, but incomplete: {report.skipped} checks could not run (see skip) {took}"
     if report.ok:
         return f"clean: every check passed {took}"
     failed = sum(1 for check in report.checks if not check.ok)

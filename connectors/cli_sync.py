@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--absence-runs",
-        type=_positive,
+        type=positive,
         default=DEFAULT_ABSENCE_RUNS,
         metavar="N",
         help="delist what is absent from N complete snapshots in a row (default: %(default)s)",
@@ -68,12 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per request")
     parser.add_argument(
-        "--concurrency", type=_positive, default=4, metavar="N", help="requests at once per source"
+        "--concurrency", type=positive, default=4, metavar="N", help="requests at once per source"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
-def _positive(text: str) -> int:
+def positive(text: str) -> int:
+    """Read a whole number of 1 or more (an argparse type)."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")

@@ -19,12 +19,15 @@ from connectors.errors import ConnectorError
 from connectors.http import HttpSettings, open_session
 from connectors.ownership import compared, split
 from connectors.replay import ReplayServer, snapshots
-from connectors.sync import utc_now
+from connectors.state import AbsenceStore
+from connectors.sync import DEFAULT_ABSENCE_RUNS, utc_now
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
     from pathlib import Path
 
+    from connectors.plan import Absence
     from connectors.record import Snapshot, SourceRecord
     from connectors.sync import SourceRun
     from projections import Catalog
@@ -36,14 +39,37 @@ class Drift(msgspec.Struct, frozen=True, kw_only=True):
     source: str
     market: str
     symbol: str
-    kind: str  # "field", "missing from the catalog", "missing from the source"
+    kind: str  # "field", "missing from the catalog", "missing from the source", PENDING
     field: str | None = None
     catalog: Any = None
     reported: Any = None
+    absent: int = 0  # for PENDING: complete snapshots it has been absent from, this one included
+
+    @property
+    def pending(self) -> bool:
+        """Return whether this is an absence the sync's rule has not acted on yet (no drift)."""
+        return self.kind == PENDING
 
 
-def compare(snapshot: Snapshot, current: pa.Table) -> list[Drift]:
-    """Return every difference between `snapshot` and `current` (the catalog's rows)."""
+#: An instrument absent from the source that the absence rule keeps listed for now.
+PENDING = "absent, pending the absence rule"
+
+
+def compare(
+    snapshot: Snapshot,
+    current: pa.Table,
+    *,
+    at: datetime | None = None,
+    absence: Mapping[str, Absence] | None = None,
+    absence_runs: int = DEFAULT_ABSENCE_RUNS,
+) -> list[Drift]:
+    """Return every difference between `snapshot`, observed `at`, and `current` (the catalog).
+
+    An active instrument the snapshot lacks is `PENDING`, not drift, while the sync's
+    absence rule would keep it listed: absent from fewer than `absence_runs` complete
+    snapshots in a row, counting this one (`absence` holds the sync's counts), and not
+    past its expiry.
+    """
     owned, enriching = split(snapshot)
     found = _fields(snapshot, owned, current, "instrument_id", enriching=False)
     active = current.filter(current["active"])
@@ -51,12 +77,26 @@ def compare(snapshot: Snapshot, current: pa.Table) -> list[Drift]:
     seen = pa.array([r.instrument_id for r in owned], pa.string())
     scoped = active_in_scope(current, snapshot.scope)
     gone = scoped.filter(pc.invert(pc.is_in(scoped["instrument_id"], seen)))
-    found += [
-        Drift(
-            source=snapshot.source, market=snapshot.market, symbol=s, kind="missing from the source"
+    counts = absence if absence is not None else {}
+    for instrument_id, symbol, expiry in zip(
+        gone["instrument_id"].to_pylist(),
+        gone["symbol"].to_pylist(),
+        gone["expiry"].to_pylist(),
+        strict=True,
+    ):
+        before = counts.get(instrument_id)
+        runs = 1 if before is None or at is None else before.after(at).count
+        expired = expiry is not None and at is not None and expiry <= at
+        kind = PENDING if runs < absence_runs and not expired else "missing from the source"
+        found.append(
+            Drift(
+                source=snapshot.source,
+                market=snapshot.market,
+                symbol=symbol,
+                kind=kind,
+                absent=runs,
+            )
         )
-        for s in gone["symbol"].to_pylist()
-    ]
     return found
 
 
@@ -122,11 +162,20 @@ async def replayed(
 
 
 def against(
-    catalog: Catalog, found: list[Snapshot], observed_at: datetime | None = None
+    catalog: Catalog,
+    found: list[Snapshot],
+    observed_at: datetime | None = None,
+    absence_runs: int = DEFAULT_ABSENCE_RUNS,
 ) -> list[Drift]:
-    """Return the drift of every snapshot against the catalog at its observation time."""
+    """Return the drift of every snapshot against the catalog at its observation time.
+
+    Absences are judged with the sync's own counts, kept beside the catalog's log.
+    """
+    counts = AbsenceStore(catalog.log.root)
     drift: list[Drift] = []
     for snapshot in found:
         at = snapshot.observed(observed_at, utc_now)
-        drift += compare(snapshot, catalog.universe(at, include_inactive=True))
+        current = catalog.universe(at, include_inactive=True)
+        absence = counts.of(snapshot.source, snapshot.market)
+        drift += compare(snapshot, current, at=at, absence=absence, absence_runs=absence_runs)
     return drift

@@ -2,14 +2,23 @@
 
 Arrow decimal128 columns come back with 18 digits of scale (`0.010000000000000000`); every
 decimal is normalized here, and written without an exponent, before it is shown or encoded.
+
+Text from sources (a symbol, a description) may hold control, format or separator
+characters: an ANSI escape, an RTL override, a NUL. `EscapedOutput` writes every such
+character as `\\uXXXX`, so nothing from data can drive the terminal; the escape is valid
+inside JSON strings too, so `--json` stays JSON.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import io
+import re
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import msgspec
 
@@ -93,3 +102,64 @@ def jsonable(value: Any) -> Any:
 def to_json(value: Any) -> str:
     """Return `value` as one line of JSON; instants are RFC 3339 in UTC (`...Z`)."""
     return _json.encode(jsonable(value)).decode()
+
+
+#: Characters worth a closer look: all but printable ASCII and the newline.
+_SUSPECT: Final = re.compile(r"[^\x20-\x7e\n]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char.isprintable():  # letters and digits of any script, symbols, punctuation
+        return char
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    high, low = divmod(code - 0x10000, 0x400)  # a UTF-16 surrogate pair, as JSON writes it
+    return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+
+
+def printable(text: str) -> str:
+    """Return `text` with every non-printable character but the newline as `\\uXXXX`."""
+    return _SUSPECT.sub(_escape, text)
+
+
+class EscapedOutput(io.TextIOBase):
+    """A text stream that writes through to `stream`, non-printable characters escaped."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        """Wrap `stream` (stdout or stderr)."""
+        super().__init__()
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        """Write `text`, escaped; return the length of `text`."""
+        self.stream.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush the wrapped stream."""
+        self.stream.flush()
+
+    def fileno(self) -> int:
+        """Return the wrapped stream's file descriptor."""
+        return self.stream.fileno()
+
+    def isatty(self) -> bool:
+        """Return whether the wrapped stream is a terminal."""
+        return self.stream.isatty()
+
+    def writable(self) -> bool:
+        """Return True: this stream is for writing."""
+        return True
+
+
+@contextlib.contextmanager
+def escaped_streams() -> Iterator[None]:
+    """Within the block, stdout and stderr escape what they print (see `EscapedOutput`)."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = EscapedOutput(out), EscapedOutput(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err

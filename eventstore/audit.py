@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
@@ -56,6 +57,7 @@ class LogAudit:
         self.chunk_rows = chunk_rows
         self.findings = Findings(dict(LOG_CHECKS))
         self.facts: list[ChunkFacts] = []
+        self.readable = True
 
     def read(self) -> bool:
         """Read and check every row; return whether the whole log could be read."""
@@ -65,20 +67,31 @@ class LogAudit:
             for line in resized:
                 self.findings.add("readable", None, None, f"{line}: rewritten outside the log")
             if resized:
-                self.facts = []
+                self.facts, self.readable = [], False
                 return False
             with _chunk_friendly_pool():
                 self.facts = _pipelined(_chunks(self.log, self.chunk_rows), self.findings)
         except StorageError as exc:
             self.findings.add("readable", None, None, _unreadable(self.log, exc))
-            self.facts = []
+            self.facts, self.readable = [], False
             return False
         return True
 
     def finish(self) -> AuditReport:
-        """Run the checks across rows; return the report."""
+        """Run the checks across rows; return the report.
+
+        When the log could not be read, every check but `readable` says `skip` and why:
+        it did not run, so it cannot say the log is sound.
+        """
         facts, self.facts = self.facts, []
-        return check_across(facts, self.findings)
+        report = check_across(facts, self.findings)
+        if not self.readable:
+            reason = "not checked: the log cannot be read"
+            report.checks = [
+                check if check.name == "readable" or check.count else replace(check, skipped=reason)
+                for check in report.checks
+            ]
+        return report
 
 
 def _unreadable(log: EventLog, exc: StorageError) -> str:

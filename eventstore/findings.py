@@ -29,11 +29,19 @@ class CheckResult:
     violations: tuple[Violation, ...] = ()
     count: int = 0
     skipped: str | None = None  # why the check could not run, if it could not
+    notes: tuple[str, ...] = ()  # what the check saw that is not a violation
 
     @property
     def ok(self) -> bool:
-        """Return whether the check found nothing wrong."""
+        """Return whether the check found nothing wrong (a skipped check found nothing)."""
         return self.count == 0
+
+    @property
+    def status(self) -> str:
+        """Return `ok`, `FAIL` or `skip` (it could not run: never said to be ok)."""
+        if self.count:
+            return "FAIL"
+        return "skip" if self.skipped is not None else "ok"
 
 
 @dataclass
@@ -85,6 +93,11 @@ class AuditReport:
     def ok(self) -> bool:
         """Return whether every check passed."""
         return all(check.ok for check in self.checks)
+
+    @property
+    def skipped(self) -> int:
+        """Return how many checks could not run."""
+        return sum(1 for check in self.checks if check.skipped is not None)
 
     @property
     def violations(self) -> int:

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from venues import SAMPLES, Answer, ScriptedVenue, ThreadedVenue
 from connectors import cli, cli_sync
 from connectors.cli import main
 from connectors.lease import LEASE_FILE
-from eventstore import EventLog
+from eventstore import EventLog, InstrumentListed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -267,3 +268,44 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     )
     os.close(writer)
     assert (process.returncode, process.stderr) == (cli.EXIT_BROKEN_PIPE, "")
+
+
+# -- what data may hold ----------------------------------------------------------------------
+
+HOSTILE = "Bitcoin \x1b[2J\x1b[31mred\x1b[0m \u202eevil\u2028line\x00\x7f 比特币"
+
+
+def test_control_characters_from_data_are_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A description with ANSI escapes, an RTL override, a line separator and a NUL: the text
+    output shows them as \\uXXXX, letters of any script as they are; --json stays JSON."""
+    root = tmp_path / "lake"
+    EventLog.open(root).append(
+        [
+            InstrumentListed(
+                instrument_id="btc",
+                symbol="BINANCE:BTCUSDT",
+                effective_at=datetime(2024, 1, 1, tzinfo=UTC),
+                source="test",
+                exchange="BINANCE",
+                type="spot",
+                description=HOSTILE,
+            )
+        ]
+    )
+    argv = ["--root", str(root), "get", "BINANCE:BTCUSDT", "--as-of", "2024-02-01T00:00:00Z"]
+
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    shown = "Bitcoin \\u001b[2J\\u001b[31mred\\u001b[0m \\u202eevil\\u2028line\\u0000\\u007f 比特币"
+    assert shown in out
+    assert all(char.isprintable() or char == "\n" for char in out)
+    assert main([*argv, "--json"]) == 0
+    out = capsys.readouterr().out
+    assert all(char.isprintable() or char == "\n" for char in out)
+    assert json.loads(out)["description"] == HOSTILE
+    assert main(["--root", str(root), "history", "btc"]) == 0  # its table has descriptions
+    out = capsys.readouterr().out
+    assert "\\u001b[2J" in out
+    assert all(char.isprintable() or char == "\n" for char in out)
