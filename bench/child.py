@@ -25,7 +25,10 @@ import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _maxrss_kb() -> int:
@@ -102,7 +105,7 @@ def rebuild_project(root: str) -> None:
         Catalog.open(root).refresh()
     elif isinstance(how, classmethod | staticmethod):
         method = "Catalog.rebuild(root)"
-        Catalog.rebuild(root)  # type: ignore[call-arg]
+        Catalog.rebuild(root)  # type: ignore[arg-type]
     else:
         method = "Catalog.open(root).rebuild()"
         Catalog.open(root).rebuild()
@@ -195,7 +198,7 @@ def audit_rows(root: str, rows: str) -> None:
     _emit({"seconds": seconds, "rows": sample.num_rows, "violations": len(found)})
 
 
-TASKS = {
+TASKS: dict[str, Callable[..., None]] = {
     "open-project": open_project,
     "open-scd2": open_scd2,
     "rebuild-project": rebuild_project,

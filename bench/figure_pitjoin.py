@@ -117,8 +117,10 @@ def pitjoin(b: Bench) -> Result:
         duck_peak,
         size,
     )
-    frames = (pl.from_arrow(versions), pl.from_arrow(table))
-    polars, runs, polars_peak = measured(lambda: baseline_asof.polars_join(*frames), repeat)
+    left, right = pl.from_arrow(versions), pl.from_arrow(table)
+    assert isinstance(left, pl.DataFrame)
+    assert isinstance(right, pl.DataFrame)
+    polars, runs, polars_peak = measured(lambda: baseline_asof.polars_join(left, right), repeat)
     polars_s = _report(
         f"Polars {pl.__version__}, 2 join_asof ({pl.thread_pool_size()} threads)",
         runs,

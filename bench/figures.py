@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING, Any
 import baseline_duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import synth
 from baseline_scd2 import SCD2File
 from context import say
 from measure import Result, bounded, clock, duration, median, p99, ratio, times, verdict
 
 from eventstore import EventLog, InstrumentChanged
+from projections.model import Instrument
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from context import Bench
 
 Query = tuple[str, Any, pd.Timestamp]  # symbol, as_of for the project, as_of for pandas
@@ -64,7 +65,7 @@ def get(b: Bench) -> Result:
     rows_same = len(b.scd2().load())
     _latency(f"baseline (a) same history, {n:,} instruments ({rows_same:,} rows)", same)
     agree = sum(
-        (x.instrument_id if x is not None else None) == (y["instrument_id"] if y else None)
+        _holder(x) == (y["instrument_id"] if y is not None else None)  # type: ignore[index]
         for x, y in zip(found, rows, strict=False)
     )
     say(f"  holders agree (project vs baseline (a), same history): {agree:,}/{len(rows):,}")
@@ -123,6 +124,8 @@ def universe(b: Bench) -> Result:
     )
     df = b.scd2().load()
     for k, (t, mt, dt) in enumerate(zip(instants, tables, answers, strict=False)):
+        assert isinstance(mt, pa.Table)
+        assert isinstance(dt, pa.Table)
         at = pd.Timestamp(t)
         live = int(((df["valid_from"] <= at) & (df["valid_until"] > at) & df["active"]).sum())
         same = "same" if mt.num_rows == dt.num_rows == live else "DIFFERENT"
@@ -222,3 +225,7 @@ def bulk(b: Bench) -> Result:
     result.ratio = times(ratio(rate, theirs))
     result.verdict = verdict(None if rate is None else rate >= 250_000)
     return result
+
+
+def _holder(found: object) -> str | None:
+    return found.instrument_id if isinstance(found, Instrument) else None

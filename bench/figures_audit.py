@@ -55,7 +55,7 @@ def _row_by_row(b: Bench, events: int) -> float | None:
     except ChildError as exc:
         say(f"  baseline (c): {exc}")
         return None
-    whole = theirs["seconds"] * events / max(1, theirs["rows"])
+    whole = float(theirs["seconds"]) * events / max(1, int(theirs["rows"]))
     say(
         f"  baseline (c) verify_chain row by row (what the audit is held to): "
         f"{theirs['rows']:,} rows in {duration(theirs['seconds'])}, so ~{duration(whole)} "

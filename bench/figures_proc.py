@@ -62,7 +62,9 @@ def rebuild(b: Bench) -> Result:
     return result
 
 
-def _runs(task: str, args: list[str], repeat: int, timeout: float) -> list[tuple[dict, float]]:
+def _runs(
+    task: str, args: list[str], repeat: int, timeout: float
+) -> list[tuple[dict[str, Any], float]]:
     runs = []
     for _ in range(repeat):
         runs.append(child(task, *args, timeout=timeout))

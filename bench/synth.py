@@ -92,7 +92,8 @@ def sizes(scale: float) -> tuple[int, int]:
 def _uniform(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Return one int64 instant strictly inside (lo, hi) per pair (lo + 1 when too narrow)."""
     span = np.maximum(hi - lo - 2, 0)
-    return lo + 1 + (rng.random(len(lo)) * span).astype(np.int64)
+    drawn: np.ndarray = lo + 1 + (rng.random(len(lo)) * span).astype(np.int64)
+    return drawn
 
 
 def _texts(rng: np.random.Generator, n: int, numbers: np.ndarray) -> list[str]:
@@ -172,7 +173,12 @@ def generate(n: int, n_events: int, seed: int) -> History:
     corr = np.concatenate([np.zeros(n_structural, bool), correction])
     order = np.argsort(rec, kind="stable")  # append order: by the time a source reported it
     inst, kind, eff, first, corr, new_sym = (
-        a[order] for a in (inst, kind, eff, first, corr, new_sym)
+        inst[order],
+        kind[order],
+        eff[order],
+        first[order],
+        corr[order],
+        new_sym[order],
     )
     codes = {f: c[order] for f, c in codes.items()}
     sym = _envelope_symbols(inst, kind, eff, first, sym0, new_sym)

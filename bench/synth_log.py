@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from synth import (
     BATCH,
@@ -58,7 +58,7 @@ def events(h: History, lo: int, hi: int) -> list[Event]:
             changes = {f: _value(f, c[j]) for f, c in codes.items() if c[j] != NOT_SET}
             out.append(InstrumentChanged(**head, source=SOURCE, changes=changes))
         elif k == LISTED:
-            given = {f: _value(f, c[j]) for f, c in codes.items() if c[j] >= 0}
+            given: dict[str, Any] = {f: _value(f, c[j]) for f, c in codes.items() if c[j] >= 0}
             quote, swap = QUOTES[h.quote[i]], bool(h.swap[i])
             out.append(
                 InstrumentListed(

@@ -250,8 +250,8 @@ def test_schedules_become_triggers_with_their_jitter() -> None:
 
     interval = SourceConfig(interval="15m", jitter=30)
     cron = SourceConfig(cron="*/15 * * * *", jitter=20)
-    assert trigger(interval, "k").interval.total_seconds() == 900  # type: ignore[attr-defined]
-    assert trigger(interval, "k").jitter == 30  # type: ignore[attr-defined]
-    assert trigger(cron, "k").jitter == 20  # type: ignore[attr-defined]
+    assert trigger(interval, "k").interval.total_seconds() == 900
+    assert trigger(interval, "k").jitter == 30
+    assert trigger(cron, "k").jitter == 20
     assert describe(cron) == "cron */15 * * * * (+20s jitter)"
     assert describe(SourceConfig(interval=60)) == "every 60"

@@ -59,9 +59,9 @@ def test_drift_lists_each_field_and_each_missing_instrument(tmp_path: Path) -> N
     strict = drift.against(Catalog.open(tmp_path / "lake"), *_replayed(tmp_path / "b"), 1)
     assert ("BINANCE:ETHUSDT", "missing from the source") in {(d.symbol, d.kind) for d in strict}
     assert len(EventLog.open(tmp_path / "lake")) == before
-    assert Catalog.open(tmp_path / "lake").get("BINANCE:BTCUSDT", at(23)).tick_size == Decimal(
+    assert Catalog.open(tmp_path / "lake").get("BINANCE:BTCUSDT", at(23)).tick_size == Decimal(  # type: ignore[union-attr]
         "0.01"
-    )  # type: ignore[union-attr]
+    )
 
 
 def test_audit_against_a_replayed_source(

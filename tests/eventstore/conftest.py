@@ -152,7 +152,7 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> Location:
     if request.param == "local":
         return LocalFolder(tmp_path)
     bucket: S3Bucket = request.getfixturevalue("s3_bucket")
-    return bucket
+    return bucket  # type: ignore[return-value]
 
 
 @pytest.fixture

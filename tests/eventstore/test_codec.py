@@ -44,7 +44,7 @@ def as_recorded(event: Event, position: int = 0) -> Event:
 def stored_row(event: Event) -> dict[str, Any]:
     """Return the row the log would store for recorded `event`."""
     (row,) = to_table([event]).to_pylist()
-    return row
+    return row  # type: ignore[no-any-return]
 
 
 EVERY_KIND = [
@@ -92,7 +92,7 @@ def test_explicit_null_and_untouched_field_stay_distinct_in_a_row() -> None:
     assert sorted(row["fields"]) == ["sector", "tick_size"]
     assert row["tick_size"] is None
     assert row["lot_size"] is None
-    assert decode_row(row).changes == {"sector": "Tech", "tick_size": None}
+    assert decode_row(row).changes == {"sector": "Tech", "tick_size": None}  # type: ignore[attr-defined]
 
 
 _VALUES: dict[str, st.SearchStrategy[Any]] = {

@@ -84,7 +84,7 @@ def test_second_append_continues_positions_and_stream_versions(
     assert positions(second) == [2, 3, 4]
     assert [e.stream_version for e in second] == [2, 1, 2]
     assert second[0].prev_hash == first[-1].hash
-    assert second[0].recorded_at == clock.readings[-1] > first[0].recorded_at
+    assert second[0].recorded_at == clock.readings[-1] > first[0].recorded_at  # type: ignore[operator]
     assert len(log) == 5
     assert log.stream_version("inst-1") == 2
     assert log.stream_version("inst-9") == 0
@@ -109,7 +109,7 @@ def test_append_refuses_what_is_not_an_event(open_log: Opener) -> None:
     log = open_log()
 
     with pytest.raises(InvalidEventError, match="item 1"):
-        log.append([listed(1), {"kind": "InstrumentListed"}])
+        log.append([listed(1), {"kind": "InstrumentListed"}])  # type: ignore[list-item]
 
     assert len(log) == 0
 
@@ -170,8 +170,8 @@ def test_events_read_back_equal_the_recorded_events(open_log: Opener) -> None:
     )
 
     assert open_log().events() == recorded
-    assert recorded[1].changes == {"tick_size": None, "description": "Coin one"}
-    assert str(open_log().events()[0].tick_size) == "0.01"
+    assert recorded[1].changes == {"tick_size": None, "description": "Coin one"}  # type: ignore[attr-defined]
+    assert str(open_log().events()[0].tick_size) == "0.01"  # type: ignore[attr-defined]
 
 
 def test_relisting_an_instrument_continues_its_stream(open_log: Opener) -> None:
@@ -390,7 +390,7 @@ def test_recorded_at_never_goes_backwards_when_the_clock_does(
     (third,) = later.append([listed(3)])
 
     assert first.recorded_at is not None
-    assert first.recorded_at <= second.recorded_at <= third.recorded_at
+    assert first.recorded_at <= second.recorded_at <= third.recorded_at  # type: ignore[operator]
     assert verify_chain(open_log().read()) == []
 
 

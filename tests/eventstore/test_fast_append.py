@@ -99,7 +99,7 @@ def _listed(head: dict[str, Any], fields: dict[str, Any]) -> Event:
 
 
 def _exchange(kind: type[Event], name: str, at: datetime, fields: dict[str, Any]) -> Event:
-    return kind(exchange=name, effective_at=at, source="manual", **fields)
+    return kind(exchange=name, effective_at=at, source="manual", **fields)  # type: ignore[call-arg]
 
 
 def events(stream: st.SearchStrategy[str] = NAMES) -> st.SearchStrategy[Event]:

@@ -48,7 +48,9 @@ if TYPE_CHECKING:
 
 Rows = list[dict[str, Any]]
 _TEXT = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=6
+    st.characters(codec="utf-8", exclude_categories=["Cs"]),
+    min_size=1,
+    max_size=6,
 ).filter(str.strip) | st.sampled_from(
     ['a"b', "back\\slash", "tab\there", "line\nbreak", "\x01", "é€😀"]
 )

@@ -129,9 +129,9 @@ def test_aware_instants_in_any_offset_mean_the_same_utc_instant(
     clock.set(day(2))  # the change is recorded exactly at the instant under test
     log.append([changed("I1", "X:ABC", day(2), sector="Tech")])
 
-    assert holder(catalog, "X:ABC", as_of) == holder(catalog, "X:ABC", day(2))
-    assert holder(catalog, "X:ABC", as_of).sector == "Tech"
-    assert holder(catalog, "X:ABC", day(3), known_at=as_of).sector == "Tech"
+    assert holder(catalog, "X:ABC", as_of) == holder(catalog, "X:ABC", day(2))  # type: ignore[arg-type]
+    assert holder(catalog, "X:ABC", as_of).sector == "Tech"  # type: ignore[arg-type]
+    assert holder(catalog, "X:ABC", day(3), known_at=as_of).sector == "Tech"  # type: ignore[arg-type]
     assert catalog.universe(as_of).equals(catalog.universe(day(2)))
     assert catalog.universe(day(3), as_of).equals(catalog.universe(day(3), day(2)))
 
@@ -322,17 +322,17 @@ def test_universe_tradable_keeps_only_trading_instruments(tmp_path: Path) -> Non
             InstrumentListed(
                 instrument_id=f"i{n}",
                 symbol=f"X:S{n}",
-                effective_at=t0,
+                effective_at=t0,  # type: ignore[arg-type]
                 source="t",
                 status="trading",
             )
             for n in range(3)
         ]
         + [
-            InstrumentChanged(
+            InstrumentChanged(  # type: ignore[list-item]
                 instrument_id="i1",
                 symbol="X:S1",
-                effective_at="2024-02-01T00:00:00Z",
+                effective_at="2024-02-01T00:00:00Z",  # type: ignore[arg-type]
                 source="t",
                 changes={"status": "halted", "venue_status": "HALT"},
             )
@@ -353,10 +353,16 @@ def test_a_retracted_exchange_change_is_withdrawn(tmp_path: Path) -> None:
 
     log = EventLog.open(tmp_path)
     listed = ExchangeListed(
-        exchange="X", effective_at="2024-01-01T00:00:00Z", source="t", country="US"
+        exchange="X",
+        effective_at="2024-01-01T00:00:00Z",  # type: ignore[arg-type]
+        source="t",
+        country="US",
     )
     changed = ExchangeChanged(
-        exchange="X", effective_at="2024-02-01T00:00:00Z", source="t", country="GB"
+        exchange="X",
+        effective_at="2024-02-01T00:00:00Z",  # type: ignore[arg-type]
+        source="t",
+        country="GB",
     )
     recorded = log.append([listed, changed])
     before = Catalog.open(tmp_path).exchanges("2024-06-01T00:00:00Z")["X"].country
@@ -366,9 +372,9 @@ def test_a_retracted_exchange_change_is_withdrawn(tmp_path: Path) -> None:
             EventRetracted(
                 instrument_id="exchange:X",
                 symbol="X",
-                effective_at="2024-03-01T00:00:00Z",
+                effective_at="2024-03-01T00:00:00Z",  # type: ignore[arg-type]
                 source="t",
-                target=recorded[1].event_id,
+                target=recorded[1].event_id,  # type: ignore[arg-type]
                 reason="wrong country",
             )
         ]

@@ -261,6 +261,7 @@ def test_decimals_come_out_exactly_as_they_went_in(log: EventLog, catalog: Catal
         assert isinstance(got, Decimal), name
         assert got == value, name
     assert found.contract_size is None  # never a made-up default
+    assert found.lot_size is not None
     assert sum([found.lot_size] * 3, Decimal(0)) == Decimal("0.3")  # 0.1 is not a float here
     for table in (catalog.universe(day(2)), catalog.history("I1")):
         (row,) = table.select([*given, "contract_size"]).to_pylist()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 from pit_oracle import Clock, changed, day, delisted, listed
 
-from eventstore import EventLog
+from eventstore import Event, EventLog
 from projections import Catalog
 from projections.index import SAVE_EVERY
 
@@ -27,7 +27,9 @@ def _grow(root: Path) -> list[str]:
     Catalog.open(root).refresh()  # the snapshot before the catch-up
     clock.set(day(3))
     symbols = [f"X:N{i}" for i in range(NEW)]
-    events = [listed(f"N{i}", s, day(1), tick_size="0.5") for i, s in enumerate(symbols)]
+    events: list[Event] = [
+        listed(f"N{i}", s, day(1), tick_size="0.5") for i, s in enumerate(symbols)
+    ]
     events += [changed("N1", "X:N1", day(2), tick_size="0.25"), delisted("N2", "X:N2", day(2))]
     log.append(events)
     catching_up = Catalog.open(root)

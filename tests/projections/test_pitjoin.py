@@ -14,6 +14,7 @@ from projections import pitanswer
 from projections.errors import InvalidTableError, NaiveColumnError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from pit_oracle import Clock
@@ -35,7 +36,7 @@ class StreamOnly:
 
 
 def rows(
-    symbols: list[str | None], instants: list[datetime | None], kind: Any = UTC_US
+    symbols: Sequence[str | None], instants: Sequence[datetime | None], kind: Any = UTC_US
 ) -> pa.Table:
     """Return a table of (symbol, ts) rows."""
     return pa.table({"symbol": pa.array(symbols, pa.string()), "ts": pa.array(instants, kind)})
