@@ -230,8 +230,12 @@ class Witness:
         folder, _, self.name = self.uri.rpartition("/")
         self.place = Place(folder or "/")
 
-    def check_outside(self, root: str) -> None:
-        """Refuse a witness inside `root`: whoever rewrites the root would rewrite it too."""
+    def check(self, root: str) -> None:
+        """Refuse a witness inside `root` (whoever rewrites the root would rewrite it too),
+        or in a local folder that does not exist."""
+        folder = self.place.local
+        if folder is not None and not os.path.isdir(folder):
+            raise AnchorError(f"witness {self.uri}", f"its folder {folder} does not exist")
         if is_remote(root) != is_remote(self.uri):
             return
         where = root if is_remote(root) else os.path.realpath(root)

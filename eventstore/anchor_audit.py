@@ -9,22 +9,20 @@ and hash (`witness-in-log`), and the log must reach the latest of them (`witness
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.anchor import HeadStore
-from eventstore.findings import Findings
-from eventstore.head import SignedHead, WitnessedHead, recorded_text
+from eventstore.findings import CheckResult, Findings
+from eventstore.head import Head, SignedHead, WitnessedHead, recorded_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from eventstore.anchor import VerifyKey
-    from eventstore.findings import CheckResult
-    from eventstore.head import Head
     from eventstore.log import EventLog
 
 #: The checks a public key adds.
@@ -79,27 +77,54 @@ def log_tips(log: EventLog, positions: Sequence[int]) -> LogTips:
     return LogTips(version, last, events)
 
 
+def log_head(log: EventLog) -> Head | None:
+    """Return the log's head as stored now (None if it has no event): a few columns read."""
+    version = log.refresh()
+    positions = log.read(["position"], version=version)["position"] if version >= 0 else []
+    if len(positions) == 0:
+        return None
+    last = pc.max(positions).as_py()
+    wanted = pc.field("position") == last
+    row = log.read(["hash", "recorded_at"], version=version, where=wanted).slice(0, 1)
+    return Head(
+        position=last,
+        hash=row["hash"][0].as_py(),
+        delta_version=version,
+        recorded_at=recorded_text(row["recorded_at"].cast(pa.int64())[0].as_py()),
+    )
+
+
+@dataclass
+class AnchorReport:
+    """The anchor checks run, with how many signed and witnessed heads they compared."""
+
+    checks: list[CheckResult] = field(default_factory=list)
+    signed: int = 0  # heads stored beside the log with a valid signature
+    witnessed: int = 0  # lines of the witness that are signed heads
+
+
 def audit_anchor(
     log: EventLog, key: VerifyKey | None, witness: list[WitnessedHead | str] | None
-) -> list[CheckResult]:
-    """Return the anchor checks that `key` and `witness` allow (none without either)."""
+) -> AnchorReport:
+    """Run the anchor checks that `key` and `witness` allow (none without either)."""
     stored = HeadStore(log.root, log.storage_options).all() if key is not None else {}
     lines = witness or []
     heads = [h for h in stored.values() if isinstance(h, SignedHead)]
     tips = log_tips(log, [h.position for h in [*heads, *_parsed(lines)]])
-    results: list[CheckResult] = []
+    report = AnchorReport(witnessed=len(_parsed(lines)))
     if key is not None:
         findings = Findings(dict(KEY_CHECKS))
         problems = {v: h if isinstance(h, str) else key.problem(h) for v, h in stored.items()}
         valid = {v: h for v, h in stored.items() if isinstance(h, SignedHead) and not problems[v]}
         _check_signed(problems, valid, _parsed(lines), key, tips, findings)
         _check_heads_in_log(valid, tips, findings)
-        results += findings.results()
+        report.checks += findings.results()
+        report.signed = len(valid)
     if witness is not None:
         findings = Findings(dict(WITNESS_CHECKS))
         _check_witness(lines, key, tips, findings)
-        results += findings.results()
-    return results
+        report.checks += findings.results()
+    return report
 
 
 def _parsed(lines: list[WitnessedHead | str]) -> list[WitnessedHead]:
@@ -174,4 +199,12 @@ def _witnessed(head: WitnessedHead) -> str:
     return f"witnessed head of version {head.delta_version} (position {head.position}{when})"
 
 
-__all__ = ["KEY_CHECKS", "WITNESS_CHECKS", "LogTips", "audit_anchor", "log_tips"]
+__all__ = [
+    "KEY_CHECKS",
+    "WITNESS_CHECKS",
+    "AnchorReport",
+    "LogTips",
+    "audit_anchor",
+    "log_head",
+    "log_tips",
+]
