@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
+from connectors.cli_views import plural
 from connectors.render import to_json
 from eventstore import EventLog, StorageError
 from eventstore.anchor import HeadSigner, HeadStore, SigningKey, VerifyKey, Witness, generate_key
@@ -204,11 +205,11 @@ class AuditAnchor:
     def _note(self, report: AnchorReport) -> str:
         parts = []
         if self.key is not None:
-            parts.append(f"{report.signed:,} signed heads checked with key {self.key.id}")
+            parts.append(f"{plural(report.signed, 'signed head')} checked with key {self.key.id}")
         else:
             parts.append("signatures not checked (no --public-key)")
         if self.witness is not None:
-            parts.append(f"{report.witnessed:,} witnessed heads in {self.witness.uri}")
+            parts.append(f"{plural(report.witnessed, 'witnessed head')} in {self.witness.uri}")
         else:
             parts.append("no witness (no --witness)")
         if report.signed == 0 and report.witnessed == 0:

@@ -62,9 +62,9 @@ class VerifyKey:
     @classmethod
     def load(cls, path: str) -> VerifyKey:
         """Read a PEM public key (`FILE.pub` from `catalog keygen`)."""
-        what = f"public key {path}"
+        what, pem = f"public key {path}", _key_file(path, "public key")
         try:
-            public = serialization.load_pem_public_key(_key_file(path, "public key"))
+            public = serialization.load_pem_public_key(pem)
         except (ValueError, UnsupportedAlgorithm) as exc:
             raise AnchorError(what, "is not a public key in PEM") from exc
         if not isinstance(public, Ed25519PublicKey):
@@ -94,9 +94,9 @@ class SigningKey:
     @classmethod
     def load(cls, path: str) -> SigningKey:
         """Read an unencrypted PEM private key (`FILE` from `catalog keygen`)."""
-        what = f"signing key {path}"
+        what, pem = f"signing key {path}", _key_file(path, "signing key")
         try:
-            private = serialization.load_pem_private_key(_key_file(path, "signing key"), None)
+            private = serialization.load_pem_private_key(pem, None)
         except TypeError as exc:  # a password is needed
             raise AnchorError(what, "is encrypted; give an unencrypted key") from exc
         except (ValueError, UnsupportedAlgorithm) as exc:
@@ -233,15 +233,16 @@ class Witness:
     def check(self, root: str) -> None:
         """Refuse a witness inside `root` (whoever rewrites the root would rewrite it too),
         or in a local folder that does not exist."""
+        if is_remote(root) == is_remote(self.uri):
+            where = root if is_remote(root) else os.path.realpath(root)
+            path = self.uri if is_remote(root) else os.path.realpath(self.uri)
+            if path == where or path.startswith(where.rstrip("/") + "/"):
+                raise AnchorError(
+                    f"witness {self.uri}", f"is inside the root {root}; keep it apart"
+                )
         folder = self.place.local
         if folder is not None and not os.path.isdir(folder):
             raise AnchorError(f"witness {self.uri}", f"its folder {folder} does not exist")
-        if is_remote(root) != is_remote(self.uri):
-            return
-        where = root if is_remote(root) else os.path.realpath(root)
-        path = self.uri if is_remote(root) else os.path.realpath(self.uri)
-        if path == where or path.startswith(where.rstrip("/") + "/"):
-            raise AnchorError(f"witness {self.uri}", f"is inside the root {root}; keep it apart")
 
     def append(self, signed: SignedHead, at: datetime | None = None) -> WitnessedHead:
         """Add `signed` as the witness's last line, with the time it was witnessed."""
