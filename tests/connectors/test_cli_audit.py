@@ -161,7 +161,7 @@ def test_text_report_says_what_was_checked(root: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
 
     assert status == 0
-    assert f"audit of {root}: 9 events, 14 checks" in out
+    assert f"audit of {root}: 9 events, 15 checks" in out
     assert "  ok    hash " in out
     assert out.rstrip().splitlines()[-1].startswith("clean: every check passed in ")
 
