@@ -53,7 +53,7 @@ def add_signing_option(parser: argparse.ArgumentParser, *, defaults: bool) -> No
 def signing_key(args: argparse.Namespace) -> SigningKey | None:
     """Return the key named by `--signing-key` or `$CATALOG_SIGNING_KEY`, if any."""
     path = getattr(args, "signing_key", None) or os.environ.get(SIGNING_VARIABLE)
-    return SigningKey.load(os.path.expanduser(path)) if path else None
+    return SigningKey.load(path) if path else None
 
 
 def signing(name: str, command: Command) -> Command:
@@ -187,7 +187,7 @@ class AuditAnchor:
         """Read `--public-key` and `--witness`: a bad one stops the audit before it starts."""
         path = getattr(args, "public_key", None)
         given = getattr(args, "witness", None)
-        key = VerifyKey.load(os.path.expanduser(path)) if path else None
+        key = VerifyKey.load(path) if path else None
         return cls(key, Witness(given) if given else None)
 
     def checks(self, log: EventLog, readable: bool) -> tuple[list[CheckResult], str]:

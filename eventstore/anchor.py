@@ -45,7 +45,7 @@ def key_id(public: Ed25519PublicKey) -> str:
 
 def _key_file(path: str, what: str) -> bytes:
     try:
-        with open(path, "rb") as file:
+        with open(os.path.expanduser(path), "rb") as file:
             return file.read()
     except OSError as exc:
         raise AnchorError(f"{what} {path}", f"cannot read it: {exc.strerror or exc}") from exc
@@ -226,7 +226,8 @@ class Witness:
 
     def __init__(self, uri: str) -> None:
         """Use the witness at `uri` (it may not exist yet)."""
-        self.uri = uri if is_remote(uri) else os.path.abspath(uri.removeprefix("file://"))
+        local = uri.removeprefix("file://")
+        self.uri = uri if is_remote(uri) else os.path.abspath(os.path.expanduser(local))
         folder, _, self.name = self.uri.rpartition("/")
         self.place = Place(folder or "/")
 
