@@ -25,7 +25,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Final, NoReturn
 
-from connectors import cli_daemon, cli_sync
+from connectors import cli_anchor, cli_daemon, cli_sync
 from connectors.cli_append import FORMAT_HELP, EventFileError, append_events, decode_lines
 from connectors.cli_audit import add_audit
 from connectors.cli_open import existing_catalog
@@ -91,6 +91,7 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
         metavar="PATH",
         help=f"lakehouse root (default: ${ROOT_VARIABLE}, else {DEFAULT_ROOT})",
     )
+    cli_anchor.add_signing_option(parser, defaults=defaults)
 
 
 def _add_known_at(parser: argparse.ArgumentParser) -> None:
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _global_options(sub, defaults=False)
-        sub.set_defaults(handler=add(sub))
+        sub.set_defaults(handler=cli_anchor.signing(name, add(sub)))
     return parser
 
 
@@ -214,6 +215,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("compact", "merge small files and checkpoint the log", _add_compact),
     ("audit", "check the log's integrity and the PIT invariants", add_audit),
     *SCD2_COMMANDS,
+    *cli_anchor.ANCHOR_COMMANDS,
 )
 
 

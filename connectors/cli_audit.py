@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from connectors import drift
+from connectors.cli_anchor import AuditAnchor, add_audit_options
 from connectors.cli_sync import positive
 from connectors.errors import NoCatalogError, UsageError
 from connectors.http import HttpSettings
@@ -24,6 +25,7 @@ from connectors.sync import DEFAULT_ABSENCE_RUNS, SourceRun
 from eventstore import EventLog, StorageError
 from eventstore.audit import LogAudit
 from eventstore.findings import MAX_KEPT, AuditReport, CheckResult, Violation
+from eventstore.removals import check_removes
 from projections import Catalog
 from projections.invariants import PIT_CHECKS, check_listing_order, check_versions
 
@@ -47,10 +49,14 @@ class AuditRun:
     root: str
     report: AuditReport
     seconds: float
+    #: How the head is anchored outside the log (or that it is not), for the report.
+    anchor: str | None = None
 
 
-def audit_catalog(root: str) -> AuditRun:
+def audit_catalog(root: str, anchor: AuditAnchor | None = None) -> AuditRun:
     """Audit the catalog under `root`: the log, then the history; write nothing to the log.
+
+    `anchor` adds the checks of signed heads and a witness (`eventstore.anchor_audit`).
 
     `listed-first` reads the log in a thread while the log's checks across rows run here:
     both are mostly NumPy and Arrow, so on two cores they overlap. The index checks come
@@ -64,16 +70,21 @@ def audit_catalog(root: str) -> AuditRun:
     except StorageError:
         pass  # an unreadable log is a finding of the audit, not a usage error
     audit = LogAudit(log)
-    if audit.read():
+    readable = audit.read()
+    if readable:
         with ThreadPoolExecutor(max_workers=1) as worker:
             listing = worker.submit(check_listing_order, EventLog.open(root))
             report = audit.finish()
+            report.checks.append(check_removes(log.uri, log.storage_options))
             report.checks.extend([*check_versions(Catalog(log)), listing.result()])
     else:
         report = audit.finish()
+        report.checks.append(check_removes(log.uri, log.storage_options))
         reason = "not checked: the log cannot be read"
         report.checks.extend(CheckResult(n, d, skipped=reason) for n, d in PIT_CHECKS.items())
-    return AuditRun(log.root, report, time.perf_counter() - started)
+    checks, note = (anchor or AuditAnchor()).checks(log, readable)
+    report.checks.extend(checks)
+    return AuditRun(log.root, report, time.perf_counter() - started, note)
 
 
 def add_audit(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -95,6 +106,7 @@ def add_audit(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
         help="with --against-source: the sync's absence rule; an instrument absent from fewer "
         "snapshots in a row is pending, not drift (default: %(default)s)",
     )
+    add_audit_options(parser)
     return run_audit
 
 
@@ -102,7 +114,7 @@ def run_audit(args: argparse.Namespace) -> int:
     """Run `catalog audit`: print the report; return 0 if clean, 1 on any violation."""
     if args.replay and not args.against_source:
         raise UsageError("--replay needs --against-source SOURCE")
-    run = audit_catalog(args.root)
+    run = audit_catalog(args.root, AuditAnchor.from_args(args))
     if args.against_source:
         check = drift_check(run.root, args.against_source, args.replay, args.absence_runs)
         run.report.checks.append(check)
@@ -151,6 +163,7 @@ def report_json(run: AuditRun) -> dict[str, Any]:
         "events": report.events,
         "violations": report.violations,
         "seconds": round(run.seconds, 3),
+        "anchor": run.anchor,
         "checks": [
             {
                 "name": check.name,
@@ -184,6 +197,8 @@ def report_text(run: AuditRun) -> str:
             lines.append(f"          ... and {len(check.notes) - SHOWN:,} more notes (see --json)")
         if check.count > SHOWN:
             lines.append(f"          ... and {check.count - SHOWN:,} more (see --json)")
+    if run.anchor:
+        lines.append(run.anchor)
     lines.append(_verdict(report, run.seconds))
     return "\n".join(lines)
 

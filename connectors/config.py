@@ -55,6 +55,11 @@ class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     misfire_grace: float = 300.0
     #: Seconds a stop waits for running syncs before cancelling them (they append nothing).
     stop_timeout: float = 10.0
+    #: An Ed25519 private key (`catalog keygen`): each commit's head is signed with it.
+    signing_key: str | None = None
+    #: A JSON-lines file outside the root, or an object-store URI: each signed head is
+    #: appended to it after its commit (needs `signing_key`).
+    witness: str | None = None
     sources: dict[str, SourceConfig] = msgspec.field(default_factory=dict)
 
 
@@ -120,6 +125,8 @@ def _where(message: str, key: str) -> str:
 def _check(config: Config, path: str) -> None:
     if not config.sources:
         raise ConfigError(path, "sources: no source is configured")
+    if config.witness and not config.signing_key:
+        raise ConfigError(path, "witness: a witness keeps signed heads; set signing_key too")
     for name, source in config.sources.items():
         key = f"sources.{name}"
         if name not in SOURCES:

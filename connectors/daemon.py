@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors import status as status_store
+from connectors.anchoring import DaemonAnchor
 from connectors.config import seconds
 from connectors.http import HttpSettings
 from connectors.logs import event
@@ -60,6 +61,8 @@ class Daemon:
         self.config = config
         self.logger = logger
         self.syncer = Syncer(config.root)
+        self.anchor = DaemonAnchor(config)
+        self.anchor.attach(self.syncer.log)
         self.status = DaemonStatus.starting(utc_now())
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[None]] = set()
@@ -144,6 +147,8 @@ class Daemon:
             state.last_success, state.last_error = utc_now(), None
             state.last_appended = report.appended
             state.appended_total += report.appended
+            if report.appended:
+                self.anchor.witness_last(self.logger, name)
             event(
                 self.logger,
                 "sync done",

@@ -11,7 +11,9 @@ EventStoreError
 ├── CorruptEventError                       a stored row that cannot be decoded
 │   ├── UnknownEventKindError               written by a newer version of this package
 │   └── UnsupportedSchemaError              a schema version newer than this package reads
-└── StorageError (OSError)                  the storage layer failed; the cause is chained
+├── StorageError (OSError)                  the storage layer failed; the cause is chained
+└── AnchorError (ValueError)                a signing key, signed head or witness that cannot
+                                            be used (eventstore.anchor)
 """
 
 from __future__ import annotations
@@ -137,3 +139,12 @@ class StorageError(EventStoreError, OSError):
         self.uri = uri
         self.action = action
         super().__init__(f"{action} failed for {uri}: {detail}")
+
+
+class AnchorError(EventStoreError, ValueError):
+    """A signing key, a public key, a signed head or a witness cannot be used."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what}: {reason}")

@@ -3,6 +3,8 @@
 One `append` is one Delta commit written with no automatic retry: when another writer
 committed since this one read the log, the commit fails, the batch is planned again (new
 positions, expected versions checked again) and retried. Nothing is ever rewritten.
+After each commit (a compaction's included) the log's `on_commit` hook, if any, sees the
+new head: that is how heads are signed (`eventstore.anchor`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
+import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.codec import from_table, to_table
 from eventstore.errors import CommitContentionError, ConcurrencyError, InvalidEventError
 from eventstore.events import Event
+from eventstore.head import CommitHook, Head, ambient_hook, recorded_text
 from eventstore.instant import to_micros, to_utc
 from eventstore.planner import Plan, plan_batch
 from eventstore.storage import CompactionReport, DeltaStorage
@@ -56,9 +60,12 @@ class EventLog:
         *,
         storage_options: Mapping[str, str] | None = None,
         clock: Clock = _utc_now,
+        on_commit: CommitHook | None = None,
     ) -> None:
         """Use `EventLog.open`; this constructor does no I/O."""
         self.root = root
+        #: Sees each new head after its commit (default: the one `commits_seen_by` set).
+        self.on_commit = on_commit or ambient_hook()
         self.uri = f"{root.rstrip('/')}/events"
         self.storage_options = dict(storage_options) if storage_options else None
         self._clock = clock
@@ -73,12 +80,16 @@ class EventLog:
         *,
         storage_options: Mapping[str, str] | None = None,
         clock: Clock = _utc_now,
+        on_commit: CommitHook | None = None,
     ) -> EventLog:
-        """Open the log under `root`, a folder or an object-store URI; create it on first append."""
+        """Open the log under `root`, a folder or an object-store URI; create it on first append.
+
+        `on_commit(log, head)` runs after each commit this object makes (see `head`).
+        """
         text = os.fspath(root)
         if "://" not in text:
             text = os.path.abspath(text)
-        return cls(text, storage_options=storage_options, clock=clock)
+        return cls(text, storage_options=storage_options, clock=clock, on_commit=on_commit)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -167,6 +178,18 @@ class EventLog:
         """Return the number of events in the log."""
         self._sync_tail()
         return self._tail.next_position
+
+    def head(self) -> Head | None:
+        """Return the head as this writer last saw it (None before the first event)."""
+        tail = self._tail
+        if tail.next_position == 0:
+            return None
+        return Head(
+            position=tail.next_position - 1,
+            hash=tail.last_hash,
+            delta_version=tail.delta_version,
+            recorded_at=recorded_text(tail.last_recorded_us),
+        )
 
     def _scan(
         self,
@@ -263,6 +286,14 @@ class EventLog:
         self._tail.record(
             plan.new_keys, range(plan.first_position, plan.next_position), plan.streams
         )
+        self._announce(self._tail.delta_version)
+
+    def _announce(self, *versions: int) -> None:
+        """Show the hook the head of each of `versions`, commits this object just made."""
+        if self.on_commit is None or (head := self.head()) is None:
+            return  # the unsigned path pays one test
+        for version in versions:
+            self.on_commit(self, msgspec.structs.replace(head, delta_version=version))
 
     # -- maintenance ---------------------------------------------------------------------
 
@@ -274,7 +305,12 @@ class EventLog:
         The vacuum deletes data files unreferenced for more than `retention_hours` (default:
         the table's retention, 7 days); see `CompactionReport` for what it says it did.
         """
-        return self._storage.compact(vacuum=vacuum, retention_hours=retention_hours)
+        before = self.refresh()
+        report = self._storage.compact(vacuum=vacuum, retention_hours=retention_hours)
+        if self.on_commit is not None and report.version > before:
+            self._sync_tail()
+            self._announce(*range(before + 1, report.version + 1))
+        return report
 
 
 __all__ = ["CompactionReport", "EventLog", "Recorded"]

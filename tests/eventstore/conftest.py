@@ -172,7 +172,9 @@ def open_log(location: Location, root: str) -> Callable[..., EventLog]:
     """Return `open_log(at=None, clock=None)`: open the log at `at` (default: `root`) here."""
 
     def opener(at: str | None = None, clock: Callable[[], datetime] | None = None) -> EventLog:
-        options = {"clock": clock} if clock is not None else {}
-        return EventLog.open(at or root, storage_options=location.storage_options, **options)
+        options = location.storage_options
+        if clock is None:
+            return EventLog.open(at or root, storage_options=options)
+        return EventLog.open(at or root, storage_options=options, clock=clock)
 
     return opener
