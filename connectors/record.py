@@ -132,7 +132,7 @@ def parse_rows(
         try:
             outcome: SourceRecord | Rejection = check_record(make(row))
         except InvalidEventError as exc:
-            outcome = Rejection(instrument_id=instrument_id, reason=_reason(exc))
+            outcome = rejection(instrument_id, exc)
         before = made.setdefault(instrument_id, outcome)
         if before is not outcome and before != outcome:
             raise ConflictingRowsError(instrument_id)
@@ -141,8 +141,10 @@ def parse_rows(
     return records, rejected
 
 
-def _reason(exc: InvalidEventError) -> str:
-    return f"{exc.field}: {exc.reason}" if exc.field else exc.reason
+def rejection(instrument_id: str, exc: InvalidEventError) -> Rejection:
+    """Return the rejection of the row of `instrument_id` that broke a rule, as `exc` says."""
+    reason = f"{exc.field}: {exc.reason}" if exc.field else exc.reason
+    return Rejection(instrument_id=instrument_id, reason=reason)
 
 
 class Snapshot(msgspec.Struct, frozen=True, kw_only=True):

@@ -20,9 +20,10 @@ import msgspec
 
 from connectors.errors import IncompleteSnapshotError
 from connectors.paging import PageBudget
-from connectors.record import Snapshot, SourceRecord, parse_rows
+from connectors.record import Rejection, Snapshot, SourceRecord, parse_rows, rejection
 from eventstore import InvalidEventError
-from eventstore.values import size
+from eventstore.events import exchange_stream
+from eventstore.values import check_name, size
 
 if TYPE_CHECKING:
     from connectors.http import SourceHttp
@@ -219,15 +220,27 @@ def _snapshot(market: str, rows: list[Row], exchanges: list[str]) -> Snapshot:
     records, rejected = parse_rows(
         rows, lambda row: record(market, row), lambda row: f"tradingview:{market}:{row.s}"
     )
+    named, refused = _exchanges(exchanges)
     return Snapshot(
         source="tradingview",
         market=market,
         scope=f"tradingview:{market}:",
         records=records,
-        rejected=rejected,
+        rejected=rejected + refused,
         reported=FIELDS,
-        exchanges=tuple(exchanges),
+        exchanges=named,
     )
+
+
+def _exchanges(names: list[str]) -> tuple[tuple[str, ...], tuple[Rejection, ...]]:
+    """Return the exchange names that meet the name rule, and the others rejected."""
+    kept, refused = [], []
+    for name in names:
+        try:
+            kept.append(check_name(name, "exchange"))
+        except InvalidEventError as exc:
+            refused.append(rejection(exchange_stream(name), exc))
+    return tuple(kept), tuple(refused)
 
 
 async def fetch_exchanges(http: SourceHttp, base_url: str, market: str) -> list[str]:
