@@ -112,8 +112,8 @@ class ConflictingRowsError(ValueError):
 
 def check_record(record: SourceRecord) -> SourceRecord:
     """Return `record` if its id, symbol and listing span meet their rules."""
-    check_instrument_id(record.instrument_id)
     check_symbol(record.symbol)
+    check_instrument_id(record.instrument_id)
     check_span(record.fields.get("listed_at"), record.fields.get("expiry"))
     return record
 
