@@ -147,7 +147,7 @@ def test_tradingview_pages_are_bounded_by_the_total_and_the_first_page() -> None
     first = [_row(f"COINBASE:A{n}USD") for n in range(50)]
     trickle = [_scan_page(100, [_row(f"COINBASE:B{n}USD")]) for n in range(10)]
     with pytest.raises(IncompleteSnapshotError, match="after 4 pages, the most allowed"):
-        _fetch(SCAN, [_scan_page(100, first), *trickle], _tv)
+        _fetch(SCAN, [_scan_page(100, first), *trickle, Answer(404, b"asked too often")], _tv)
 
 
 def test_identical_rows_across_tradingview_pages_are_one_and_complete_the_scan() -> None:
@@ -155,7 +155,9 @@ def test_identical_rows_across_tradingview_pages_are_one_and_complete_the_scan()
     record: the snapshot is complete and holds each symbol once."""
     rows = _scan_rows()
     (snapshot,), requests = _fetch(
-        SCAN, [_scan_page(5, rows[:3]), _scan_page(5, [rows[3], rows[0]])], _tv
+        SCAN,
+        [_scan_page(5, rows[:3]), _scan_page(5, [rows[3], rows[0]]), Answer(404, b"once more")],
+        _tv,
     )
     assert requests == 2
     assert sorted(r.symbol for r in snapshot.records) == sorted(row["s"] for row in rows)
