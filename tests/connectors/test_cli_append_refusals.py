@@ -142,7 +142,11 @@ def test_a_line_the_audit_would_flag_refuses_the_whole_file(
 
 @pytest.mark.parametrize(
     "bad",
-    [pytest.param(bad, id=i) for (bad, _), i in zip(REFUSED, IDS) if "Listed" not in bad["kind"]],
+    [
+        pytest.param(bad, id=i)
+        for (bad, _), i in zip(REFUSED, IDS, strict=True)
+        if "Listed" not in bad["kind"]
+    ],
 )
 def test_the_checks_against_the_log_see_what_an_earlier_append_stored(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, bad: dict[str, Any]
