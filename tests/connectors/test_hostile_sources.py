@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
-from test_sync import at, spot
-from venues import FAST, Answer, ScriptedVenue, Sleeps, fixture, run
+from test_sync import at, spot, spot_snapshots
+from venues import FAST, Answer, ScriptedVenue, Sleeps, ThreadedVenue, fixture, run
 
-from connectors import binance, bybit, okx, tradingview
+from connectors import binance, bybit, drift, okx, tradingview
 from connectors.cli import main
 from connectors.cli_sync import summary
-from connectors.config import Config, SourceConfig
+from connectors.config import Config, ConfigError, SourceConfig, load
 from connectors.daemon import Daemon
 from connectors.errors import IncompleteSnapshotError, MalformedResponseError
 from connectors.http import HttpSettings, SourceHttp, open_session
@@ -490,3 +490,44 @@ def test_the_daemon_status_shows_the_rejected_rows(
     assert found["rejections"] == [
         "'binance:spot:ETHUSDT': tick_size: '-1' is not positive (use null for none)"
     ]
+
+
+# -- elsewhere: drift, the daemon's configuration, `catalog sync` ---------------------------
+
+
+def test_a_rejected_row_is_not_drift_missing_from_the_source(tmp_path: Path) -> None:
+    """After a sync, the source reports BTCUSDT with a negative tick size: the drift check
+    does not call it missing from the source (the row is there, only refused)."""
+    root = tmp_path / "lake"
+    _spot_sync(root, spot(22))
+    folder = spot_snapshots(tmp_path, spot(23, {"BTCUSDT": {"tickSize": "-0.01"}}))
+    found, observed = run(lambda: drift.replayed(folder, "binance-spot", FAST))
+    assert drift.against(Catalog.open(root), found, observed) == []
+
+
+def test_the_body_cap_is_configured_per_source(tmp_path: Path) -> None:
+    """`max_body_mb` defaults to 64 per source; a cap of 0 is refused naming the key."""
+    path = tmp_path / "catalog.toml"
+    path.write_text(
+        '[sources.okx]\ninterval = "1m"\n[sources.bybit]\ninterval = "1m"\nmax_body_mb = 2\n'
+    )
+    config = load(path)
+    assert (config.sources["okx"].max_body_mb, config.sources["bybit"].max_body_mb) == (64, 2)
+    path.write_text('[sources.okx]\ninterval = "1m"\nmax_body_mb = 0\n')
+    with pytest.raises(ConfigError, match=r"sources.okx.max_body_mb: must be positive"):
+        load(path)
+
+
+def test_catalog_sync_takes_a_body_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`catalog sync --max-body-mb 0.001` refuses the 2 KB spot body: the source fails with
+    the cap named, and nothing is appended."""
+    venue = ScriptedVenue()
+    venue.queue(binance.SPOT_PATH, _answer(spot(22)))
+    root = tmp_path / "lake"
+    with ThreadedVenue(venue) as served:
+        argv = ["--root", str(root), "sync", "binance-spot", "--quiet", "--max-body-mb", "0.001"]
+        status = main([*argv, "--base-url", f"binance-spot={served.base_url}"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "over the cap of 1048 bytes" in out
+    assert len(EventLog.open(root)) == 0
