@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import msgspec
 
 from eventstore import InvalidEventError
-from eventstore.values import check_instrument_id, check_span, check_symbol, size
+from eventstore.values import (
+    TERMINAL_STATUSES,
+    check_instrument_id,
+    check_span,
+    check_symbol,
+    size,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -42,7 +48,7 @@ EXCHANGE_FIELDS: Final = (
 #: ...and of derivatives lists, which also date listings and expiries.
 DATED_FIELDS: Final = (*EXCHANGE_FIELDS, "expiry", "listed_at")
 #: Normalized statuses after which an instrument no longer trades: they delist it.
-TERMINAL: Final = frozenset({"delisted", "expired"})
+TERMINAL: Final = TERMINAL_STATUSES
 
 
 #: How many rejected rows a report names (it counts them all).
@@ -60,9 +66,12 @@ def from_millis(value: int | str | None, field: str = "time") -> datetime | None
     """Return a venue's epoch milliseconds as a UTC instant; empty, missing or 0 is null."""
     if value is None or value in ("", "0", 0):
         return None
-    if isinstance(value, str) and _MILLIS.fullmatch(value) is None:
+    if _MILLIS.fullmatch(str(value)) is None:  # no sign, no `1_000`, no other digits
         raise InvalidEventError(f"{value!r} is not epoch milliseconds in ASCII digits", field=field)
-    return datetime.fromtimestamp(int(value) / 1000, UTC)
+    try:
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidEventError(f"{value!r} is not an instant: {exc}", field=field) from None
 
 
 class Announcement(msgspec.Struct, frozen=True, kw_only=True):
