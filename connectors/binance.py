@@ -5,13 +5,13 @@ min quantity from `LOT_SIZE`, min notional from `NOTIONAL.minNotional` or the ol
 `MIN_NOTIONAL.minNotional`. USD-M: the same filters, min notional from
 `MIN_NOTIONAL.notional`, listing time `onboardDate`, expiry `deliveryDate` (a date after 2100
 is the perpetual sentinel, whose exact value varies). A filter value of 0 means Binance
-enforces nothing: it is stored as null.
+enforces nothing: it is stored as null; any other value must be a positive decimal
+(`eventstore.values.size`), else the row is rejected.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
 import msgspec
@@ -21,11 +21,15 @@ from connectors.record import (
     EXCHANGE_FIELDS,
     Snapshot,
     SourceRecord,
+    decimal_text,
     from_millis,
+    parse_rows,
 )
 from connectors.symbols import dated_suffix
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from connectors.http import SourceHttp
 
 SPOT_URL: Final = "https://api.binance.com"
@@ -91,11 +95,8 @@ class ExchangeInfo(msgspec.Struct, frozen=True, rename="camel"):
 _DECODER: Final = msgspec.json.Decoder(ExchangeInfo)
 
 
-def _decimal(value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    number = Decimal(value)
-    return None if number.is_zero() else number
+def _decimal(value: str | None, field: str) -> Decimal | None:
+    return decimal_text(value, field, zero_is_null=True)
 
 
 def _filters(info: SymbolInfo) -> dict[str, Filter]:
@@ -109,11 +110,13 @@ def _sizes(info: SymbolInfo, *, usdm: bool) -> dict[str, Decimal | None]:
     if notional is None:
         min_notional = None
     else:
-        min_notional = _decimal(notional.notional if usdm else notional.min_notional)
+        min_notional = _decimal(
+            notional.notional if usdm else notional.min_notional, "min_notional"
+        )
     return {
-        "tick_size": _decimal(price.tick_size) if price else None,
-        "lot_size": _decimal(lot.step_size) if lot else None,
-        "min_qty": _decimal(lot.min_qty) if lot else None,
+        "tick_size": _decimal(price.tick_size, "tick_size") if price else None,
+        "lot_size": _decimal(lot.step_size, "lot_size") if lot else None,
+        "min_qty": _decimal(lot.min_qty, "min_qty") if lot else None,
         "min_notional": min_notional,
     }
 
@@ -138,12 +141,12 @@ def spot_record(info: SymbolInfo) -> SourceRecord:
 
 def usdm_record(info: SymbolInfo) -> SourceRecord:
     """Return one USD-M contract (`BINANCE:BTCUSDT.P`, or `BINANCE:BTCUSDT220325` dated)."""
-    delivery = from_millis(info.delivery_date)
+    delivery = from_millis(info.delivery_date, "expiry")
     perpetual = delivery is None or delivery >= _PERPETUAL_AFTER
     pair = info.symbol.split("_")[0]
     expiry = None if perpetual else delivery
     symbol = f"BINANCE:{pair}.P" if perpetual else f"BINANCE:{pair}{dated_suffix(expiry)}"
-    listed_at = from_millis(info.onboard_date)
+    listed_at = from_millis(info.onboard_date, "listed_at")
     fields = {
         "exchange": "BINANCE",
         "base": info.base_asset,
@@ -172,11 +175,15 @@ def _usdm_status(info: SymbolInfo) -> str:
 
 def _snapshot(body: ExchangeInfo, market: str, usdm: bool) -> Snapshot:
     make = usdm_record if usdm else spot_record
+    records, rejected = parse_rows(
+        body.symbols, make, lambda info: f"binance:{market}:{info.symbol}"
+    )
     return Snapshot(
         source=f"binance-{market}",
         market=market,
         scope=f"binance:{market}:",
-        records=[make(info) for info in body.symbols],
+        records=records,
+        rejected=rejected,
         server_time=from_millis(body.server_time),
         reported=DATED_FIELDS if usdm else EXCHANGE_FIELDS,
     )

@@ -3,7 +3,10 @@
 By default Bybit lists only instruments that trade, so a missing symbol is not yet a
 delisting: each category is also asked explicitly for `status=Closed`, and those rows
 delist with their status; a symbol in neither list is merely absent (see `sync`).
-Linear is paged with `nextPageCursor`; an interrupted or looping pagination fails the run.
+Linear is paged with `nextPageCursor`; an interrupted or looping pagination fails the run,
+and so does one past `MAX_PAGES` pages (Bybit reports no total), past the paging time limit,
+or with a page that adds no new symbol (`connectors.paging`). Bybit documents no "0 means
+none": a size that is not a positive decimal rejects the row.
 """
 
 from __future__ import annotations
@@ -14,7 +17,16 @@ import msgspec
 
 from connectors.errors import IncompleteSnapshotError, MalformedResponseError
 from connectors.http import shown_url
-from connectors.record import DATED_FIELDS, Snapshot, SourceRecord, decimal_text, from_millis
+from connectors.paging import PageBudget
+from connectors.record import (
+    DATED_FIELDS,
+    Rejection,
+    Snapshot,
+    SourceRecord,
+    decimal_text,
+    from_millis,
+    parse_rows,
+)
 from connectors.symbols import dated_suffix
 
 if TYPE_CHECKING:
@@ -88,8 +100,8 @@ _DECODER: Final = msgspec.json.Decoder(Response)
 def record(category: str, item: Instrument) -> SourceRecord:
     """Return one Bybit instrument as a record."""
     lot = item.lot_size_filter
-    expiry = from_millis(item.delivery_time)
-    listed_at = from_millis(item.launch_time)
+    expiry = from_millis(item.delivery_time, "expiry")
+    listed_at = from_millis(item.launch_time, "listed_at")
     pair = f"{item.base_coin}{item.quote_coin}"
     if category == "spot":
         kind, symbol, step, notional = "spot", pair, lot.base_precision, lot.min_order_amt
@@ -103,10 +115,10 @@ def record(category: str, item: Instrument) -> SourceRecord:
         "base": item.base_coin,
         "quote": item.quote_coin,
         "type": kind,
-        "tick_size": decimal_text(item.price_filter.tick_size),
-        "lot_size": decimal_text(step),
-        "min_qty": decimal_text(lot.min_order_qty),
-        "min_notional": decimal_text(notional),
+        "tick_size": decimal_text(item.price_filter.tick_size, "tick_size"),
+        "lot_size": decimal_text(step, "lot_size"),
+        "min_qty": decimal_text(lot.min_order_qty, "min_qty"),
+        "min_notional": decimal_text(notional, "min_notional"),
         "expiry": expiry,
         "listed_at": listed_at,
     }
@@ -132,42 +144,67 @@ async def _pages(
     """Return every row of a paged listing and the venue's time of its first page."""
     rows: list[Instrument] = []
     seen: set[str] = set()
+    symbols: set[str] = set()
     server_time = None
-    for _ in range(MAX_PAGES):
+    budget = PageBudget(http, shown_url(url, params), MAX_PAGES)
+    while True:
         shown = shown_url(url, params)
         body = http.decode(shown, await http.get(url, params), _DECODER)
         server_time = server_time if server_time is not None else body.time
         result = _page(body, shown)
         rows.extend(result.rows)
+        added = {item.symbol for item in result.rows} - symbols
+        symbols |= added
         cursor = result.next_page_cursor
         if not cursor:
             return rows, server_time
         if cursor in seen:
             raise IncompleteSnapshotError("bybit", shown, f"pagination loops at cursor {cursor!r}")
         seen.add(cursor)
+        budget.next_page(len(added))
         params = {**params, "cursor": cursor}
-    raise IncompleteSnapshotError("bybit", url, f"more than {MAX_PAGES} pages")
 
 
 async def fetch_category(http: SourceHttp, base_url: str, category: str) -> Snapshot:
     """Fetch one category: the default list, then the confirming statuses."""
     url = base_url.rstrip("/") + PATH
     limit = {} if category == "spot" else {"limit": "1000"}
-    rows, server_time = await _pages(http, url, {"category": category, **limit})
+    listings = [await _pages(http, url, {"category": category, **limit})]
     for status in CONFIRMING:
-        more, _ = await _pages(http, url, {"category": category, "status": status, **limit})
-        rows.extend(more)
-    listed = {item.symbol: item for item in rows}  # a symbol in two lists: the later wins
+        listings.append(await _pages(http, url, {"category": category, "status": status, **limit}))
     return http.guard(
-        url,
-        lambda: Snapshot(
-            source="bybit",
-            market=category,
-            scope=f"bybit:{category}:",
-            records=[record(category, item) for item in listed.values()],
-            server_time=from_millis(server_time),
-            reported=DATED_FIELDS,
-        ),
+        url, lambda: _snapshot(category, [rows for rows, _ in listings], listings[0][1])
+    )
+
+
+def _snapshot(category: str, listings: list[list[Instrument]], server_time: int | None) -> Snapshot:
+    """Return the snapshot of one category's listings (the default one, then confirming ones).
+
+    Within one listing, two rows for a symbol must agree; a symbol in two listings (it
+    closed between the requests) takes the later listing's row.
+    """
+    listed: dict[str, SourceRecord] = {}
+    rejected: dict[str, Rejection] = {}
+    for rows in listings:
+        records, refused = parse_rows(
+            rows,
+            lambda item: record(category, item),
+            lambda item: f"bybit:{category}:{item.symbol}",
+        )
+        for found in records:
+            listed[found.instrument_id] = found
+            rejected.pop(found.instrument_id, None)
+        for rejection in refused:
+            rejected[rejection.instrument_id] = rejection
+            listed.pop(rejection.instrument_id, None)
+    return Snapshot(
+        source="bybit",
+        market=category,
+        scope=f"bybit:{category}:",
+        records=list(listed.values()),
+        rejected=tuple(rejected.values()),
+        server_time=from_millis(server_time),
+        reported=DATED_FIELDS,
     )
 
 

@@ -2,17 +2,20 @@
 
 A file is all or nothing: the first bad line stops the command before anything is written,
 and the good lines are appended in one `EventLog.append` call, which is one atomic commit.
+Beyond decoding, every line meets the value rules and the checks against the log of
+`connectors.append_rules`: what the audit would flag is refused, naming the line.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
-from eventstore import AnyEvent, Event, UnknownStreamError
+from connectors.append_rules import LogRuleError, check_against_log, check_values
+from eventstore import AnyEvent, Event, InvalidEventError, UnknownStreamError
 
 if TYPE_CHECKING:
     from eventstore import EventLog
@@ -34,6 +37,14 @@ FORMAT_HELP: Final = (
     "stream_version and the hashes, so a line must not set them. Decimals may be strings\n"
     '("0.01") or JSON numbers: both are read exactly. Blank lines are skipped.\n'
     "\n"
+    "Refused, as the audit would flag them: a size (tick_size minmov pricescale lot_size\n"
+    "min_qty min_notional contract_size) that is not a positive decimal of ASCII digits\n"
+    '(null means none; 0, -1, "1_000" and "1e-8" are refused); a status other than\n'
+    "pre_trading trading halted cancel_only settling delisted expired (a delisting's:\n"
+    "delisted or expired); an expiry before the listing; a symbol that is not\n"
+    "EXCHANGE:TICKER in printable characters (at most 100); a change, delisting or rename\n"
+    "whose symbol is not the one its instrument holds then, or effective before its listing.\n"
+    "\n"
     "example lines:\n"
     '  {"kind": "InstrumentListed", "instrument_id": "btcusdt", "symbol": "BINANCE:BTCUSDT", '
     '"effective_at": "2024-01-01T00:00:00Z", "source": "manual", "base": "BTC", '
@@ -48,7 +59,7 @@ FORMAT_HELP: Final = (
 
 # Untyped numbers (inside `changes`) become exact decimals, never floats.
 _events = msgspec.json.Decoder(AnyEvent, float_hook=Decimal)
-_keys = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_keys = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
 
 
 class EventFileError(Exception):
@@ -94,7 +105,10 @@ def decode_line(raw: bytes, source: str, line: int) -> Event:
         event: Event = _events.decode(raw)
     except msgspec.DecodeError as exc:
         raise EventFileError(source, f"{exc}; nothing was appended", line) from None
-    given = set(_keys.decode(raw)) - {KIND_FIELD}
+    except RecursionError:
+        raise EventFileError(source, "nested too deeply; nothing was appended", line) from None
+    values = _keys.decode(raw)
+    given = set(values) - {KIND_FIELD}
     assigned = sorted(given & LOG_ASSIGNED)
     if assigned:
         reason = f"{', '.join(assigned)} is assigned by the log; leave it out"
@@ -103,11 +117,19 @@ def decode_line(raw: bytes, source: str, line: int) -> Event:
     if unknown:
         reason = f"unknown field {', '.join(map(repr, unknown))} for {event.kind}"
         raise EventFileError(source, f"{reason}; nothing was appended", line)
+    try:
+        check_values(event, values)
+    except InvalidEventError as exc:
+        raise EventFileError(source, f"{exc}; nothing was appended", line) from None
     return event
 
 
 def append_events(log: EventLog, events: list[NumberedEvent], source: str) -> AppendSummary:
-    """Append `events` in one atomic commit and count what was new."""
+    """Check `events` against the log, append them in one atomic commit, count what was new."""
+    try:
+        check_against_log(log, [(numbered.line, numbered.event) for numbered in events])
+    except LogRuleError as exc:
+        raise EventFileError(source, f"{exc}; nothing was appended", exc.line) from None
     try:
         recorded = log.append(numbered.event for numbered in events)
     except UnknownStreamError as exc:

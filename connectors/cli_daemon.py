@@ -62,8 +62,11 @@ def run_status(args: argparse.Namespace) -> int:
     print(f"daemon pid {found.pid} on {found.host}, started {started}: {state}")
     rows = [{"source": name, **_row(source)} for name, source in found.sources.items()]
     columns = ["source", "schedule", "runs", "failures", "last run", "last success",
-               "appended", "total", "next run", "last error"]  # fmt: skip
+               "appended", "total", "rejected", "next run", "last error"]  # fmt: skip
     print(table(columns, rows))
+    for name, source in found.sources.items():
+        for shown in source.rejections:
+            print(f"{name} rejected: {shown}")
     return 0
 
 
@@ -76,6 +79,7 @@ def _row(source: status_store.SourceStatus) -> dict[str, object]:
         "last success": source.last_success,
         "appended": source.last_appended,
         "total": source.appended_total,
+        "rejected": source.last_rejected,
         "next run": source.next_run,
         "last error": (source.last_error or "")[:80] or None,
     }

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from connectors.errors import UsageError
-from connectors.http import HttpSettings
+from connectors.http import MAX_BODY, HttpSettings
 from connectors.lease import WriterLease
 from connectors.render import table, to_json
 from connectors.replay import replay, snapshots
@@ -70,6 +70,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency", type=positive, default=4, metavar="N", help="requests at once per source"
     )
+    parser.add_argument(
+        "--max-body-mb",
+        type=_megabytes,
+        default=MAX_BODY / 2**20,
+        metavar="MB",
+        help="refuse a response body larger than this (default: %(default)g)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
@@ -78,6 +85,13 @@ def positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _megabytes(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be positive")
     return value
 
 
@@ -130,7 +144,11 @@ def _progress(args: argparse.Namespace) -> Callable[[str, str], None] | None:
 def run(args: argparse.Namespace) -> int:
     """Sync, print the summary, and return 0, or 1 if any source failed."""
     options = SyncOptions(args.absence_runs, args.max_delist_share, args.force)
-    settings = HttpSettings(timeout=args.timeout, concurrency=args.concurrency)
+    settings = HttpSettings(
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+        max_body=int(args.max_body_mb * 2**20),
+    )
     # Bad arguments and replay folders fail before the lease: nothing is written then.
     runs: list[SourceRun] | None = None
     if args.replay:
@@ -197,11 +215,23 @@ def summary(reports: Sequence[tuple[str, SourceReport]]) -> str:
     if all(name == "live" for name, _ in reports):
         columns.remove("snapshot")
     failures = [f"{report.source}: {report.error}" for _, report in reports if not report.ok]
-    text = table(columns, rows)
+    text = table(columns, rows) + _rejections(reports)
     return text + ("\n\nfailures:\n" + "\n".join(failures) if failures else "")
 
 
-_SHOWN: Final = ("seen", "listed", "changed", "delisted", "unchanged", "absent")
+def _rejections(reports: Sequence[tuple[str, SourceReport]]) -> str:
+    """Return the rows a value rule refused, the first few of each market by name."""
+    lines = []
+    for _, report in reports:
+        for market in report.markets:
+            more = market.rejected - len(market.rejections)
+            lines += [f"{report.source} {market.market}: {shown}" for shown in market.rejections]
+            if more > 0:
+                lines.append(f"{report.source} {market.market}: ... and {more} more")
+    return "\n\nrejected rows (not stored):\n" + "\n".join(lines) if lines else ""
+
+
+_SHOWN: Final = ("seen", "listed", "changed", "delisted", "unchanged", "absent", "rejected")
 
 
 def _counts(market: MarketReport) -> dict[str, object]:
@@ -214,4 +244,5 @@ def _counts(market: MarketReport) -> dict[str, object]:
         "delisted": market.delisted,
         "unchanged": market.unchanged,
         "absent": market.absent,
+        "rejected": market.rejected,
     }

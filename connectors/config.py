@@ -14,6 +14,7 @@ from typing import Final, Literal, TypeVar
 import msgspec
 
 from connectors.errors import ConnectorError
+from connectors.http import MAX_BODY
 from connectors.sources import SOURCES
 from connectors.sync import DEFAULT_ABSENCE_RUNS, DEFAULT_MAX_DELIST_SHARE
 
@@ -44,6 +45,8 @@ class SourceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     timeout: float = 30.0
     absence_runs: int = DEFAULT_ABSENCE_RUNS
     max_delist_share: float = DEFAULT_MAX_DELIST_SHARE
+    #: Megabytes one response body of this source may hold (default 64).
+    max_body_mb: float = MAX_BODY / 2**20
 
 
 class Config(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -141,6 +144,8 @@ def _check(config: Config, path: str) -> None:
             raise ConfigError(
                 path, f"{key}: jitter, concurrency and absence_runs must be >= 0, 1, 1"
             )
+        if source.max_body_mb <= 0:
+            raise ConfigError(path, f"{key}.max_body_mb: must be positive")
         if not 0 <= source.max_delist_share <= 1:
             raise ConfigError(path, f"{key}.max_delist_share: must be between 0 and 1")
         unknown = set(source.markets or ()) - set(SOURCES[name].markets)

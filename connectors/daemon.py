@@ -134,7 +134,11 @@ class Daemon:
     async def _sync(self, name: str, state: SourceStatus) -> None:
         source = self.config.sources[name]
         options = SyncOptions(source.absence_runs, source.max_delist_share)
-        settings = HttpSettings(timeout=source.timeout, concurrency=source.concurrency)
+        settings = HttpSettings(
+            timeout=source.timeout,
+            concurrency=source.concurrency,
+            max_body=int(source.max_body_mb * 2**20),
+        )
         run = SourceRun(SOURCES[name], source.base_url, tuple(source.markets or ()) or None)
         try:
             (report,) = await self.syncer.with_options(options).run([run], settings)
@@ -147,6 +151,7 @@ class Daemon:
             state.last_success, state.last_error = utc_now(), None
             state.last_appended = report.appended
             state.appended_total += report.appended
+            state.last_rejected, state.rejections = report.rejected, report.rejections
             if report.appended:
                 self.anchor.witness_last(self.logger, name)
             event(
@@ -154,6 +159,7 @@ class Daemon:
                 "sync done",
                 source=name,
                 appended=report.appended,
+                rejected=report.rejected,
                 seconds=round(report.seconds, 3),
             )
         else:

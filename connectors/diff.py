@@ -58,7 +58,11 @@ class Differ:
         owned, enriching = split(self.snapshot)
         self._own(owned)
         self._enrich(enriching)
-        self._absences({r.instrument_id for r in owned}, absence, absence_runs)
+        # A rejected row is still listed by the venue: it is not absent.
+        present = {r.instrument_id for r in owned} | {
+            r.instrument_id for r in self.snapshot.rejected
+        }
+        self._absences(present, absence, absence_runs)
         self._exchanges()
         return self.plan
 

@@ -74,7 +74,9 @@ def compare(
     found = _fields(snapshot, owned, current, "instrument_id", enriching=False)
     active = current.filter(current["active"])
     found += _fields(snapshot, enriching, active, "symbol", enriching=True)
-    seen = pa.array([r.instrument_id for r in owned], pa.string())
+    # A row a value rule rejected is still listed by the source: it is not missing.
+    listed = [r.instrument_id for r in owned] + [r.instrument_id for r in snapshot.rejected]
+    seen = pa.array(listed, pa.string())
     scoped = active_in_scope(current, snapshot.scope)
     gone = scoped.filter(pc.invert(pc.is_in(scoped["instrument_id"], seen)))
     counts = absence if absence is not None else {}

@@ -3,12 +3,17 @@
 Retried: timeouts, connection errors, 5xx and 429 (after `Retry-After` when the venue sends
 it), with exponential backoff and full jitter. Not retried: any other 4xx. Binance's 418
 (an IP ban) stops this source at once, including its later requests in the same run.
+
+A body is read in chunks and refused once it passes `max_body` bytes; a body too deep or
+too big to decode (`RecursionError`, `MemoryError`) is malformed like any other, so one
+hostile answer fails its own source and nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -18,11 +23,13 @@ import aiohttp
 import msgspec
 
 from connectors.errors import (
+    IncompleteSnapshotError,
     MalformedResponseError,
     SourceBannedError,
     SourceRejectedError,
     SourceUnavailableError,
 )
+from connectors.record import ConflictingRowsError
 from eventstore import EventStoreError
 from eventstore.gcpause import paused_gc
 
@@ -38,6 +45,9 @@ BROWSER_USER_AGENT: Final = (
     "Chrome/131.0.0.0 Safari/537.36"
 )
 _RETRIED_STATUS: Final = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
+#: The default cap of one response body: far above any venue's instrument list.
+MAX_BODY: Final = 64 * 2**20
+_CHUNK: Final = 2**16
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,10 @@ class HttpSettings:
     max_delay: float = 30.0
     concurrency: int = 4
     user_agent: str = BROWSER_USER_AGENT
+    #: Bytes one response body may hold; a longer one is a `MalformedResponseError`.
+    max_body: int = MAX_BODY
+    #: Seconds one paged listing may take in all; a longer one is incomplete.
+    paging_seconds: float = 600.0
 
 
 def open_session(settings: HttpSettings) -> aiohttp.ClientSession:
@@ -73,10 +87,13 @@ class SourceHttp:
         *,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Send `source`'s requests through `session`; `sleep` waits between attempts."""
+        """Send `source`'s requests through `session`; `sleep` waits between attempts,
+        `clock` (seconds) times paged listings."""
         self.source = source
         self.settings = settings
+        self.clock = clock
         self._session = session
         self._headers = dict(headers or {})
         self._sleep = sleep
@@ -100,6 +117,8 @@ class SourceHttp:
             raise MalformedResponseError(self.source, url, f"unexpected shape: {exc}") from exc
         except msgspec.DecodeError as exc:
             raise MalformedResponseError(self.source, url, f"not JSON: {exc}") from exc
+        except (RecursionError, MemoryError) as exc:
+            raise MalformedResponseError(self.source, url, _too_much(exc)) from exc
 
     def parsed(
         self, url: str, body: bytes, decoder: msgspec.json.Decoder[W], parse: Callable[[W], T]
@@ -114,8 +133,16 @@ class SourceHttp:
                 return build()
         except MalformedResponseError:
             raise
-        except (ArithmeticError, ValueError, KeyError, EventStoreError) as exc:
+        except ConflictingRowsError as exc:
+            raise MalformedResponseError(self.source, url, str(exc)) from exc
+        except (RecursionError, MemoryError) as exc:
+            raise MalformedResponseError(self.source, url, _too_much(exc)) from exc
+        except (ArithmeticError, LookupError, TypeError, ValueError, EventStoreError) as exc:
             raise MalformedResponseError(self.source, url, f"unreadable value: {exc}") from exc
+
+    def incomplete(self, url: str, reason: str) -> IncompleteSnapshotError:
+        """Return the error of a listing of `url` that cannot be complete."""
+        return IncompleteSnapshotError(self.source, url, reason)
 
     async def _request(
         self, method: str, url: str, params: Mapping[str, str] | None, body: bytes | None
@@ -152,12 +179,29 @@ class SourceHttp:
             async with self._session.request(
                 method, url, params=params, data=body, headers=headers
             ) as response:
-                payload = await response.read()
+                payload = await self._read(response, shown)
                 return self._judge(response, payload, shown)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             return None, f"timed out after {self.settings.timeout:g} s", None
         except aiohttp.ClientError as exc:
             return None, f"connection failed: {exc}", None
+
+    async def _read(self, response: aiohttp.ClientResponse, shown: str) -> bytes:
+        """Return the body, refused once it passes `max_body` bytes (read no further)."""
+        cap = self.settings.max_body
+        if (response.content_length or 0) > cap:
+            raise self._too_long(shown, f"announces {response.content_length} bytes")
+        chunks, size = [], 0
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > cap:
+                raise self._too_long(shown, f"passed {size} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_long(self, shown: str, what: str) -> MalformedResponseError:
+        reason = f"the body {what}, over the cap of {self.settings.max_body} bytes"
+        return MalformedResponseError(self.source, shown, reason)
 
     def _judge(
         self, response: aiohttp.ClientResponse, payload: bytes, shown: str
@@ -185,6 +229,11 @@ class SourceHttp:
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.settings.max_delay, self.settings.backoff * 2**attempt)
         return random.uniform(0, ceiling)  # full jitter: rivals do not retry in step
+
+
+def _too_much(exc: BaseException) -> str:
+    what = "nested too deeply" if isinstance(exc, RecursionError) else "too big"
+    return f"the body is {what} to decode ({type(exc).__name__})"
 
 
 def _seconds(retry_after: str) -> float | None:

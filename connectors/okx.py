@@ -1,14 +1,15 @@
 """OKX `/api/v5/public/instruments` into snapshots, one per instrument type.
 
-All numbers are strings and unused fields are `""` (read as null). `upcChg` lists announced
-parameter changes (`param`, `newValue`, `effTime`); each becomes a change effective at
-`effTime`. `listTime` is not stable between snapshots, so it dates a first listing only.
+All numbers are strings and unused fields are `""` (read as null); OKX documents no "0
+means none", so a size of 0 (or any other that is not a positive decimal) rejects the row.
+`upcChg` lists announced parameter changes (`param`, `newValue`, `effTime`); each becomes a
+change effective at `effTime`. `listTime` is not stable between snapshots, so it dates a
+first listing only.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 import msgspec
@@ -22,10 +23,12 @@ from connectors.record import (
     SourceRecord,
     decimal_text,
     from_millis,
+    parse_rows,
 )
 from connectors.symbols import dated_suffix
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from decimal import Decimal
 
     from connectors.http import SourceHttp
@@ -109,7 +112,8 @@ def _symbol(item: Instrument, expiry: datetime | None) -> str:
 
 
 def _contract_size(item: Instrument) -> Decimal | None:
-    value, multiplier = decimal_text(item.ct_val), decimal_text(item.ct_mult)
+    value = decimal_text(item.ct_val, "contract_size")
+    multiplier = decimal_text(item.ct_mult, "contract_size")
     if value is None:
         return None
     return value * multiplier if multiplier is not None else value
@@ -118,15 +122,18 @@ def _contract_size(item: Instrument) -> Decimal | None:
 def record(item: Instrument) -> SourceRecord:
     """Return one OKX instrument as a record."""
     base, quote = _pair(item)
-    expiry, listed_at = from_millis(item.exp_time), from_millis(item.list_time)
+    expiry, listed_at = (
+        from_millis(item.exp_time, "expiry"),
+        from_millis(item.list_time, "listed_at"),
+    )
     fields = {
         "exchange": "OKX",
         "base": base,
         "quote": quote,
         "type": _TYPE.get(item.inst_type, item.inst_type.lower()),
-        "tick_size": decimal_text(item.tick_sz),
-        "lot_size": decimal_text(item.lot_sz),
-        "min_qty": decimal_text(item.min_sz),
+        "tick_size": decimal_text(item.tick_sz, "tick_size"),
+        "lot_size": decimal_text(item.lot_sz, "lot_size"),
+        "min_qty": decimal_text(item.min_sz, "min_qty"),
         "contract_size": _contract_size(item),
         "expiry": expiry,
         "listed_at": listed_at,
@@ -138,16 +145,20 @@ def record(item: Instrument) -> SourceRecord:
         status=STATUS.get(item.state, "halted"),
         venue_status=item.state,
         listed_at=listed_at,
-        announced=tuple(
-            Announcement(
-                effective_at=datetime.fromtimestamp(int(change.eff_time) / 1000, UTC),
-                field=ANNOUNCED[change.param],
-                value=decimal_text(change.new_value),
-            )
-            for change in item.upc_chg
-            if change.param in ANNOUNCED
-        ),
+        announced=tuple(_announced(item)),
     )
+
+
+def _announced(item: Instrument) -> list[Announcement]:
+    found = []
+    for change in item.upc_chg:
+        field = ANNOUNCED.get(change.param)
+        effective_at = None if field is None else from_millis(change.eff_time, "effTime")
+        if field is None or effective_at is None:
+            continue
+        value = decimal_text(change.new_value, field)
+        found.append(Announcement(effective_at=effective_at, field=field, value=value))
+    return found
 
 
 def parse(inst_type: str, body: Response, url: str) -> Snapshot:
@@ -155,11 +166,15 @@ def parse(inst_type: str, body: Response, url: str) -> Snapshot:
     if body.code != "0":
         raise MalformedResponseError("okx", url, f"venue error {body.code}: {body.msg}")
     market = inst_type.lower()
+    records, rejected = parse_rows(
+        body.data, record, lambda item: f"okx:{item.inst_type.lower()}:{item.inst_id}"
+    )
     return Snapshot(
         source="okx",
         market=market,
         scope=f"okx:{market}:",
-        records=[record(item) for item in body.data],
+        records=records,
+        rejected=rejected,
         reported=FIELDS,
     )
 

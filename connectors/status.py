@@ -33,6 +33,9 @@ class SourceStatus(msgspec.Struct, kw_only=True):
     appended_total: int = 0
     last_error: str | None = None
     next_run: datetime | None = None
+    #: Rows a value rule refused in the last successful run, and the first few of them.
+    last_rejected: int = 0
+    rejections: list[str] = msgspec.field(default_factory=list)
 
 
 class DaemonStatus(msgspec.Struct, kw_only=True):

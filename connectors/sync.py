@@ -3,7 +3,8 @@
 For each source: fetch every market (concurrently with the other sources), plan the events
 of each market against the catalog at the snapshot's observation time, check the delisting
 guard, and append all of the source's events in one commit. A source that fails (a fetch,
-a malformed body, an incomplete snapshot, the guard) appends nothing; the others go on.
+a malformed body, an incomplete snapshot, the guard) appends nothing; the others go on. A
+row a value rule refused is reported per market as `rejected` (the first few named).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from connectors.errors import (
 )
 from connectors.http import HttpSettings, SourceHttp, open_session
 from connectors.plan import Absence, Plan
+from connectors.record import NAMED_REJECTIONS
 from connectors.state import AbsenceStore
 from eventstore import EventLog, EventStoreError, InvalidEventError
 from projections import Catalog, CatalogError
@@ -63,6 +65,11 @@ class SourceRun:
         """Return the source's requests through `session`, with its own headers."""
         return SourceHttp(self.source.name, session, settings, headers=self.source.headers)
 
+    @property
+    def shown_url(self) -> str:
+        """Return the address the source is fetched from."""
+        return self.base_url or self.source.base_url
+
     async def fetch(self, http: SourceHttp) -> list[Snapshot]:
         """Fetch the chosen markets (default: all) from the chosen address (default: live)."""
         source = self.source
@@ -87,6 +94,9 @@ class MarketReport:
     unchanged: int
     ignored: int
     absent: int
+    rejected: int = 0
+    #: The first rejected rows, each `'id': field: reason`, unprintable characters escaped.
+    rejections: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -105,6 +115,17 @@ class SourceReport:
     def ok(self) -> bool:
         """Return whether the source synced."""
         return self.error is None
+
+    @property
+    def rejected(self) -> int:
+        """Return how many rows of all markets a value rule refused."""
+        return sum(market.rejected for market in self.markets)
+
+    @property
+    def rejections(self) -> list[str]:
+        """Return the first rejected rows of all markets (at most `NAMED_REJECTIONS`)."""
+        named = [shown for market in self.markets for shown in market.rejections]
+        return named[:NAMED_REJECTIONS]
 
 
 def utc_now() -> datetime:
@@ -160,11 +181,19 @@ class Syncer:
         except ConnectorError as exc:
             self._fail(report, exc)
             snapshots = []
+        except (RecursionError, MemoryError) as exc:  # wherever it arose: this source's alone
+            reason = f"{type(exc).__name__} while fetching"
+            self._fail(report, MalformedResponseError(source.name, run.shown_url, reason))
+            snapshots = []
         report.seconds = time.perf_counter() - started
         report.requests = http.requests
         if report.ok:
             count = sum(len(s.records) for s in snapshots)
-            self.progress(source.name, f"fetched {count} instruments in {http.requests} requests")
+            refused = sum(len(s.rejected) for s in snapshots)
+            rejected = f" ({refused} rows rejected)" if refused else ""
+            self.progress(
+                source.name, f"fetched {count} instruments{rejected} in {http.requests} requests"
+            )
         return report, snapshots
 
     def _fail(self, report: SourceReport, exc: Exception) -> None:
@@ -194,8 +223,14 @@ class Syncer:
 
     def _plan(self, snapshot: Snapshot) -> tuple[Plan, datetime]:
         if not snapshot.records:
+            refused = snapshot.rejected
+            why = (
+                f" that meets the value rules ({len(refused)} rejected: {refused[0]})"
+                if refused
+                else " at all"
+            )
             raise IncompleteSnapshotError(
-                snapshot.source, snapshot.market, "the snapshot lists no instrument at all"
+                snapshot.source, snapshot.market, f"the snapshot lists no instrument{why}"
             )
         at = snapshot.observed(self.options.observed_at, self.clock)
         current = self.catalog.universe(at, include_inactive=True)
@@ -232,6 +267,8 @@ def _market(snapshot: Snapshot, plan: Plan, at: datetime) -> MarketReport:
         unchanged=plan.unchanged,
         ignored=plan.ignored,
         absent=plan.absent,
+        rejected=len(snapshot.rejected),
+        rejections=[str(rejection) for rejection in snapshot.rejected[:NAMED_REJECTIONS]],
     )
 
 

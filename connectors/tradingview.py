@@ -1,7 +1,9 @@
 """TradingView's scanner: the universe of a market, descriptive fields and exchanges.
 
 `POST {base}/{market}/scan` is paged with `range` and says `totalCount`; the snapshot is
-complete only when every page arrived and the rows add up to it. Numbers arrive as JSON
+complete only when every page arrived and the rows add up to it. Paging is bounded
+(`connectors.paging`): each page must add a row not seen before, and there are at most
+`totalCount / (rows of the first page)` pages, plus two. Numbers arrive as JSON
 numbers and are read as exact `Decimal`s (never through float); tick size is
 `minmov / pricescale`, and null when either is missing. `GET {base}/{market}/metainfo`
 lists the market's exchanges (the `r` values of its `exchange` field).
@@ -9,6 +11,7 @@ lists the market's exchanges (the `r` values of its `exchange` field).
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -16,7 +19,11 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from connectors.errors import IncompleteSnapshotError
-from connectors.record import Snapshot, SourceRecord
+from connectors.paging import PageBudget
+from connectors.record import Rejection, Snapshot, SourceRecord, parse_rows, rejection
+from eventstore import InvalidEventError
+from eventstore.events import exchange_stream
+from eventstore.values import check_name, size
 
 if TYPE_CHECKING:
     from connectors.http import SourceHttp
@@ -25,6 +32,8 @@ BASE_URL: Final = "https://scanner.tradingview.com"
 ORIGIN: Final = "https://www.tradingview.com"
 MARKETS: Final = ("crypto",)
 PAGE_SIZE: Final = 5000
+#: Pages allowed beyond those the total and the first page's length call for.
+SPARE_PAGES: Final = 2
 COLUMNS: Final = (
     "name",
     "description",
@@ -109,21 +118,31 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _number(value: Any) -> Decimal | None:
+def _number(value: Any, field: str) -> Decimal | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | Decimal):
         return Decimal(value)
-    raise ValueError(f"expected a number, got {value!r}")
+    raise InvalidEventError(f"expected a number, got {value!r}", field=field)
+
+
+def _size(value: Any, field: str) -> Decimal | None:
+    """Return a JSON number of `field` by the size rule (positive; 0 is no value here)."""
+    if isinstance(value, str):  # the scanner sends numbers; text is not one
+        raise InvalidEventError(f"expected a number, got {value!r}", field=field)
+    return size(_number(value, field), field)
 
 
 def _expiry(value: Any) -> datetime | None:
-    number = _number(value)
+    number = _number(value, "expiry")
     if number is None:
         return None
-    if 19000101 <= number <= 99991231:  # YYYYMMDD
-        return datetime.strptime(str(int(number)), "%Y%m%d").replace(tzinfo=UTC)
-    return datetime.fromtimestamp(int(number), UTC)
+    try:
+        if 19000101 <= number <= 99991231:  # YYYYMMDD
+            return datetime.strptime(str(int(number)), "%Y%m%d").replace(tzinfo=UTC)
+        return datetime.fromtimestamp(int(number), UTC)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise InvalidEventError(f"{number} is not a date: {exc}", field="expiry") from None
 
 
 def _tick(minmov: Decimal | None, pricescale: Decimal | None) -> Decimal | None:
@@ -137,7 +156,7 @@ def record(market: str, row: Row) -> SourceRecord:
     if len(row.d) != len(COLUMNS):
         raise ValueError(f"{row.s}: {len(row.d)} values for {len(COLUMNS)} columns")
     value = dict(zip(COLUMNS, row.d, strict=True))
-    minmov, pricescale = _number(value["minmov"]), _number(value["pricescale"])
+    minmov, pricescale = _size(value["minmov"], "minmov"), _size(value["pricescale"], "pricescale")
     fields = {
         "exchange": _text(value["exchange"]),
         "base": _text(value["base_currency"]),
@@ -156,37 +175,72 @@ def record(market: str, row: Row) -> SourceRecord:
     return SourceRecord(instrument_id=f"tradingview:{market}:{row.s}", symbol=row.s, fields=fields)
 
 
-async def fetch_market(http: SourceHttp, base_url: str, market: str) -> Snapshot:
-    """Fetch every page of one market's scan; fail unless the rows add up to `totalCount`."""
-    url = f"{base_url.rstrip('/')}/{market}/scan"
-    rows: dict[str, Row] = {}
-    total = None
-    while total is None or len(rows) < total:
-        start = len(rows)
-        body = http.decode(
-            url, await http.post(url, scan_body(market, start, start + PAGE_SIZE)), _SCAN
-        )
-        total = body.total_count if total is None else total
-        if body.total_count != total or not body.data:
+async def _scan(http: SourceHttp, url: str, market: str, start: int) -> ScanResponse:
+    body = await http.post(url, scan_body(market, start, start + PAGE_SIZE))
+    return http.decode(url, body, _SCAN)
+
+
+async def scan_rows(http: SourceHttp, url: str, market: str) -> list[Row]:
+    """Return every row of one market's scan (duplicates included), page by page.
+
+    Fail unless the rows add up to `totalCount`, which no page may change; a page that adds
+    no new symbol, too many pages or too long a time end the scan (`PageBudget`).
+    """
+    rows: list[Row] = []
+    seen: set[str] = set()
+    body = await _scan(http, url, market, 0)
+    total = body.total_count
+    budget = PageBudget(http, url, math.ceil(total / max(1, len(body.data))) + SPARE_PAGES)
+    while True:
+        if body.total_count != total or not body.data or len(rows) + len(body.data) > total:
             raise IncompleteSnapshotError(
                 "tradingview",
                 url,
                 f"the universe changed or ran dry while paging: {len(rows)} of {total} rows, "
                 f"then a page of {len(body.data)} (total now {body.total_count})",
             )
-        rows.update((row.s, row) for row in body.data)
+        rows.extend(body.data)
+        added = {row.s for row in body.data} - seen
+        seen |= added
+        if len(rows) == total:
+            return rows
+        budget.next_page(len(added))
+        body = await _scan(http, url, market, len(rows))
+
+
+async def fetch_market(http: SourceHttp, base_url: str, market: str) -> Snapshot:
+    """Fetch every page of one market's scan, then its exchanges, as one snapshot."""
+    url = f"{base_url.rstrip('/')}/{market}/scan"
+    rows = await scan_rows(http, url, market)
     exchanges = await fetch_exchanges(http, base_url, market)
-    return http.guard(
-        url,
-        lambda: Snapshot(
-            source="tradingview",
-            market=market,
-            scope=f"tradingview:{market}:",
-            records=[record(market, row) for row in rows.values()],
-            reported=FIELDS,
-            exchanges=tuple(exchanges),
-        ),
+    return http.guard(url, lambda: _snapshot(market, rows, exchanges))
+
+
+def _snapshot(market: str, rows: list[Row], exchanges: list[str]) -> Snapshot:
+    records, rejected = parse_rows(
+        rows, lambda row: record(market, row), lambda row: f"tradingview:{market}:{row.s}"
     )
+    named, refused = _exchanges(exchanges)
+    return Snapshot(
+        source="tradingview",
+        market=market,
+        scope=f"tradingview:{market}:",
+        records=records,
+        rejected=rejected + refused,
+        reported=FIELDS,
+        exchanges=named,
+    )
+
+
+def _exchanges(names: list[str]) -> tuple[tuple[str, ...], tuple[Rejection, ...]]:
+    """Return the exchange names that meet the name rule, and the others rejected."""
+    kept, refused = [], []
+    for name in names:
+        try:
+            kept.append(check_name(name, "exchange"))
+        except InvalidEventError as exc:
+            refused.append(rejection(exchange_stream(name), exc))
+    return tuple(kept), tuple(refused)
 
 
 async def fetch_exchanges(http: SourceHttp, base_url: str, market: str) -> list[str]:

@@ -146,12 +146,17 @@ def test_a_malformed_body_is_a_clear_error(body: bytes, expected: str) -> None:
         _fetch_spot(Answer(200, body))
 
 
-def test_an_unreadable_number_is_malformed_not_a_crash() -> None:
-    """A tick size that is not a number is reported as malformed, with the source."""
+def test_an_unreadable_number_rejects_its_row_not_the_snapshot() -> None:
+    """A tick size that is not a number rejects that row, named with the reason; the
+    other rows of the snapshot are kept."""
     broken = fixture("binance/binance_spot_exchangeInfo.json")
     broken["symbols"][0]["filters"][0]["tickSize"] = "one cent"
-    with pytest.raises(MalformedResponseError, match="unreadable value"):
-        _fetch_spot(Answer(200, json.dumps(broken).encode()))
+    (snapshot,), _, _ = _fetch_spot(Answer(200, json.dumps(broken).encode()))
+    assert [r.symbol for r in snapshot.records] == ["BINANCE:ETHUSDT"]
+    (rejection,) = snapshot.rejected
+    assert str(rejection) == (
+        "'binance:spot:BTCUSDT': tick_size: 'one cent' is not a decimal of ASCII digits"
+    )
 
 
 def test_requests_carry_a_browser_user_agent_and_tradingview_its_origin() -> None:
