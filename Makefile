@@ -29,7 +29,7 @@ test: lint
 	$(BIN)/pytest -q
 
 demo: install
-	$(BIN)/python -m connectors.demo
+	$(BIN)/python -m connectors.cli.demo
 
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,8 +1,8 @@
 """The fast path: write a synthetic history straight into columns, without Python events.
 
-* `log_table`: rows of the log's own Arrow schema (`eventstore.codec.SCHEMA`), so DuckDB runs
-  the same SQL on them as on the project's log. The envelope the log would assign is filled
-  with stand-ins: `event_id` is a counter, `prev_hash`/`hash` are empty (no chain),
+* `log_table`: rows of the log's own Arrow schema (`eventstore.encoding.codec.SCHEMA`), so
+  DuckDB runs the same SQL on them as on the project's log. The envelope the log would
+  assign is filled with stand-ins: `event_id` is a counter, `prev_hash`/`hash` are empty (no chain),
   `recorded_at` is the time of writing, `stream_version` is 0.
 * `scd2_frame`: the vectorized fold of the history into SCD2 rows (one per version, with
   `valid_from` and `valid_until`), the table baseline (a) keeps in one Parquet file.
@@ -36,7 +36,7 @@ from synth import (
     fold_order,
 )
 
-from eventstore.codec import DECIMAL, SCHEMA, TIMESTAMP
+from eventstore.encoding.codec import DECIMAL, SCHEMA, TIMESTAMP
 from projections.model import FIELDS
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ import synth
 from context import say
 from measure import Result, clock, duration, ratio, times, verdict
 
-from projections.pitanswer import _THREADS
+from projections.join.answers import _THREADS
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baseline_scd2 import OPEN_UNTIL, SCD2File
 
-from connectors import binance
-from connectors.sync import SourceReport, Syncer, SyncOptions
+from connectors.sync.syncer import SourceReport, Syncer, SyncOptions
+from connectors.venues import binance
 from eventstore.gcpause import paused_gc
 
 if TYPE_CHECKING:

@@ -11,14 +11,22 @@
     ├── ReplayError                  a replay folder that cannot be served
     ├── NoCatalogError               a command reads a root that holds no catalog
     ├── UsageError                   the command line itself is wrong (exit status 2)
-    ├── ConfigError                  a daemon configuration that cannot be used (config.py)
-    └── LeaseError                   the writer lease cannot be taken or kept (lease.py)
+    ├── EventFileError               a file of events for `catalog append` is refused
+    ├── ConfigError                  a daemon configuration that cannot be used
+    └── LeaseError                   the writer lease cannot be taken or kept
         └── LeaseHeldError           another live process writes to the catalog
 
 Third-party errors (aiohttp, msgspec) are wrapped here with `raise ... from exc`.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from connectors.lease.writer import LeaseRecord
 
 
 class ConnectorError(Exception):
@@ -103,3 +111,40 @@ class NoCatalogError(ConnectorError):
 
 class UsageError(ConnectorError):
     """The command line itself is wrong: an unknown option or source, a missing argument."""
+
+
+class ConfigError(ConnectorError, ValueError):
+    """The configuration file cannot be used; nothing was started."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        """Say which file and what is wrong, naming the key."""
+        self.path = path
+        super().__init__(f"config {path}: {reason}")
+
+
+class EventFileError(ConnectorError):
+    """A JSON-lines file of events cannot be appended; nothing was appended."""
+
+    def __init__(self, source: str, reason: str, line: int | None = None) -> None:
+        self.source = source
+        self.reason = reason
+        self.line = line
+        where = f"{source}, line {line}" if line is not None else source
+        super().__init__(f"{where}: {reason}")
+
+
+class LeaseError(ConnectorError):
+    """The writer lease could not be taken or kept; nothing was written."""
+
+
+class LeaseHeldError(LeaseError):
+    """Another live process holds the writer lease."""
+
+    def __init__(self, path: Path, holder: LeaseRecord | None, detail: str = "") -> None:
+        self.path = path
+        self.holder = holder
+        who = "another writer" if holder is None else holder.describe()
+        super().__init__(
+            f"the catalog is being written by {who}{detail}; lease {path}. Wait for it to "
+            "finish; a lease left by a process that died is recovered automatically"
+        )

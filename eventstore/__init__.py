@@ -1,6 +1,7 @@
 """The event log: event types, their codec, the Delta-backed `EventLog`, integrity checks."""
 
-from eventstore.codec import compute_event_id, compute_hash
+from eventstore.audit.chain import ChainViolation, verify_chain
+from eventstore.encoding.codec import compute_event_id, compute_hash
 from eventstore.errors import (
     CommitContentionError,
     ConcurrencyError,
@@ -15,7 +16,8 @@ from eventstore.errors import (
     UnknownStreamError,
     UnsupportedSchemaError,
 )
-from eventstore.events import (
+from eventstore.log.event_log import CompactionReport, EventLog, Recorded
+from eventstore.model.events import (
     DECIMAL_FIELDS,
     EXCHANGE_FIELDS,
     INSTRUMENT_FIELDS,
@@ -29,9 +31,7 @@ from eventstore.events import (
     InstrumentListed,
     InstrumentRenamed,
 )
-from eventstore.instant import to_utc
-from eventstore.integrity import ChainViolation, verify_chain
-from eventstore.log import CompactionReport, EventLog, Recorded
+from eventstore.model.instants import to_utc
 
 __all__ = [
     "DECIMAL_FIELDS",

@@ -13,7 +13,7 @@ EventStoreError
 │   └── UnsupportedSchemaError              a schema version newer than this package reads
 ├── StorageError (OSError)                  the storage layer failed; the cause is chained
 └── AnchorError (ValueError)                a signing key, signed head or witness that cannot
-                                            be used (eventstore.anchor)
+                                            be used (eventstore.log.anchor)
 """
 
 from __future__ import annotations

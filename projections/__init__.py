@@ -1,7 +1,13 @@
 """Projections of the event log: the pure fold, the PIT index and the `Catalog` read API."""
 
 from projections.catalog import Catalog
-from projections.errors import CatalogError, IndexStateError, UnknownSymbolError
+from projections.errors import (
+    CatalogError,
+    InvalidTableError,
+    NaiveColumnError,
+    RoundingError,
+    UnknownSymbolError,
+)
 from projections.model import VERSION_SCHEMA, Exchange, Instrument
 
 __all__ = [
@@ -9,7 +15,9 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "Exchange",
-    "IndexStateError",
     "Instrument",
+    "InvalidTableError",
+    "NaiveColumnError",
+    "RoundingError",
     "UnknownSymbolError",
 ]

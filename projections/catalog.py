@@ -11,19 +11,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore import EventLog, NaiveTimestampError, to_utc
-from eventstore.codec import TIMESTAMP
-from eventstore.instant import to_micros
+from eventstore.encoding.codec import TIMESTAMP
+from eventstore.model.instants import to_micros
 from projections import fold
-from projections.backtest import BacktestQueries
 from projections.errors import UnknownSymbolError
-from projections.index import PitIndex
+from projections.index.live import PitIndex
+from projections.join.queries import BacktestQueries
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Mapping
 
+    from projections.index.version_store import VersionStore
     from projections.model import Exchange, Instrument
-    from projections.store import VersionStore
 
 #: `history` resolves a symbol at this instant unless told otherwise: its latest holder.
 END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)

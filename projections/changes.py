@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.events import EXCHANGE_FIELDS, INSTRUMENT_FIELDS
-from eventstore.instant import to_utc
+from eventstore.model.events import EXCHANGE_FIELDS, INSTRUMENT_FIELDS
+from eventstore.model.instants import to_utc
 
 if TYPE_CHECKING:
     from projections.catalog import Catalog

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from msgspec.structs import replace
 
-from eventstore.events import (
+from eventstore.model.events import (
     Event,
     EventRetracted,
     ExchangeChanged,

@@ -20,16 +20,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.findings import MAX_KEPT, Findings
-from eventstore.instant import from_micros
-from projections.builder import OPEN_END
-from projections.encode import INSTRUMENT_KINDS
+from eventstore.audit.findings import MAX_KEPT, Findings
+from eventstore.model.instants import from_micros
+from projections.index.encoding import INSTRUMENT_KINDS
+from projections.index.fold_arrays import OPEN_END
 
 if TYPE_CHECKING:
     from eventstore import EventLog
-    from eventstore.findings import CheckResult
+    from eventstore.audit.findings import CheckResult
     from projections.catalog import Catalog
-    from projections.store import VersionStore
+    from projections.index.version_store import VersionStore
 
 PIT_CHECKS: Final = {
     "contiguous-versions": "each instrument's versions follow one another, no gap, no overlap",

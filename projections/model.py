@@ -9,8 +9,8 @@ from typing import Final
 import msgspec
 import pyarrow as pa
 
-from eventstore.codec import DECIMAL, TIMESTAMP
-from eventstore.events import DECIMAL_FIELDS, INSTRUMENT_FIELDS, TIME_FIELDS
+from eventstore.encoding.codec import DECIMAL, TIMESTAMP
+from eventstore.model.events import DECIMAL_FIELDS, INSTRUMENT_FIELDS, TIME_FIELDS
 
 #: Instrument fields other than `status`, in the design's order.
 FIELDS: Final = tuple(f for f in INSTRUMENT_FIELDS if f != "status")

@@ -15,10 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.codec import DECIMAL
-from eventstore.events import DECIMAL_SCALE, normalized_decimal
-from projections.bars import column
+from eventstore.encoding.codec import DECIMAL
+from eventstore.model.events import DECIMAL_SCALE, normalized_decimal
 from projections.errors import InvalidTableError, RoundingError
+from projections.join.inputs import column
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

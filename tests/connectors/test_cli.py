@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from connectors.cli import main
+from connectors.cli.main import main
 from eventstore import (
     EventLog,
     EventRetracted,
@@ -719,8 +719,8 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_module_runs_as_a_script(filled: Path) -> None:
-    """`python -m connectors.cli` runs `main` and exits with its status."""
-    command = [sys.executable, "-m", "connectors.cli", "--root", str(filled)]
+    """`python -m connectors.cli.main` runs `main` and exits with its status."""
+    command = [sys.executable, "-m", "connectors.cli.main", "--root", str(filled)]
     found = subprocess.run(
         [*command, "get", BTC, "--as-of", "2024-02-01T00:00:00Z", "--json"],
         capture_output=True,

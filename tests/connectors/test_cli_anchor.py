@@ -27,12 +27,13 @@ from msgspec.structs import replace
 from test_sync import spot, spot_snapshots
 from venues import Answer, ScriptedVenue, ThreadedVenue
 
-from connectors import binance
-from connectors.cli import main
-from connectors.config import ConfigError, load
+from connectors.cli.main import main
+from connectors.daemon.config import load
+from connectors.errors import ConfigError
+from connectors.venues import binance
 from eventstore import EventLog, ExchangeListed, InstrumentListed
-from eventstore.anchor import HeadSigner, SigningKey
-from eventstore.codec import compute_event_id, compute_hash, from_table, to_table
+from eventstore.encoding.codec import compute_event_id, compute_hash, from_table, to_table
+from eventstore.log.anchor import HeadSigner, SigningKey
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -451,7 +452,7 @@ def test_the_daemon_signs_and_witnesses_each_commit(
             tmp_path, served.base_url, signing_key=base / "keys" / "k", witness=witness
         )
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "connectors.cli", "daemon", "--config", str(config)],
+            [sys.executable, "-m", "connectors.cli.main", "daemon", "--config", str(config)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         try:

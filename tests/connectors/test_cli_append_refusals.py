@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from connectors.cli import main
+from connectors.cli.main import main
 from eventstore import EventLog, InstrumentChanged, InstrumentListed, compute_event_id
 from projections.invariants import check_listing_order
 

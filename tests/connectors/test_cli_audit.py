@@ -23,7 +23,7 @@ import pytest
 import tamper
 import xxhash
 
-from connectors.cli import main
+from connectors.cli.main import main
 from eventstore import (
     EventLog,
     EventRetracted,

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 import pytest
 from venues import SAMPLES, Answer, ScriptedVenue, ThreadedVenue
 
-from connectors import cli, cli_sync
-from connectors.cli import main
-from connectors.lease import LEASE_FILE
+from connectors.cli import main as cli
+from connectors.cli import sync as cli_sync
+from connectors.cli.main import main
+from connectors.lease.writer import LEASE_FILE
 from eventstore import EventLog, InstrumentListed
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def test_the_log_cannot_be_written(
     def refuse(*args: object, **kwargs: object) -> None:
         raise OSError(number, os.strerror(number), str(root / "events"))
 
-    monkeypatch.setattr("eventstore.storage.write_deltalake", refuse)
+    monkeypatch.setattr("eventstore.log.storage.write_deltalake", refuse)
 
     assert main(["--root", str(root), "append", str(events)]) == 2
     err = capsys.readouterr().err
@@ -210,7 +211,7 @@ def test_sigterm_to_a_sync_waiting_on_a_venue(tmp_path: Path) -> None:
     venue = ScriptedVenue()
     venue.queue("/api/v3/exchangeInfo", Answer(hang=True))
     with ThreadedVenue(venue) as served:
-        command = [sys.executable, "-m", "connectors.cli", "--root", str(root), "sync"]
+        command = [sys.executable, "-m", "connectors.cli.main", "--root", str(root), "sync"]
         command += ["binance-spot", "--base-url", f"binance-spot={served.base_url}"]
         process = subprocess.Popen(
             command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -234,7 +235,7 @@ def test_sigint_to_an_append_reading_stdin(tmp_path: Path) -> None:
     """Ctrl-C while `catalog append -` waits for its input: exit 130, one line, no lease."""
     root = tmp_path / "lake"
     process = subprocess.Popen(
-        [sys.executable, "-m", "connectors.cli", "--root", str(root), "append", "-"],
+        [sys.executable, "-m", "connectors.cli.main", "--root", str(root), "append", "-"],
         cwd=REPO,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -256,7 +257,7 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert main(["--root", str(root), "sync", "--replay", str(SAMPLES), "--quiet"]) in (0, 1)
     reader, writer = os.pipe()
     os.close(reader)  # the reader is gone before the first line is written
-    command = [sys.executable, "-m", "connectors.cli", "--root", str(root), "universe"]
+    command = [sys.executable, "-m", "connectors.cli.main", "--root", str(root), "universe"]
     process = subprocess.run(
         [*command, "--as-of", "2022-12-31T00:00:00Z", "--json"],
         cwd=REPO,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from connectors.render import cell, instant, pairs, plain_decimal, table, to_json
+from connectors.cli.render import cell, instant, pairs, plain_decimal, table, to_json
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from connectors.cli import main
+from connectors.cli.main import main
 from eventstore import EventLog, InstrumentChanged, InstrumentListed
 from projections import Catalog
 

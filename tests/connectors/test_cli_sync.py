@@ -11,8 +11,8 @@ import pytest
 from test_sync import spot, spot_snapshots
 from venues import write_snapshot
 
-from connectors.cli import main
-from connectors.replay import ReplayServer
+from connectors.cli.main import main
+from connectors.replay.driver import ReplayServer
 from eventstore import EventLog
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def test_the_demo_replays_the_samples_queries_and_audits(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`make demo`'s script: two past states, a history, a universe, an intact log, a summary."""
-    from connectors import demo
+    from connectors.cli import demo
 
     assert demo.run(tmp_path / "demo") == 0
     out = capsys.readouterr().out

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 from venues import FAST, FIXTURES, run, write_snapshot
 
-from connectors.http import SourceHttp, open_session
-from connectors.replay import ReplayServer
-from connectors.sources import SOURCES
+from connectors.replay.driver import ReplayServer
+from connectors.venues.http import SourceHttp, open_session
+from connectors.venues.registry import SOURCES
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from connectors.record import Snapshot, SourceRecord
+    from connectors.venues.snapshot import Snapshot, SourceRecord
 
 
 def _fetch(
@@ -136,7 +136,7 @@ def test_tradingview_scan_and_metainfo(tmp_path: Path) -> None:
 
 def test_tradingview_missing_pricescale_gives_no_tick_size() -> None:
     """No `pricescale`: the tick size is null, never a made-up 1."""
-    from connectors import tradingview
+    from connectors.venues import tradingview
 
     row = tradingview.Row(
         s="X:Y", d=["Y", None, "spot", None, "X", None, None, None, 1, None, None, None, None]
@@ -152,7 +152,7 @@ def test_tradingview_single_symbol_lookup() -> None:
 
     from venues import Answer, ScriptedVenue, Sleeps
 
-    from connectors import tradingview
+    from connectors.venues import tradingview
 
     body = {"description": "Apple Inc.", "minmov": 1, "name": "AAPL", "pricescale": 100}
 

@@ -14,8 +14,9 @@ import pytest
 from test_sync import spot
 from venues import Answer, ScriptedVenue, ThreadedVenue
 
-from connectors import binance, okx
-from connectors.config import ConfigError, load
+from connectors.daemon.config import load
+from connectors.errors import ConfigError
+from connectors.venues import binance, okx
 from eventstore import EventLog, verify_chain
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ def _config(tmp_path: Path, sources: str, **top: object) -> Path:
 
 def _start(config: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "connectors.cli", "daemon", "--config", str(config)],
+        [sys.executable, "-m", "connectors.cli.main", "daemon", "--config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -44,7 +45,7 @@ def _start(config: Path) -> subprocess.Popen[str]:
 
 def _status(root: Path) -> dict[str, Any]:
     found = subprocess.run(
-        [sys.executable, "-m", "connectors.cli", "--root", str(root), "status", "--json"],
+        [sys.executable, "-m", "connectors.cli.main", "--root", str(root), "status", "--json"],
         capture_output=True,
         text=True,
         check=True,
@@ -179,7 +180,7 @@ def test_a_bad_config_exits_2_from_the_command_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text('[sources.okx]\ninterval = "5m"\nspeed = 3\n')
     found = subprocess.run(
-        [sys.executable, "-m", "connectors.cli", "daemon", "--config", str(path)],
+        [sys.executable, "-m", "connectors.cli.main", "daemon", "--config", str(path)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -212,14 +213,14 @@ def test_a_second_daemon_and_a_manual_sync_are_refused_then_a_killed_one_is_reco
         try:
             _wait(lambda: _count(root, "binance-spot") >= 1)
             second = subprocess.run(
-                [sys.executable, "-m", "connectors.cli", "daemon", "--config", str(config)],
+                [sys.executable, "-m", "connectors.cli.main", "daemon", "--config", str(config)],
                 capture_output=True,
                 text=True,
                 timeout=60,
             )
             manual = subprocess.run(
                 [
-                    *[sys.executable, "-m", "connectors.cli", "--root", str(root), "sync"],
+                    *[sys.executable, "-m", "connectors.cli.main", "--root", str(root), "sync"],
                     *["binance-spot", "--base-url", f"binance-spot={served.base_url}"],
                 ],
                 capture_output=True,
@@ -245,8 +246,8 @@ def test_a_second_daemon_and_a_manual_sync_are_refused_then_a_killed_one_is_reco
 
 def test_schedules_become_triggers_with_their_jitter() -> None:
     """Interval and cron schedules both carry the configured jitter."""
-    from connectors.config import SourceConfig
-    from connectors.daemon import describe, trigger
+    from connectors.daemon.config import SourceConfig
+    from connectors.daemon.runner import describe, trigger
 
     interval = SourceConfig(interval="15m", jitter=30)
     cron = SourceConfig(cron="*/15 * * * *", jitter=20)

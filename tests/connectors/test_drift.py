@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from test_sync import at, spot, spot_snapshots, sync
 from venues import FAST, run
 
-from connectors import drift
-from connectors.sync import SyncOptions
+from connectors.sync import drift
+from connectors.sync.syncer import SyncOptions
 from eventstore import EventLog
 from projections import Catalog
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     import pytest
 
-    from connectors.record import Snapshot
+    from connectors.venues.snapshot import Snapshot
 
 
 def _replayed(folder: Path) -> tuple[list[Snapshot], datetime | None]:
@@ -69,7 +69,7 @@ def test_audit_against_a_replayed_source(
 ) -> None:
     """`catalog audit --against-source` adds a drift check: clean after a sync, a violation
     per difference once the source moved on; the log is not written."""
-    from connectors.cli import main
+    from connectors.cli.main import main
 
     root = str(tmp_path / "lake")
     sync(tmp_path / "lake", spot_snapshots(tmp_path / "a", spot(22)))
@@ -111,7 +111,7 @@ def test_audit_against_a_replayed_source(
 
 def test_audit_replay_needs_a_source(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`--replay` alone is bad usage: exit 2."""
-    from connectors.cli import main
+    from connectors.cli.main import main
 
     assert main(["--root", str(tmp_path), "audit", "--replay", str(tmp_path)]) == 2
     assert "--replay needs --against-source" in capsys.readouterr().err
@@ -122,7 +122,7 @@ def test_audit_right_after_a_clean_replay_reports_absences_as_pending(
 ) -> None:
     """A pair dropped from the latest snapshot is still listed by the absence rule: the drift
     check passes and names it as pending; once the rule has run its course, no drift remains."""
-    from connectors.cli import main
+    from connectors.cli.main import main
 
     root = tmp_path / "lake"
     folder = spot_snapshots(tmp_path, spot(22), spot(23, drop=("ETHUSDT",)))

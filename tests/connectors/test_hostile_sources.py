@@ -23,15 +23,16 @@ from aiohttp import web
 from test_sync import at, spot, spot_snapshots
 from venues import FAST, Answer, ScriptedVenue, Sleeps, ThreadedVenue, fixture, run
 
-from connectors import binance, bybit, drift, okx, tradingview
-from connectors.cli import main
-from connectors.cli_sync import summary
-from connectors.config import Config, ConfigError, SourceConfig, load
-from connectors.daemon import Daemon
-from connectors.errors import IncompleteSnapshotError, MalformedResponseError
-from connectors.http import HttpSettings, SourceHttp, open_session
-from connectors.sources import SOURCES
-from connectors.sync import SourceRun, Syncer, SyncOptions
+from connectors.cli.main import main
+from connectors.cli.sync import summary
+from connectors.daemon.config import Config, SourceConfig, load
+from connectors.daemon.runner import Daemon
+from connectors.errors import ConfigError, IncompleteSnapshotError, MalformedResponseError
+from connectors.sync import drift
+from connectors.sync.syncer import SourceRun, Syncer, SyncOptions
+from connectors.venues import binance, bybit, okx, tradingview
+from connectors.venues.http import HttpSettings, SourceHttp, open_session
+from connectors.venues.registry import SOURCES
 from eventstore import EventLog
 from projections import Catalog
 
@@ -39,8 +40,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from connectors.record import Snapshot
-    from connectors.sync import SourceReport
+    from connectors.sync.syncer import SourceReport
+    from connectors.venues.snapshot import Snapshot
 
 SCAN = "/crypto/scan"
 META = "/crypto/metainfo"

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from venues import FAST, Answer, ScriptedVenue, Sleeps, fixture, run
 
-from connectors import binance, bybit, okx, tradingview
 from connectors.errors import (
     IncompleteSnapshotError,
     MalformedResponseError,
@@ -17,7 +16,8 @@ from connectors.errors import (
     SourceRejectedError,
     SourceUnavailableError,
 )
-from connectors.http import HttpSettings, SourceHttp, open_session
+from connectors.venues import binance, bybit, okx, tradingview
+from connectors.venues.http import HttpSettings, SourceHttp, open_session
 
 SPOT_BODY = json.dumps(fixture("binance/binance_spot_exchangeInfo.json")).encode()
 SPOT_PATH = binance.SPOT_PATH

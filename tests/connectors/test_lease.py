@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from connectors.cli import main
-from connectors.lease import (
+from connectors.cli.main import main
+from connectors.lease.recovery import RECOVERY_TTL
+from connectors.lease.writer import (
     LEASE_FILE,
     LeaseError,
     LeaseHeldError,
     LeaseRecord,
     WriterLease,
 )
-from connectors.lease_recovery import RECOVERY_TTL
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 HOLDER = textwrap.dedent(
     """
     import sys
-    from connectors.lease import WriterLease
+    from connectors.lease.writer import WriterLease
     with WriterLease(sys.argv[1], purpose="test holder"):
         print("held", flush=True)
         sys.stdin.read()
@@ -129,7 +129,8 @@ def test_only_one_of_many_racing_recoverers_wins(tmp_path: Path) -> None:
     racer = textwrap.dedent(
         """
         import sys, time
-        from connectors.lease import LeaseHeldError, WriterLease
+        from connectors.errors import LeaseHeldError
+        from connectors.lease.writer import WriterLease
         lease = WriterLease(sys.argv[1], purpose="racer")
         sys.stdin.readline()
         try:

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from venues import FAST, SAMPLES, fixture, run, write_snapshot
 
-from connectors.replay import replay
-from connectors.sync import SyncOptions
+from connectors.replay.driver import replay
+from connectors.sync.syncer import SyncOptions
 from eventstore import EventLog, verify_chain
 from projections import Catalog
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from connectors.sync import SourceReport
+    from connectors.sync.syncer import SourceReport
 
 SPOT = "binance/binance_spot_exchangeInfo.json"
 T0 = datetime(2021, 10, 22, tzinfo=UTC)

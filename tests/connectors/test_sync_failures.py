@@ -15,15 +15,15 @@ import pytest
 from test_sync import spot
 from venues import FAST, Answer, ScriptedVenue, run
 
-from connectors import binance, bybit
-from connectors.sources import SOURCES
-from connectors.sync import SourceRun, Syncer, SyncOptions
+from connectors.sync.syncer import SourceRun, Syncer, SyncOptions
+from connectors.venues import binance, bybit
+from connectors.venues.registry import SOURCES
 from eventstore import EventLog
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from connectors.sync import SourceReport
+    from connectors.sync.syncer import SourceReport
 
 GOOD = Answer(200, json.dumps(spot(22)).encode())
 PARTIAL = Answer(200, json.dumps(spot(23, drop=("ETHUSDT",))).encode())

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from connectors.http import HttpSettings
+from connectors.venues.http import HttpSettings
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from eventstore.codec import SCHEMA, SCHEMA_VERSION
-from eventstore.events import (
+from eventstore.encoding.codec import SCHEMA, SCHEMA_VERSION
+from eventstore.model.events import (
     DECIMAL_FIELDS,
     EXCHANGE_FIELDS,
     INSTRUMENT_FIELDS,

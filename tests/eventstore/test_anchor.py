@@ -19,12 +19,19 @@ from eventlog_builders import exchange_listed, listed
 from msgspec.structs import replace
 
 from eventstore import EventLog
-from eventstore.anchor import HeadSigner, HeadStore, SigningKey, VerifyKey, Witness, generate_key
-from eventstore.anchor_audit import audit_anchor, log_head
+from eventstore.audit.anchor_checks import audit_anchor, log_head
+from eventstore.audit.removals import check_removes
 from eventstore.errors import AnchorError
-from eventstore.head import Head, commits_seen_by
-from eventstore.places import Place
-from eventstore.removals import check_removes
+from eventstore.log.anchor import (
+    HeadSigner,
+    HeadStore,
+    SigningKey,
+    VerifyKey,
+    Witness,
+    generate_key,
+)
+from eventstore.log.head import Head, commits_seen_by
+from eventstore.log.places import Place
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -32,7 +39,7 @@ if TYPE_CHECKING:
 
     from conftest import Location, S3Bucket
 
-    from eventstore.findings import CheckResult
+    from eventstore.audit.findings import CheckResult
 
 HEAD = Head(
     position=999, hash="ab" * 32, delta_version=3, recorded_at="2024-01-01T00:00:00.000000Z"

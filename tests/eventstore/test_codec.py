@@ -24,8 +24,8 @@ from eventstore import (
     compute_event_id,
     compute_hash,
 )
-from eventstore.codec import SCHEMA, SCHEMA_VERSION, decode_row, from_table, to_table
-from eventstore.events import DECIMAL_FIELDS, GENESIS_HASH, TIME_FIELDS
+from eventstore.encoding.codec import SCHEMA, SCHEMA_VERSION, decode_row, from_table, to_table
+from eventstore.model.events import DECIMAL_FIELDS, GENESIS_HASH, TIME_FIELDS
 
 
 def as_recorded(event: Event, position: int = 0) -> Event:

@@ -33,8 +33,8 @@ from eventstore import (
     compute_hash,
     verify_chain,
 )
-from eventstore.codec import SCHEMA
-from eventstore.events import GENESIS_HASH
+from eventstore.encoding.codec import SCHEMA
+from eventstore.model.events import GENESIS_HASH
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -2,7 +2,7 @@
 
 Canonical payloads, event ids, chain links, stream versions and the stored table are
 computed for whole batches; each is checked here against its single-event definition in
-`eventstore.codec` or against the reference table construction (`legacy_table`).
+`eventstore.encoding.codec` or against the reference table construction (`legacy_table`).
 """
 
 from __future__ import annotations
@@ -41,13 +41,20 @@ from eventstore import (
     compute_hash,
     verify_chain,
 )
-from eventstore.codec import SCHEMA, event_id_for, link_hash, payload_bytes, rfc3339, to_table
-from eventstore.columns import PlannedEvents
-from eventstore.events import DECIMAL_FIELDS, EXCHANGE_FIELDS, GENESIS_HASH, TIME_FIELDS
-from eventstore.hashing import batch_event_ids, batch_payloads, chain_links, link_texts
-from eventstore.planner import _Pass, plan_batch
-from eventstore.tail import LogTail, id_key
-from eventstore.versions import all_new_versions
+from eventstore.encoding.codec import (
+    SCHEMA,
+    event_id_for,
+    link_hash,
+    payload_bytes,
+    rfc3339,
+    to_table,
+)
+from eventstore.encoding.hashing import batch_event_ids, batch_payloads, chain_links, link_texts
+from eventstore.encoding.table import PlannedEvents
+from eventstore.log.planner import _Pass, plan_batch
+from eventstore.log.tail import LogTail, id_key
+from eventstore.log.versions import all_new_versions
+from eventstore.model.events import DECIMAL_FIELDS, EXCHANGE_FIELDS, GENESIS_HASH, TIME_FIELDS
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,6 +1,6 @@
 """The vectorized log audit: same bytes as the codec, and each kind of damage named.
 
-`eventstore.canonical` rebuilds payloads and link texts with Arrow kernels; the property
+`eventstore.audit.canonical_text` rebuilds payloads and link texts with Arrow kernels; the property
 test holds it to `codec.payload_bytes` on any event (escapes, exponents, explicit nulls).
 The damage tests feed stored rows, damaged in memory, to `audit_rows`.
 """
@@ -26,9 +26,11 @@ from eventstore import (
     InstrumentDelisted,
     InstrumentListed,
 )
-from eventstore.audit import LOG_CHECKS, audit_log, audit_rows
-from eventstore.canonical import kind_codes, link_texts, payloads
-from eventstore.codec import (
+from eventstore.audit.canonical_text import kind_codes, link_texts, payloads
+from eventstore.audit.findings import MAX_KEPT, Findings
+from eventstore.audit.log_audit import LOG_CHECKS, audit_log, audit_rows
+from eventstore.audit.row_shape import named_columns
+from eventstore.encoding.codec import (
     SCHEMA,
     compute_event_id,
     decode_row,
@@ -37,9 +39,7 @@ from eventstore.codec import (
     rfc3339,
     to_table,
 )
-from eventstore.events import DECIMAL_FIELDS, TIME_FIELDS
-from eventstore.findings import MAX_KEPT, Findings
-from eventstore.rowshape import named_columns
+from eventstore.model.events import DECIMAL_FIELDS, TIME_FIELDS
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from deltalake import DeltaTable, write_deltalake
 
 from eventstore import EventLog, InstrumentChanged, InstrumentListed, verify_chain
-from eventstore.columns import to_table
-from eventstore.schema import ADDED
+from eventstore.encoding.schema import ADDED
+from eventstore.encoding.table import to_table
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -1,4 +1,4 @@
-"""The value rules of `eventstore.values`: one rule per field, used by every source and by
+"""The value rules of `eventstore.model.rules`: one rule per field, used by every source and by
 `catalog append`; the event constructors stay lenient so that any stored log decodes."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from eventstore import InstrumentListed, InvalidEventError
-from eventstore.values import (
+from eventstore.model.rules import (
     STATUSES,
     check_instrument_id,
     check_span,

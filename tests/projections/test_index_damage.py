@@ -15,7 +15,7 @@ from pit_oracle import Clock, assert_catalog_matches_fold, changed, day, deliste
 
 from eventstore import EventLog
 from projections import Catalog
-from projections.persist import STALE_STAGING_S
+from projections.index.snapshots import STALE_STAGING_S
 
 if TYPE_CHECKING:
     from collections.abc import Callable

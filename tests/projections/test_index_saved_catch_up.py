@@ -11,7 +11,7 @@ from pit_oracle import Clock, changed, day, delisted, listed
 
 from eventstore import Event, EventLog
 from projections import Catalog
-from projections.index import SAVE_EVERY
+from projections.index.live import SAVE_EVERY
 
 if TYPE_CHECKING:
     from pathlib import Path

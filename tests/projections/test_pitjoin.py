@@ -10,8 +10,8 @@ import pyarrow as pa
 import pytest
 from pit_oracle import changed, day, delisted, listed, renamed
 
-from projections import pitanswer
 from projections.errors import InvalidTableError, NaiveColumnError
+from projections.join import answers as pitanswer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -20,7 +20,7 @@ from test_properties import AS_OF, HISTORIES, SYMBOLS, Operation, Recorder, know
 
 from eventstore import EventLog
 from projections import Catalog, fold
-from projections.backtest import DEFAULT_FIELDS
+from projections.join.queries import DEFAULT_FIELDS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

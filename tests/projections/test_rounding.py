@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pit_oracle import changed, day, listed
 
-from eventstore.codec import DECIMAL
+from eventstore.encoding.codec import DECIMAL
 from projections import rounding
 from projections.errors import InvalidTableError, RoundingError
 

@@ -17,8 +17,8 @@ from test_properties import AS_OF, HISTORIES, SYMBOLS, Recorder
 
 from eventstore import EventLog
 from projections import Catalog
-from projections.scd2_exchanges import plan_exchanges
-from projections.scd2_import import plan_symbols
+from projections.scd2.exchanges import plan_exchanges
+from projections.scd2.symbols import plan_symbols
 
 if TYPE_CHECKING:
     from datetime import timedelta

@@ -1,0 +1,433 @@
+"""The `catalog` command: point-in-time queries, appends and maintenance from a shell.
+
+Every command prints a readable answer, or JSON with `--json`. Exit statuses:
+
+    0    done
+    1    a `get` found nothing, a source failed, an audit found violations
+    2    bad input, one line on stderr (`catalog: error: ...`): the packages' own errors,
+         a root that holds no catalog, or one the system refuses (a file, read-only, full)
+    70   an internal error: one line; CATALOG_TRACEBACK=1 prints the traceback too
+    130  interrupted (Ctrl-C), 143 terminated (SIGTERM): one line says what was committed;
+         the writer lease is released
+    141  stdout was closed early (`catalog ... | head`): nothing more is printed
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Final, NoReturn
+
+from connectors.cli import anchor as cli_anchor
+from connectors.cli import daemon as cli_daemon
+from connectors.cli import sync as cli_sync
+from connectors.cli.append import FORMAT_HELP, append_events, decode_lines
+from connectors.cli.audit import add_audit
+from connectors.cli.catalogs import existing_catalog
+from connectors.cli.interrupt import Interrupted, committed_since, log_version, stop_on_sigterm
+from connectors.cli.render import escaped_streams, instant, to_json
+from connectors.cli.scd2 import IMPORT_HELP, SCD2_COMMANDS
+from connectors.cli.views import (
+    change_lines_text,
+    history_text,
+    instrument_text,
+    plural,
+    universe_text,
+)
+from connectors.errors import ConnectorError, EventFileError, UsageError
+from connectors.lease.writer import WriterLease
+from eventstore import (
+    CompactionReport,
+    EventLog,
+    EventStoreError,
+    InvalidInstantError,
+    NaiveTimestampError,
+    to_utc,
+)
+from projections import CatalogError
+from projections.changes import ChangeFilter, change_lines
+
+DEFAULT_ROOT: Final = "data/lakehouse"
+ROOT_VARIABLE: Final = "CATALOG_ROOT"
+EXIT_NOT_FOUND: Final = 1
+EXIT_BAD_INPUT: Final = 2
+EXIT_INTERNAL: Final = 70  # EX_SOFTWARE of sysexits.h
+EXIT_BROKEN_PIPE: Final = 128 + signal.SIGPIPE
+TRACEBACK_VARIABLE: Final = "CATALOG_TRACEBACK"
+#: Commands that append to the log: an interruption says what they committed.
+WRITING_COMMANDS: Final = frozenset({"append", "sync", "import-scd2"})
+
+EXAMPLE_INSTANT: Final = "2024-01-01T00:00:00Z"
+_TIME_HELP = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INSTANT}"
+
+#: A subcommand: given the parsed arguments, print its answer and return the exit status.
+Command = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that raises instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise `UsageError` so that `main` prints one line and returns 2."""
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    # Subcommands repeat the options with SUPPRESS, so that `--json` works after the
+    # subcommand and their absence there does not reset a value given before it.
+    json_default: object = False if defaults else argparse.SUPPRESS
+    root_default: object = None if defaults else argparse.SUPPRESS
+    parser.add_argument(
+        "--json", action="store_true", default=json_default, help="print JSON for machines"
+    )
+    parser.add_argument(
+        "--root",
+        default=root_default,
+        metavar="PATH",
+        help=f"lakehouse root (default: ${ROOT_VARIABLE}, else {DEFAULT_ROOT})",
+    )
+    cli_anchor.add_signing_option(parser, defaults=defaults)
+
+
+def _add_known_at(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--known-at", metavar="K", help=f"use only what was recorded by K ({_TIME_HELP})"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the `catalog` command and its subcommands."""
+    parser = _Parser(prog="catalog", description="Query and maintain the instrument catalog.")
+    _global_options(parser, defaults=True)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, summary, add in _COMMANDS:
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog={"append": FORMAT_HELP, "import-scd2": IMPORT_HELP}.get(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _global_options(sub, defaults=False)
+        sub.set_defaults(handler=cli_anchor.signing(name, add(sub)))
+    return parser
+
+
+def _add_get(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER")
+    parser.add_argument("--as-of", metavar="T", required=True, help=_TIME_HELP)
+    _add_known_at(parser)
+    return _get
+
+
+def _add_universe(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("--as-of", metavar="T", required=True, help=_TIME_HELP)
+    _add_known_at(parser)
+    parser.add_argument(
+        "--include-inactive", action="store_true", help="also list delisted instruments"
+    )
+    parser.add_argument(
+        "--tradable", action="store_true", help="only instruments whose status is trading at T"
+    )
+    return _universe
+
+
+def _add_history(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER or an instrument id")
+    parser.add_argument(
+        "--as-of", metavar="T", help="resolve SYMBOL at T (default: its latest holder)"
+    )
+    _add_known_at(parser)
+    return _history
+
+
+def _add_changes(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument(
+        "--since", metavar="A", required=True, help=f"from A, included ({_TIME_HELP})"
+    )
+    parser.add_argument("--until", metavar="B", required=True, help="until B, excluded")
+    parser.add_argument("--exchange", metavar="X", help="only instruments of exchange X")
+    parser.add_argument("--field", metavar="F", help="only changes of field F")
+    _add_known_at(parser)
+    return _changes
+
+
+def _add_append(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("file", metavar="FILE", help="a JSON-lines file of events, or - for stdin")
+    return _append
+
+
+def _add_sync(parser: argparse.ArgumentParser) -> Command:
+    cli_sync.add_arguments(parser)
+    return cli_sync.run
+
+
+def _add_daemon(parser: argparse.ArgumentParser) -> Command:
+    cli_daemon.add_daemon_arguments(parser)
+    return cli_daemon.run_daemon
+
+
+def _add_status(parser: argparse.ArgumentParser) -> Command:
+    cli_daemon.add_status_arguments(parser)
+    return cli_daemon.run_status
+
+
+def _add_compact(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument(
+        "--vacuum",
+        action="store_true",
+        help="also delete data files unreferenced for longer than the retention",
+    )
+    parser.add_argument(
+        "--retention-hours",
+        type=_hours,
+        metavar="H",
+        help="the vacuum's retention (default: the table's, 168 h); readers of versions "
+        "older than H hours lose their files",
+    )
+    return _compact
+
+
+def _hours(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of hours") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+_COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Command]]]] = (
+    ("get", "show the instrument that held SYMBOL at T", _add_get),
+    ("universe", "list the instruments that exist at T", _add_universe),
+    ("history", "show every version of an instrument", _add_history),
+    ("changes", "list what changed in [A, B): old and new values", _add_changes),
+    ("append", "append events from a JSON-lines file, all or nothing", _add_append),
+    ("sync", "bring sources into the catalog, live or from recorded snapshots", _add_sync),
+    ("daemon", "keep the catalog current: each source on its schedule", _add_daemon),
+    ("status", "show what the daemon did and will do, per source", _add_status),
+    ("compact", "merge small files and checkpoint the log", _add_compact),
+    ("audit", "check the log's integrity and the PIT invariants", add_audit),
+    *SCD2_COMMANDS,
+    *cli_anchor.ANCHOR_COMMANDS,
+)
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def _get(args: argparse.Namespace) -> int:
+    found = existing_catalog(args.root).get(args.symbol, args.as_of, args.known_at)
+    if found is not None:
+        print(to_json(found) if args.json else instrument_text(found))
+        return 0
+    if args.json:
+        print("null")
+    else:
+        known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
+        print(f"{args.symbol} is not listed at {_shown(args.as_of)}{known}")
+    return EXIT_NOT_FOUND
+
+
+def _universe(args: argparse.Namespace) -> int:
+    catalog = existing_catalog(args.root)
+    rows = catalog.universe(
+        args.as_of, args.known_at, include_inactive=args.include_inactive, tradable=args.tradable
+    ).to_pylist()
+    if args.json:
+        print(to_json(rows))
+        return 0
+    shown_at = _shown(args.as_of)
+    known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
+    print(universe_text(rows, shown_at, args.include_inactive) + known)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    catalog = existing_catalog(args.root)
+    rows = catalog.history(args.symbol, as_of=args.as_of, known_at=args.known_at).to_pylist()
+    print(to_json(rows) if args.json else history_text(args.symbol, rows))
+    return 0
+
+
+def _changes(args: argparse.Namespace) -> int:
+    keep = ChangeFilter(args.exchange, args.field)
+    lines = change_lines(existing_catalog(args.root), args.since, args.until, args.known_at, keep)
+    if args.json:
+        print(to_json(lines))
+    else:
+        events = len({line["position"] for line in lines})
+        print(change_lines_text(lines, _shown(args.since), _shown(args.until), events))
+    return 0
+
+
+def _append(args: argparse.Namespace) -> int:
+    source = "<stdin>" if args.file == "-" else args.file
+    events = decode_lines(_read_events_file(args.file), source)
+    with WriterLease(args.root, purpose="catalog append"):
+        summary = append_events(EventLog.open(args.root), events, source)
+    if args.json:
+        print(to_json(summary))
+        return 0
+    repeated = f", {summary.repeated} repeated in the file" if summary.repeated else ""
+    print(f"appended {summary.appended}, already present {summary.already_present}{repeated}")
+    return 0
+
+
+def _read_events_file(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise EventFileError(path, f"cannot read the file: {exc.strerror or exc}") from exc
+
+
+def _compact(args: argparse.Namespace) -> int:
+    log = EventLog.open(args.root)
+    if args.retention_hours is not None and not args.vacuum:
+        raise UsageError("--retention-hours applies to --vacuum only")
+    with WriterLease(args.root, purpose="catalog compact", create_root=False):
+        report = log.compact(vacuum=args.vacuum, retention_hours=args.retention_hours)
+    if args.json:
+        print(to_json(asdict(report)))
+    elif report.version < 0:
+        print(f"nothing to compact: no log under {log.root}")
+    else:
+        print(
+            f"compacted {log.uri}: {plural(report.files_before, 'file')} -> "
+            f"{plural(report.files_after, 'file')}, log version {report.version}"
+        )
+        if report.vacuumed:
+            print(_vacuum_text(report))
+    return 0
+
+
+def _vacuum_text(report: CompactionReport) -> str:
+    text = (
+        f"vacuum: deleted {plural(report.deleted, 'file')} unreferenced for more than "
+        f"{report.retention_hours} h"
+    )
+    if report.kept:
+        text += (
+            f"; kept {plural(report.kept, 'younger unreferenced file')} (readers of older "
+            "versions may still need them; --retention-hours 0 deletes them)"
+        )
+    return text
+
+
+def _shown(value: str) -> str:
+    """Return a time argument as shown in messages (it has been accepted by the library)."""
+    return instant(to_utc(value, "time"))
+
+
+# -- entry point -------------------------------------------------------------------------
+
+
+def _root(given: str | None) -> str:
+    root = given or os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT
+    return root if "://" in root else os.path.expanduser(root)
+
+
+def _instant_message(exc: InvalidInstantError, args: argparse.Namespace) -> str:
+    """Name the option and the text given, rather than the value the library parsed."""
+    given = getattr(args, exc.what, None)
+    if not isinstance(given, str):
+        return str(exc)
+    option = "--" + exc.what.replace("_", "-")
+    if isinstance(exc, NaiveTimestampError):
+        return f"{option}: {given!r} has no time zone; add an offset or Z ({EXAMPLE_INSTANT})"
+    return f"{option}: {str(exc).removeprefix(f'{exc.what}: ')}"
+
+
+def _fail(message: str) -> int:
+    print(f"catalog: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _system_message(exc: OSError) -> str:
+    """One line for an error of the system: what it refused, and where."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        reason += "; free some space and run again"
+    where = exc.filename if exc.filename is not None else ""
+    return f"{where}: {reason}" if where else reason
+
+
+def _internal(exc: BaseException) -> int:
+    if os.environ.get(TRACEBACK_VARIABLE):
+        traceback.print_exception(exc, file=sys.stderr)
+    print(
+        f"catalog: internal error: {type(exc).__name__}: {' '.join(str(exc).split())} "
+        f"(a bug: set {TRACEBACK_VARIABLE}=1 to see the traceback)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
+def _quiet_stdout() -> int:
+    """Stdout was closed by its reader: say nothing more, and let exit not flush into it."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
+def _interrupted(exc: Interrupted, args: argparse.Namespace, before: int | None) -> int:
+    what = "" if before is None else committed_since(args.root, before)
+    print(f"catalog: {exc.describe()}{what}", file=sys.stderr)
+    return exc.status
+
+
+def _run(args: argparse.Namespace) -> int:
+    before = log_version(args.root) if args.command in WRITING_COMMANDS else None
+    try:
+        return int(args.handler(args))
+    except Interrupted as exc:
+        return _interrupted(exc, args, before)
+    except KeyboardInterrupt:
+        return _interrupted(Interrupted(signal.SIGINT), args, before)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `catalog` command with `argv` (default: the process arguments); return the status.
+
+    Whatever it prints, data included, has its control characters escaped.
+    """
+    with escaped_streams():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return _fail(str(exc))
+    except SystemExit as exc:  # --help prints and exits through argparse
+        return exc.code if isinstance(exc.code, int) else 0
+    args.root = _root(args.root)
+    try:
+        with stop_on_sigterm():
+            return _run(args)
+    except InvalidInstantError as exc:
+        return _fail(_instant_message(exc, args))
+    except (EventStoreError, CatalogError, ConnectorError) as exc:  # the packages' own
+        return _fail(str(exc))
+    except BrokenPipeError:
+        return _quiet_stdout()
+    except OSError as exc:  # the system refused: a root that is a file, read-only, full
+        return _fail(_system_message(exc))
+    except Exception as exc:  # anything else is a bug, and said to be one
+        return _internal(exc)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

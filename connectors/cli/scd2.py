@@ -1,0 +1,137 @@
+"""`catalog export` and `catalog import-scd2`: the SCD2 interchange from a shell.
+
+`export DIR` writes `symbols.parquet` and `exchanges.parquet` (one row per version with
+`valid_from valid_until updated_at active`, UTC), and with `--delta` the same as Delta
+tables under `DIR/delta/`. `import-scd2` turns such files, or an older catalog of that
+layout, into events; the file's defects are listed, never silently merged.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors.cli.catalogs import existing_catalog
+from connectors.cli.render import to_json
+from connectors.cli.views import plural
+from connectors.lease.writer import WriterLease
+from eventstore import EventLog
+from projections.errors import InvalidTableError
+from projections.scd2.exchanges import plan_exchanges
+from projections.scd2.symbols import ImportPlan, plan_symbols
+
+if TYPE_CHECKING:
+    from eventstore import Event
+
+Command = Callable[[argparse.Namespace], int]
+#: Events per append: one commit each; ids are deterministic, so a rerun appends the rest.
+BATCH: Final = 100_000
+
+IMPORT_HELP: Final = """\
+Each instrument's versions (by instrument_id, else by symbol), in order of valid_from,
+become a listing, renames, delistings (active turning false, or a last version that ends)
+and changes of the fields that differ, each effective at the version's valid_from.
+Decimal fields may be floats (read as their shortest decimal form; NaN is null).
+valid_until null or 9999-12-31 means current. Timestamps without a time zone are refused
+unless --naive-as-utc. Overlapping versions of one instrument and several active rows of
+one symbol at once are imported as they are and listed as defects. updated_at is not kept:
+the events are recorded when the import runs.
+"""
+
+
+def _add_export(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("directory", metavar="DIR", help="the folder to write into")
+    parser.add_argument(
+        "--delta", action="store_true", help="also write DIR/delta/symbols and DIR/delta/exchanges"
+    )
+    parser.add_argument("--known-at", metavar="K", help="export what was recorded by K")
+    return _export
+
+
+def _add_import(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("symbols", metavar="SYMBOLS", help="an SCD2 symbols.parquet file")
+    parser.add_argument("--exchanges", metavar="FILE", help="an SCD2 exchanges.parquet file")
+    parser.add_argument(
+        "--naive-as-utc", action="store_true", help="read timestamps without a time zone as UTC"
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list the defects and count the events only"
+    )
+    return _import
+
+
+#: Registered by `connectors.cli.main` after its own commands: (name, summary, add).
+SCD2_COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Command]]]] = (
+    ("export", "write the SCD2 files symbols.parquet and exchanges.parquet", _add_export),
+    ("import-scd2", "append the events an SCD2 catalog file stands for", _add_import),
+)
+
+
+def _export(args: argparse.Namespace) -> int:
+    catalog = existing_catalog(args.root)
+    written = catalog.export(args.directory, delta=args.delta, known_at=args.known_at)
+    counts = {path: _rows(path) for path in written if path.endswith(".parquet")}
+    if args.json:
+        print(to_json({"written": written, "rows": counts}))
+        return 0
+    for path, rows in counts.items():
+        print(f"wrote {plural(rows, 'version')} to {path}")
+    for path in written:
+        if not path.endswith(".parquet"):
+            print(f"wrote the Delta table {path}")
+    return 0
+
+
+def _rows(path: str) -> int:
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
+def _read(path: str) -> pa.Table:
+    try:
+        return pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise InvalidTableError(f"file {path!r}", f"cannot be read as Parquet: {exc}") from exc
+
+
+def _import(args: argparse.Namespace) -> int:
+    plans = [plan_symbols(_read(args.symbols), naive_as_utc=args.naive_as_utc)]
+    if args.exchanges:
+        plans.insert(0, plan_exchanges(_read(args.exchanges), naive_as_utc=args.naive_as_utc))
+    events = [event for plan in plans for event in plan.events]
+    appended = 0
+    if not args.dry_run:
+        with WriterLease(args.root, purpose="catalog import-scd2"):
+            appended = _append(EventLog.open(args.root), events)
+    defects = [defect for plan in plans for defect in plan.defects]
+    ignored = sorted({name for plan in plans for name in plan.ignored_columns})
+    if args.json:
+        summary = {"events": len(events), "appended": appended, "dry_run": args.dry_run}
+        print(to_json({**summary, "ignored_columns": ignored, "defects": _listed(plans)}))
+        return 0
+    for defect in defects:
+        rows = ", ".join(str(r) for r in defect.rows)
+        print(f"defect: {defect.kind} (rows {rows}): {defect.detail}")
+    if ignored:
+        print(f"ignored columns: {', '.join(ignored)}")
+    done = "would append" if args.dry_run else f"appended {appended} of"
+    print(f"{done} {plural(len(events), 'event')}; {plural(len(defects), 'defect')}")
+    return 0
+
+
+def _append(log: EventLog, events: list[Event]) -> int:
+    appended = 0
+    for begin in range(0, len(events), BATCH):
+        appended += log.append(events[begin : begin + BATCH]).appended
+    return appended
+
+
+def _listed(plans: list[ImportPlan]) -> list[dict[str, object]]:
+    return [
+        {"kind": d.kind, "rows": list(d.rows), "detail": d.detail}
+        for plan in plans
+        for d in plan.defects
+    ]

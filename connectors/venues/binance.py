@@ -1,0 +1,216 @@
+"""Binance spot and USD-M futures: `exchangeInfo` into snapshots.
+
+Wire Structs keep Binance's names. Spot: tick size from `PRICE_FILTER.tickSize`, lot step and
+min quantity from `LOT_SIZE`, min notional from `NOTIONAL.minNotional` or the older
+`MIN_NOTIONAL.minNotional`. USD-M: the same filters, min notional from
+`MIN_NOTIONAL.notional`, listing time `onboardDate`, expiry `deliveryDate` (a date after 2100
+is the perpetual sentinel, whose exact value varies). A filter value of 0 means Binance
+enforces nothing: it is stored as null; any other value must be a positive decimal
+(`eventstore.model.rules.size`), else the row is rejected.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+import msgspec
+
+from connectors.venues.naming import dated_suffix
+from connectors.venues.snapshot import (
+    DATED_FIELDS,
+    EXCHANGE_FIELDS,
+    Snapshot,
+    SourceRecord,
+    decimal_text,
+    from_millis,
+    parse_rows,
+)
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from connectors.venues.http import SourceHttp
+
+SPOT_URL: Final = "https://api.binance.com"
+USDM_URL: Final = "https://fapi.binance.com"
+SPOT_PATH: Final = "/api/v3/exchangeInfo"
+USDM_PATH: Final = "/fapi/v1/exchangeInfo"
+#: deliveryDate beyond this marks a perpetual (4133404800000 and 4133404802000 are seen).
+_PERPETUAL_AFTER: Final = datetime(2100, 1, 1, tzinfo=UTC)
+
+#: Venue status -> normalized status. BREAK is how Binance keeps delisted spot pairs.
+SPOT_STATUS: Final = {
+    "PRE_TRADING": "pre_trading",
+    "TRADING": "trading",
+    "POST_TRADING": "cancel_only",
+    "END_OF_DAY": "halted",
+    "HALT": "halted",
+    "AUCTION_MATCH": "halted",
+    "BREAK": "delisted",
+}
+USDM_STATUS: Final = {
+    "PENDING_TRADING": "pre_trading",
+    "TRADING": "trading",
+    "PRE_DELIVERING": "cancel_only",
+    "DELIVERING": "expired",
+    "DELIVERED": "expired",
+    "PRE_SETTLE": "cancel_only",
+    "SETTLING": "delisted",
+    "CLOSE": "delisted",
+}
+
+
+class Filter(msgspec.Struct, frozen=True, rename="camel"):
+    """One entry of `filters`; only the keys the catalog reads."""
+
+    filter_type: str
+    tick_size: str | None = None
+    step_size: str | None = None
+    min_qty: str | None = None
+    min_notional: str | None = None
+    notional: str | None = None
+
+
+class SymbolInfo(msgspec.Struct, frozen=True, rename="camel"):
+    """One element of `symbols`."""
+
+    symbol: str
+    status: str
+    base_asset: str
+    quote_asset: str
+    filters: list[Filter]
+    contract_type: str | None = None
+    delivery_date: int | None = None
+    onboard_date: int | None = None
+
+
+class ExchangeInfo(msgspec.Struct, frozen=True, rename="camel"):
+    """The `exchangeInfo` body."""
+
+    server_time: int
+    symbols: list[SymbolInfo]
+
+
+_DECODER: Final = msgspec.json.Decoder(ExchangeInfo)
+
+
+def _decimal(value: str | None, field: str) -> Decimal | None:
+    return decimal_text(value, field, zero_is_null=True)
+
+
+def _filters(info: SymbolInfo) -> dict[str, Filter]:
+    return {item.filter_type: item for item in info.filters}
+
+
+def _sizes(info: SymbolInfo, *, usdm: bool) -> dict[str, Decimal | None]:
+    by_type = _filters(info)
+    price, lot = by_type.get("PRICE_FILTER"), by_type.get("LOT_SIZE")
+    notional = by_type.get("NOTIONAL") or by_type.get("MIN_NOTIONAL")
+    if notional is None:
+        min_notional = None
+    else:
+        min_notional = _decimal(
+            notional.notional if usdm else notional.min_notional, "min_notional"
+        )
+    return {
+        "tick_size": _decimal(price.tick_size, "tick_size") if price else None,
+        "lot_size": _decimal(lot.step_size, "lot_size") if lot else None,
+        "min_qty": _decimal(lot.min_qty, "min_qty") if lot else None,
+        "min_notional": min_notional,
+    }
+
+
+def spot_record(info: SymbolInfo) -> SourceRecord:
+    """Return one spot symbol as a record (`BINANCE:BTCUSDT`)."""
+    fields = {
+        "exchange": "BINANCE",
+        "base": info.base_asset,
+        "quote": info.quote_asset,
+        "type": "spot",
+        **_sizes(info, usdm=False),
+    }
+    return SourceRecord(
+        instrument_id=f"binance:spot:{info.symbol}",
+        symbol=f"BINANCE:{info.symbol}",
+        fields=fields,
+        status=SPOT_STATUS.get(info.status, "halted"),
+        venue_status=info.status,
+    )
+
+
+def usdm_record(info: SymbolInfo) -> SourceRecord:
+    """Return one USD-M contract (`BINANCE:BTCUSDT.P`, or `BINANCE:BTCUSDT220325` dated)."""
+    delivery = from_millis(info.delivery_date, "expiry")
+    perpetual = delivery is None or delivery >= _PERPETUAL_AFTER
+    pair = info.symbol.split("_")[0]
+    expiry = None if perpetual else delivery
+    symbol = f"BINANCE:{pair}.P" if perpetual else f"BINANCE:{pair}{dated_suffix(expiry)}"
+    listed_at = from_millis(info.onboard_date, "listed_at")
+    fields = {
+        "exchange": "BINANCE",
+        "base": info.base_asset,
+        "quote": info.quote_asset,
+        "type": "swap" if perpetual else "futures",
+        **_sizes(info, usdm=True),
+        "expiry": expiry,
+        "listed_at": listed_at,
+    }
+    return SourceRecord(
+        instrument_id=f"binance:usdm:{info.symbol}",
+        symbol=symbol,
+        fields=fields,
+        status=_usdm_status(info),
+        venue_status=info.status,
+        listed_at=listed_at,
+    )
+
+
+def _usdm_status(info: SymbolInfo) -> str:
+    # A delivered quarterly stays listed as DELIVERING with "CURRENT_QUARTER DELIVERING".
+    if (info.contract_type or "").endswith(" DELIVERING"):
+        return "expired"
+    return USDM_STATUS.get(info.status, "halted")
+
+
+def _snapshot(body: ExchangeInfo, market: str, usdm: bool) -> Snapshot:
+    make = usdm_record if usdm else spot_record
+    records, rejected = parse_rows(
+        body.symbols, make, lambda info: f"binance:{market}:{info.symbol}"
+    )
+    return Snapshot(
+        source=f"binance-{market}",
+        market=market,
+        scope=f"binance:{market}:",
+        records=records,
+        rejected=rejected,
+        server_time=from_millis(body.server_time),
+        reported=DATED_FIELDS if usdm else EXCHANGE_FIELDS,
+    )
+
+
+def parse_spot(body: ExchangeInfo) -> Snapshot:
+    """Return the spot snapshot of a decoded `exchangeInfo`."""
+    return _snapshot(body, "spot", usdm=False)
+
+
+def parse_usdm(body: ExchangeInfo) -> Snapshot:
+    """Return the USD-M snapshot of a decoded `exchangeInfo`."""
+    return _snapshot(body, "usdm", usdm=True)
+
+
+async def fetch_spot(http: SourceHttp, base_url: str = SPOT_URL) -> list[Snapshot]:
+    """Fetch and parse Binance spot `exchangeInfo`."""
+    url = base_url.rstrip("/") + SPOT_PATH
+    return [http.parsed(url, await http.get(url), _DECODER, parse_spot)]
+
+
+async def fetch_usdm(http: SourceHttp, base_url: str = USDM_URL) -> list[Snapshot]:
+    """Fetch and parse Binance USD-M futures `exchangeInfo`."""
+    url = base_url.rstrip("/") + USDM_PATH
+    return [http.parsed(url, await http.get(url), _DECODER, parse_usdm)]
+
+
+def decode(body: bytes) -> ExchangeInfo:
+    """Decode an `exchangeInfo` body (used by the benchmark and the replay check)."""
+    return _DECODER.decode(body)

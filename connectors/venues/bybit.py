@@ -1,0 +1,215 @@
+"""Bybit `/v5/market/instruments-info` (spot and linear) into snapshots.
+
+By default Bybit lists only instruments that trade, so a missing symbol is not yet a
+delisting: each category is also asked explicitly for `status=Closed`, and those rows
+delist with their status; a symbol in neither list is merely absent (see `sync`).
+Linear is paged with `nextPageCursor`; an interrupted or looping pagination fails the run,
+and so does one past `MAX_PAGES` pages (Bybit reports no total), past the paging time limit,
+or with a page that adds no new symbol (`connectors.venues.paging`). Bybit documents no "0 means
+none": a size that is not a positive decimal rejects the row.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import msgspec
+
+from connectors.errors import IncompleteSnapshotError, MalformedResponseError
+from connectors.venues.http import shown_url
+from connectors.venues.naming import dated_suffix
+from connectors.venues.paging import PageBudget
+from connectors.venues.snapshot import (
+    DATED_FIELDS,
+    Rejection,
+    Snapshot,
+    SourceRecord,
+    decimal_text,
+    from_millis,
+    parse_rows,
+)
+
+if TYPE_CHECKING:
+    from connectors.venues.http import SourceHttp
+
+BASE_URL: Final = "https://api.bybit.com"
+PATH: Final = "/v5/market/instruments-info"
+CATEGORIES: Final = ("spot", "linear")
+#: Statuses asked for explicitly, beside the default list, to confirm what left it.
+CONFIRMING: Final = ("Closed",)
+MAX_PAGES: Final = 1000
+#: Bybit `status` -> normalized status.
+STATUS: Final = {
+    "PreLaunch": "pre_trading",
+    "Trading": "trading",
+    "Settling": "settling",
+    "Delivering": "settling",
+    "Closed": "delisted",
+}
+
+
+class PriceFilter(msgspec.Struct, frozen=True, rename="camel"):
+    """`priceFilter`."""
+
+    tick_size: str
+
+
+class LotSizeFilter(msgspec.Struct, frozen=True, rename="camel"):
+    """`lotSizeFilter`: linear steps by `qtyStep`, spot by `basePrecision`."""
+
+    min_order_qty: str
+    qty_step: str | None = None
+    base_precision: str | None = None
+    min_notional_value: str | None = None
+    min_order_amt: str | None = None
+
+
+class Instrument(msgspec.Struct, frozen=True, rename="camel"):
+    """One element of `result.list`."""
+
+    symbol: str
+    status: str
+    base_coin: str
+    quote_coin: str
+    price_filter: PriceFilter
+    lot_size_filter: LotSizeFilter
+    contract_type: str | None = None
+    launch_time: str | None = None
+    delivery_time: str | None = None
+
+
+class Result(msgspec.Struct, frozen=True, rename="camel"):
+    """`result`."""
+
+    rows: list[Instrument] = msgspec.field(name="list")
+    next_page_cursor: str = ""
+
+
+class Response(msgspec.Struct, frozen=True, rename="camel"):
+    """The envelope: `retCode` 0 on success."""
+
+    ret_code: int
+    ret_msg: str
+    result: Result | None = None
+    time: int | None = None
+
+
+_DECODER: Final = msgspec.json.Decoder(Response)
+
+
+def record(category: str, item: Instrument) -> SourceRecord:
+    """Return one Bybit instrument as a record."""
+    lot = item.lot_size_filter
+    expiry = from_millis(item.delivery_time, "expiry")
+    listed_at = from_millis(item.launch_time, "listed_at")
+    pair = f"{item.base_coin}{item.quote_coin}"
+    if category == "spot":
+        kind, symbol, step, notional = "spot", pair, lot.base_precision, lot.min_order_amt
+    else:
+        dated = expiry is not None
+        kind = "futures" if dated else "swap"
+        symbol = f"{pair}{dated_suffix(expiry)}" if dated else f"{pair}.P"
+        step, notional = lot.qty_step, lot.min_notional_value
+    fields = {
+        "exchange": "BYBIT",
+        "base": item.base_coin,
+        "quote": item.quote_coin,
+        "type": kind,
+        "tick_size": decimal_text(item.price_filter.tick_size, "tick_size"),
+        "lot_size": decimal_text(step, "lot_size"),
+        "min_qty": decimal_text(lot.min_order_qty, "min_qty"),
+        "min_notional": decimal_text(notional, "min_notional"),
+        "expiry": expiry,
+        "listed_at": listed_at,
+    }
+    return SourceRecord(
+        instrument_id=f"bybit:{category}:{item.symbol}",
+        symbol=f"BYBIT:{symbol}",
+        fields=fields,
+        status=STATUS.get(item.status, "halted"),
+        venue_status=item.status,
+        listed_at=listed_at,
+    )
+
+
+def _page(body: Response, url: str) -> Result:
+    if body.ret_code != 0 or body.result is None:
+        raise MalformedResponseError("bybit", url, f"venue error {body.ret_code}: {body.ret_msg}")
+    return body.result
+
+
+async def _pages(
+    http: SourceHttp, url: str, params: dict[str, str]
+) -> tuple[list[Instrument], int | None]:
+    """Return every row of a paged listing and the venue's time of its first page."""
+    rows: list[Instrument] = []
+    seen: set[str] = set()
+    symbols: set[str] = set()
+    server_time = None
+    budget = PageBudget(http, shown_url(url, params), MAX_PAGES)
+    while True:
+        shown = shown_url(url, params)
+        body = http.decode(shown, await http.get(url, params), _DECODER)
+        server_time = server_time if server_time is not None else body.time
+        result = _page(body, shown)
+        rows.extend(result.rows)
+        added = {item.symbol for item in result.rows} - symbols
+        symbols |= added
+        cursor = result.next_page_cursor
+        if not cursor:
+            return rows, server_time
+        if cursor in seen:
+            raise IncompleteSnapshotError("bybit", shown, f"pagination loops at cursor {cursor!r}")
+        seen.add(cursor)
+        budget.next_page(len(added))
+        params = {**params, "cursor": cursor}
+
+
+async def fetch_category(http: SourceHttp, base_url: str, category: str) -> Snapshot:
+    """Fetch one category: the default list, then the confirming statuses."""
+    url = base_url.rstrip("/") + PATH
+    limit = {} if category == "spot" else {"limit": "1000"}
+    listings = [await _pages(http, url, {"category": category, **limit})]
+    for status in CONFIRMING:
+        listings.append(await _pages(http, url, {"category": category, "status": status, **limit}))
+    return http.guard(
+        url, lambda: _snapshot(category, [rows for rows, _ in listings], listings[0][1])
+    )
+
+
+def _snapshot(category: str, listings: list[list[Instrument]], server_time: int | None) -> Snapshot:
+    """Return the snapshot of one category's listings (the default one, then confirming ones).
+
+    Within one listing, two rows for a symbol must agree; a symbol in two listings (it
+    closed between the requests) takes the later listing's row.
+    """
+    listed: dict[str, SourceRecord] = {}
+    rejected: dict[str, Rejection] = {}
+    for rows in listings:
+        records, refused = parse_rows(
+            rows,
+            lambda item: record(category, item),
+            lambda item: f"bybit:{category}:{item.symbol}",
+        )
+        for found in records:
+            listed[found.instrument_id] = found
+            rejected.pop(found.instrument_id, None)
+        for rejection in refused:
+            rejected[rejection.instrument_id] = rejection
+            listed.pop(rejection.instrument_id, None)
+    return Snapshot(
+        source="bybit",
+        market=category,
+        scope=f"bybit:{category}:",
+        records=list(listed.values()),
+        rejected=tuple(rejected.values()),
+        server_time=from_millis(server_time),
+        reported=DATED_FIELDS,
+    )
+
+
+async def fetch(
+    http: SourceHttp, base_url: str = BASE_URL, categories: tuple[str, ...] = CATEGORIES
+) -> list[Snapshot]:
+    """Fetch and parse each category (each a complete snapshot of its market)."""
+    return [await fetch_category(http, base_url, category) for category in categories]

@@ -1,0 +1,57 @@
+"""The sources `catalog sync` knows: name, default base URL, and how to fetch them.
+
+Each fetch returns complete snapshots, one per market of the source (OKX's SPOT, SWAP and
+FUTURES; Bybit's spot and linear; TradingView's markets), so that absence is judged per market.
+Exchange connectors come first: in one run, TradingView then finds the instruments they
+listed and adds its own fields to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from connectors.venues import binance, bybit, okx, tradingview
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping
+
+    from connectors.venues.http import SourceHttp
+    from connectors.venues.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source: its name, where it lives, its markets, and its fetch."""
+
+    name: str
+    base_url: str
+    markets: tuple[str, ...]
+    fetch: Callable[[SourceHttp, str, tuple[str, ...]], Awaitable[list[Snapshot]]]
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+async def _spot(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> list[Snapshot]:
+    return await binance.fetch_spot(http, base_url)
+
+
+async def _usdm(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> list[Snapshot]:
+    return await binance.fetch_usdm(http, base_url)
+
+
+SOURCES: Final[dict[str, Source]] = {
+    source.name: source
+    for source in (
+        Source("binance-spot", binance.SPOT_URL, ("spot",), _spot),
+        Source("binance-usdm", binance.USDM_URL, ("usdm",), _usdm),
+        Source("okx", okx.BASE_URL, okx.INST_TYPES, okx.fetch),
+        Source("bybit", bybit.BASE_URL, bybit.CATEGORIES, bybit.fetch),
+        Source(
+            "tradingview",
+            tradingview.BASE_URL,
+            tradingview.MARKETS,
+            tradingview.fetch,
+            {"Origin": tradingview.ORIGIN, "Referer": tradingview.ORIGIN + "/"},
+        ),
+    )
+}

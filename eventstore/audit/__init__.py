@@ -1,0 +1,1 @@
+"""eventstore.audit.log_audit."""

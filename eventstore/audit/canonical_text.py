@@ -1,0 +1,203 @@
+"""Canonical payloads and chain-link texts of stored rows, built column by column.
+
+The audit recomputes every event's id and hash; decoding ten million rows into Structs to
+encode them again would take minutes. This module writes the same bytes as
+`codec.payload_bytes(decode_row(row))` with Arrow string kernels instead: one JSON fragment
+per key (`"key":value`, null when the key is omitted), joined in sorted key order.
+Values Arrow cannot spell like msgspec (strings that need escapes, decimals in exponent
+form) are encoded by msgspec one by one. A row whose text is wrong here only costs a slower
+second look (the audit decodes it before reporting anything), never a false report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.audit.json_text import (
+    FEW_VALUES,
+    TEXT,
+    coded,
+    join,
+    json_values,
+    rfc3339_column,
+    scalar,
+)
+from eventstore.encoding.schema import PAYLOAD_COLUMNS
+from eventstore.model.events import DELISTED, EVENT_TYPES, EXCHANGE_FIELDS, INSTRUMENT_FIELDS
+
+_ENVELOPE: Final = ("effective_at", "instrument_id", "kind", "source", "symbol")
+#: Known kinds, in code order; a row's kind code is its index here (-1: unknown).
+KINDS: Final = tuple(EVENT_TYPES)
+#: The payload keys of each kind besides the envelope (`changes` holds a change's fields).
+KIND_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "InstrumentListed": INSTRUMENT_FIELDS,
+    "InstrumentChanged": ("changes",),
+    "InstrumentDelisted": ("reason", "status"),
+    "InstrumentRenamed": ("new_symbol",),
+    "EventRetracted": ("reason", "target"),
+    "ExchangeListed": ("exchange", *EXCHANGE_FIELDS),
+    "ExchangeChanged": ("exchange", *EXCHANGE_FIELDS),
+}
+#: The keys present only where the row's `fields` list names them.
+_OPTIONAL: Final[dict[str, tuple[str, ...]]] = {
+    "InstrumentListed": INSTRUMENT_FIELDS,
+    "ExchangeListed": EXCHANGE_FIELDS,
+    "ExchangeChanged": EXCHANGE_FIELDS,
+}
+_COLUMN: Final = {name: at for at, name in enumerate(PAYLOAD_COLUMNS)}
+
+
+def kind_codes(kinds: pa.Array) -> np.ndarray:
+    """Return each row's kind code (an index into `KINDS`, -1 for an unknown kind)."""
+    found = pc.index_in(kinds, value_set=pa.array(KINDS, TEXT))
+    return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int8)
+
+
+def _fragment(key: str, column: pa.Array, present: np.ndarray) -> pa.Array:
+    """Return `"key":value` where `present` holds, else null (a null value reads `null`)."""
+    if key in FEW_VALUES:
+        return coded(f'"{key}":', column, present)
+    fragment = json_values(key, column, f'"{key}":')
+    valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    if (present & ~valid).any():  # an explicit null in a change
+        fragment = pc.if_else(pa.array(valid), fragment, scalar(f'"{key}":null'))
+    if np.array_equal(present, valid):
+        return fragment
+    return pc.if_else(pa.array(present), fragment, None)
+
+
+def mentioned(fields: pa.Array | pa.ChunkedArray, names: tuple[str, ...]) -> np.ndarray:
+    """Return a (rows, names) matrix: whether each row's `fields` list names each name."""
+    if isinstance(fields, pa.ChunkedArray):
+        fields = fields.combine_chunks()
+    found = np.zeros((len(fields), len(names) + 1), dtype=bool)
+    codes = pc.index_in(pc.list_flatten(fields), value_set=pa.array(names, TEXT))
+    column = np.asarray(codes.fill_null(len(names)).to_numpy(), dtype=np.int64)
+    found[np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64), column] = True
+    return found[:, :-1]
+
+
+def _join_present(fragments: list[pa.Array], size: int) -> pa.Array:
+    """Join the fragments present in each row with commas ("" when none is).
+
+    Arrow's "skip" drops a row whose values are all null instead of giving "", so such
+    rows get an empty fragment of their own.
+    """
+    none = np.ones(size, dtype=bool)
+    for fragment in fragments:
+        none &= np.asarray(fragment.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    guard = pc.if_else(pa.array(none), scalar(""), pa.scalar(None, TEXT)) if none.any() else None
+    parts = [*fragments, guard] if guard is not None else fragments
+    if not parts:
+        return pa.array([""] * size, TEXT)
+    return pc.binary_join_element_wise(*parts, scalar(","), null_handling="skip")
+
+
+@dataclass
+class _Rows:
+    """Rows of one kind (where `mine` holds), and what each row's `fields` list names."""
+
+    table: pa.Table
+    kind: str
+    mine: np.ndarray
+    named: np.ndarray  # (rows, payload columns)
+
+    def column(self, name: str) -> pa.Array:
+        return self.table[name].combine_chunks()
+
+    def valid(self, name: str) -> np.ndarray:
+        return np.asarray(self.table[name].is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+
+    def present(self, key: str) -> np.ndarray:
+        """Return where the canonical encoding of a row holds top-level `key`."""
+        found = self.mine.copy()
+        if key in _OPTIONAL.get(self.kind, ()):
+            found &= self.named[:, _COLUMN[key]]
+        if key != "changes":
+            found &= self.valid(key)
+        if key == "status" and self.kind == "InstrumentDelisted":  # a default is omitted
+            default = pc.equal(self.column("status"), DELISTED).fill_null(False)
+            found &= ~np.asarray(default.to_numpy(zero_copy_only=False), dtype=bool)
+        return found
+
+
+def _changes(rows: _Rows) -> pa.Array:
+    """Return the `"changes":{...}` fragment of change rows (their nulls are explicit)."""
+    changed = rows.present("changes")
+    inner = []
+    for name in sorted(INSTRUMENT_FIELDS):
+        flags = changed & rows.named[:, _COLUMN[name]]
+        if flags.any():
+            inner.append(_fragment(name, rows.column(name), flags))
+    joined = pc.if_else(pa.array(changed), _join_present(inner, len(changed)), None)
+    return join(scalar('"changes":{'), joined, scalar("}"))
+
+
+def _of_kind(rows: _Rows) -> pa.Array:
+    """Return the payload of each row of `rows.kind` (null on the other rows)."""
+    fragments = []
+    for key in sorted((*_ENVELOPE, *KIND_KEYS[rows.kind])):
+        if key == "changes":
+            fragments.append(_changes(rows))
+        elif (present := rows.present(key)).any():
+            fragments.append(_fragment(key, rows.column(key), present))
+    body = _join_present(fragments, rows.table.num_rows)
+    return pc.if_else(pa.array(rows.mine), join(scalar("{"), body, scalar("}")), None)
+
+
+def payloads(table: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.Array:
+    """Return the canonical payload of each row, as `codec.payload_bytes` encodes its event.
+
+    `kinds` are the rows' kind codes and `named` what their `fields` lists name (by payload
+    column). Like `codec.decode_row`, a listing or an exchange event says only what its
+    `fields` names; a change says exactly that, explicit nulls included. A row of an
+    unknown kind gets null.
+
+    Each kind joins only its own keys: the most common kind in place, the others on a copy
+    of their few rows, scattered back.
+    """
+    size = table.num_rows
+    parts = []
+    for code, kind in enumerate(KINDS):
+        mine = kinds == code
+        count = int(mine.sum())
+        if count * 2 > size:
+            parts.append(_of_kind(_Rows(table, kind, mine, named)))
+        elif count:
+            rows = np.flatnonzero(mine)
+            few = _Rows(table.take(pa.array(rows)), kind, np.ones(count, bool), named[rows])
+            at = np.full(size, -1, dtype=np.int64)
+            at[rows] = np.arange(count)
+            parts.append(_of_kind(few).take(pa.array(at, mask=at < 0)))
+    if not parts:
+        return pa.nulls(size, TEXT)
+    return pc.coalesce(*parts) if len(parts) > 1 else parts[0]
+
+
+def link_texts(rows: pa.Table, payload: pa.Array) -> pa.Array:
+    """Return the text each row's `hash` is the SHA-256 of, as `codec.link_hash` builds it."""
+    parts = [
+        rows["prev_hash"].combine_chunks(),
+        rows["event_id"].combine_chunks(),
+        rows["position"].combine_chunks().cast(TEXT),
+        rfc3339_column(rows["recorded_at"].combine_chunks()),
+        rows["stream_version"].combine_chunks().cast(TEXT),
+        payload,
+    ]
+    binary = [part.cast(pa.binary()) for part in parts]
+    return pc.binary_join_element_wise(*binary, pa.scalar(b"\n", pa.binary()))
+
+
+__all__ = [
+    "KINDS",
+    "KIND_KEYS",
+    "kind_codes",
+    "link_texts",
+    "mentioned",
+    "payloads",
+]

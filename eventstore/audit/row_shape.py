@@ -1,0 +1,160 @@
+"""Which stored rows may not decode, or hold values their event does not say: vectorized.
+
+A row is a suspect when its kind is unknown, its schema is too new, a required value is
+missing or blank, or its payload columns do not match its kind and its `fields` list (a
+value the decoder would silently drop is tampering too). Suspects are few; the audit
+decodes each of them to tell which ones are really broken.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.audit.canonical_text import KINDS, mentioned
+from eventstore.encoding.schema import PAYLOAD_COLUMNS, SCHEMA_VERSION
+from eventstore.model.events import EXCHANGE_FIELDS, INSTRUMENT_FIELDS
+
+_INDEX: Final = {name: at for at, name in enumerate(PAYLOAD_COLUMNS)}
+_EXCHANGE_ALLOWED: Final = ("exchange", *EXCHANGE_FIELDS)
+
+
+def _mask(names: tuple[str, ...]) -> np.ndarray:
+    flags = np.zeros(len(PAYLOAD_COLUMNS), dtype=bool)
+    flags[[_INDEX[name] for name in names]] = True
+    return flags
+
+
+#: Per kind: payload columns that may hold a value, those `fields` may name, those required.
+_ALLOWED: Final = {
+    "InstrumentListed": (_mask(INSTRUMENT_FIELDS), _mask(INSTRUMENT_FIELDS), ()),
+    "InstrumentChanged": (_mask(INSTRUMENT_FIELDS), _mask(INSTRUMENT_FIELDS), ()),
+    "InstrumentDelisted": (_mask(("reason", "status")), _mask(()), ("reason", "status")),
+    "InstrumentRenamed": (_mask(("new_symbol",)), _mask(()), ("new_symbol",)),
+    "EventRetracted": (_mask(("target", "reason")), _mask(()), ("target", "reason")),
+    "ExchangeListed": (_mask(_EXCHANGE_ALLOWED), _mask(EXCHANGE_FIELDS), ("exchange",)),
+    "ExchangeChanged": (_mask(_EXCHANGE_ALLOWED), _mask(EXCHANGE_FIELDS), ("exchange",)),
+}
+_REQUIRED_TEXT: Final = ("instrument_id", "symbol", "source")
+
+
+def _flags(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(values.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _blank(column: pa.ChunkedArray) -> np.ndarray:
+    """Return where a text column is null or only whitespace."""
+    return _flags(pc.equal(pc.utf8_trim_whitespace(column), ""))
+
+
+def present(rows: pa.Table) -> np.ndarray:
+    """Return a (rows, payload columns) matrix: whether each payload column holds a value."""
+    found = np.empty((rows.num_rows, len(PAYLOAD_COLUMNS)), dtype=bool)
+    for at, name in enumerate(PAYLOAD_COLUMNS):
+        found[:, at] = rows[name].is_valid().to_numpy(zero_copy_only=False)
+    return found
+
+
+def named_columns(rows: pa.Table) -> np.ndarray:
+    """Return a (rows, payload columns) matrix: what each row's `fields` list names."""
+    return mentioned(rows["fields"], PAYLOAD_COLUMNS)
+
+
+def _names_others(rows: pa.Table) -> np.ndarray:
+    """Return whether each row's `fields` list names something that is no payload column."""
+    fields = rows["fields"].combine_chunks()
+    known = pc.is_in(pc.list_flatten(fields), value_set=pa.array(PAYLOAD_COLUMNS))
+    parents = np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64)
+    other = np.zeros(rows.num_rows, dtype=bool)
+    other[parents[~_flags(known)]] = True
+    return other
+
+
+def shape_problems(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> dict[int, str]:
+    """Return, by row, why a decodable row still does not match its event (few rows).
+
+    `named` is `named_columns(rows)`. Only rows of known kinds are looked at: the decoder
+    reports the others.
+    """
+    values = present(rows)
+    other = _names_others(rows)
+    problems: dict[int, str] = {}
+    for code, kind in enumerate(KINDS):
+        rows_of = np.flatnonzero(kinds == code)
+        if not len(rows_of):
+            continue
+        allowed, nameable, _ = _ALLOWED[kind]
+        have, said = values[rows_of], named[rows_of]
+        stray = have & ~allowed
+        if kind == "InstrumentChanged":
+            stray |= have & ~said  # a value not named by `fields` would be dropped
+            unnamed = said & ~nameable
+        elif kind == "InstrumentListed" or kind.startswith("Exchange"):
+            stray |= (have & nameable) & ~said
+            unnamed = (said & ~nameable) | (said & ~have)
+        else:
+            unnamed = said
+        for row in np.flatnonzero(stray.any(axis=1) | unnamed.any(axis=1) | other[rows_of]):
+            problems[int(rows_of[row])] = _describe(kind, stray[row], unnamed[row])
+    return problems
+
+
+def _describe(kind: str, stray: np.ndarray, unnamed: np.ndarray) -> str:
+    if stray.any():
+        name = PAYLOAD_COLUMNS[int(np.flatnonzero(stray)[0])]
+        return f"column {name!r} holds a value that this {kind} does not say"
+    if unnamed.any():
+        name = PAYLOAD_COLUMNS[int(np.flatnonzero(unnamed)[0])]
+        return f"its fields list names {name!r}, which this {kind} does not set"
+    return "its fields list names a column the log does not have"
+
+
+def suspects(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
+    """Return the rows that may not decode: checked one by one by the caller."""
+    flagged = kinds < 0
+    versions = rows["schema_version"].fill_null(0)
+    flagged |= _flags(pc.greater(versions, SCHEMA_VERSION))
+    flagged |= _flags(pc.is_null(rows["effective_at"]))
+    for name in _REQUIRED_TEXT:
+        flagged |= _blank(rows[name])
+    for code, kind in enumerate(KINDS):
+        required = _ALLOWED[kind][2]
+        if not required or not (kinds == code).any():
+            continue
+        of_kind = kinds == code
+        for name in required:
+            flagged |= of_kind & _blank(rows[name])
+    flagged |= _changes_empty(rows, kinds)
+    flagged |= _renamed_to_itself(rows, kinds)
+    flagged |= _exchange_stream_wrong(rows, kinds)
+    return np.flatnonzero(flagged)
+
+
+def _changes_empty(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
+    sizes = pc.list_value_length(rows["fields"]).fill_null(0)
+    empty = np.asarray(sizes.to_numpy(), dtype=np.int64) == 0
+    return np.asarray(empty & (kinds == KINDS.index("InstrumentChanged")), dtype=bool)
+
+
+def _renamed_to_itself(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
+    same = _flags(pc.equal(rows["new_symbol"], rows["symbol"])) & ~_flags(
+        pc.is_null(rows["new_symbol"])
+    )
+    return np.asarray(same & (kinds == KINDS.index("InstrumentRenamed")), dtype=bool)
+
+
+def _exchange_stream_wrong(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
+    exchange = (kinds == KINDS.index("ExchangeListed")) | (kinds == KINDS.index("ExchangeChanged"))
+    if not exchange.any():
+        return np.asarray(exchange, dtype=bool)
+    stream = pc.binary_join_element_wise("exchange:", rows["exchange"], "")
+    wrong = ~_flags(pc.equal(rows["instrument_id"], stream)) | ~_flags(
+        pc.equal(rows["symbol"], rows["exchange"])
+    )
+    return np.asarray(exchange & wrong, dtype=bool)
+
+
+__all__ = ["named_columns", "present", "shape_problems", "suspects"]

@@ -1,0 +1,195 @@
+"""The canonical encoding behind event ids and the hash chain, and decoding stored rows.
+
+The columnar form is described in `eventstore.encoding.schema` and built by
+`eventstore.encoding.table`; both are re-exported here.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import uuid
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+from msgspec.structs import force_setattr
+
+from eventstore.encoding.schema import (
+    DECIMAL,
+    ENVELOPE,
+    ENVELOPE_FROM_EVENT,
+    LOG_ASSIGNED,
+    PAYLOAD,
+    PAYLOAD_COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TIMESTAMP,
+)
+from eventstore.encoding.table import to_table
+from eventstore.errors import (
+    CorruptEventError,
+    UnknownEventKindError,
+    UnsupportedSchemaError,
+)
+from eventstore.model.events import (
+    EVENT_TYPES,
+    Event,
+    ExchangeChanged,
+    ExchangeListed,
+    InstrumentChanged,
+    InstrumentDelisted,
+    InstrumentListed,
+    InstrumentRenamed,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from datetime import datetime
+
+    import pyarrow as pa
+
+__all__ = [
+    "CANONICAL",
+    "DECIMAL",
+    "ENVELOPE",
+    "ENVELOPE_FROM_EVENT",
+    "EVENT_NAMESPACE",
+    "PAYLOAD",
+    "PAYLOAD_COLUMNS",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "TIMESTAMP",
+    "compute_event_id",
+    "compute_hash",
+    "decode_row",
+    "event_id_for",
+    "from_rows",
+    "from_table",
+    "link_hash",
+    "payload_bytes",
+    "rfc3339",
+    "to_table",
+]
+
+#: The UUIDv5 namespace of event ids.
+EVENT_NAMESPACE: Final = uuid.UUID("6c0f3f5e-7d0a-5b8e-9a51-7f1c0de2a9b1").bytes
+#: The canonical encoder: msgspec JSON with sorted keys.
+CANONICAL: Final = msgspec.json.Encoder(order="sorted")
+
+
+def payload_bytes(event: Event) -> bytes:
+    """Return the canonical encoding of what the caller said: sorted-key JSON, no envelope."""
+    recorded = (
+        event.event_id is not None
+        or event.recorded_at is not None
+        or event.position is not None
+        or event.stream_version is not None
+        or event.prev_hash is not None
+        or event.hash is not None
+    )
+    if recorded:
+        event = copy.copy(event)
+        for name in LOG_ASSIGNED:
+            force_setattr(event, name, None)
+    return CANONICAL.encode(event)
+
+
+def event_id_for(payload: bytes) -> str:
+    """Return the UUIDv5 of `payload` (as `uuid.uuid5` would, without its overhead)."""
+    digest = bytearray(hashlib.sha1(EVENT_NAMESPACE + payload, usedforsecurity=False).digest())
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    h = digest[:16].hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def compute_event_id(event: Event) -> str:
+    """Return the deterministic id of `event`: a UUIDv5 over its payload."""
+    return event_id_for(payload_bytes(event))
+
+
+def link_hash(
+    prev_hash: str,
+    event_id: str,
+    position: int,
+    recorded_at: str,
+    stream_version: int,
+    payload: bytes,
+) -> str:
+    """Return the SHA-256 link of one event in the chain.
+
+    The hashed text is `prev_hash`, `event_id`, `position`, `recorded_at` (RFC 3339, UTC),
+    `stream_version` and the payload's canonical JSON, joined by newlines.
+    """
+    link = hashlib.sha256(
+        f"{prev_hash}\n{event_id}\n{position}\n{recorded_at}\n{stream_version}\n".encode()
+    )
+    link.update(payload)
+    return link.hexdigest()
+
+
+def rfc3339(value: datetime) -> str:
+    """Return `value` as the RFC 3339 text used in hashes (microseconds, `Z`)."""
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(event: Event, payload: bytes | None = None) -> str:
+    """Return the chain link a recorded `event` should carry, from its own fields.
+
+    `payload` is `payload_bytes(event)` when the caller has it already.
+    """
+    if event.recorded_at is None or event.position is None or event.stream_version is None:
+        raise CorruptEventError(event.position, "the event has no envelope to hash")
+    return link_hash(
+        event.prev_hash or "",
+        event.event_id or "",
+        event.position,
+        rfc3339(event.recorded_at),
+        event.stream_version,
+        payload_bytes(event) if payload is None else payload,
+    )
+
+
+def from_rows(rows: Iterable[dict[str, Any]]) -> list[Event]:
+    """Decode rows of the log's schema (as `Table.to_pylist` gives them) into events."""
+    return [decode_row(row) for row in rows]
+
+
+def from_table(table: pa.Table) -> list[Event]:
+    """Decode a table of the log's schema into events, in row order."""
+    return from_rows(table.to_pylist())
+
+
+def decode_row(row: dict[str, Any]) -> Event:
+    """Decode one stored row into its event, or raise a `CorruptEventError`."""
+    position = row.get("position")
+    version = row.get("schema_version") or 0
+    if version > SCHEMA_VERSION:
+        raise UnsupportedSchemaError(position, version, SCHEMA_VERSION)
+    kind = row.get("kind")
+    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise UnknownEventKindError(position, str(kind))
+    try:
+        envelope = {name: row[name] for name in ENVELOPE_FROM_EVENT}
+        return cls(**envelope, **_payload_kwargs(cls, row))
+    except (TypeError, ValueError) as exc:
+        raise CorruptEventError(position, str(exc)) from exc
+    except KeyError as exc:
+        raise CorruptEventError(position, f"missing column {exc}") from exc
+
+
+def _payload_kwargs(cls: type[Event], row: dict[str, Any]) -> dict[str, Any]:
+    fields: list[str] = row.get("fields") or []
+    if cls is InstrumentChanged:
+        return {"changes": {f: row[f] for f in fields}}
+    if cls in (InstrumentListed, ExchangeListed, ExchangeChanged):
+        kwargs = {f: row[f] for f in fields}
+        if cls is not InstrumentListed:
+            kwargs["exchange"] = row["exchange"]
+        return kwargs
+    if cls is InstrumentDelisted:
+        return {"reason": row["reason"], "status": row["status"]}
+    if cls is InstrumentRenamed:
+        return {"new_symbol": row["new_symbol"]}
+    return {"target": row["target"], "reason": row["reason"]}

@@ -1,0 +1,131 @@
+"""Canonical payloads, event ids and chain links of a whole batch, in tight loops.
+
+Each function gives, for every event, exactly what its single-event counterpart in
+`eventstore.encoding.codec` gives (`payload_bytes`, `event_id_for`, `link_hash`); the per-event
+Python work is cut to encoding and hashing, and the rest is vectorized.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.encoding.codec import CANONICAL, EVENT_NAMESPACE, payload_bytes
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from eventstore.model.events import Event
+
+_ID_LENGTH: Final = 36
+_BYTES: Final = pa.large_binary()
+#: The two hex digits of every byte value, as ASCII codes in one 16-bit word.
+_HEX_PAIRS: Final = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), "<u2")
+#: The runs of hex digits in a UUID's text, as (first digit, first character, length).
+_RUNS: Final = ((0, 0, 8), (8, 9, 4), (12, 14, 4), (16, 19, 4), (20, 24, 12))
+
+
+def batch_payloads(events: Sequence[Event]) -> list[bytes]:
+    """Return `payload_bytes` of every event (encoded directly when not yet recorded)."""
+    encode = CANONICAL.encode
+    return [
+        encode(e)
+        if e.event_id is None
+        and e.recorded_at is None
+        and e.position is None
+        and e.stream_version is None
+        and e.prev_hash is None
+        and e.hash is None
+        else payload_bytes(e)
+        for e in events
+    ]
+
+
+@dataclass(frozen=True)
+class EventIds:
+    """The ids of a batch: as text, as the tail's 64-bit keys, and as an Arrow column."""
+
+    text: list[str]
+    keys: np.ndarray
+    column: pa.Array
+
+
+def uuid5_bytes(payloads: Sequence[bytes]) -> np.ndarray:
+    """Return the 16 bytes of the UUIDv5 of every payload, one row each."""
+    sha1, namespace = hashlib.sha1, EVENT_NAMESPACE
+    digests = b"".join([sha1(namespace + p, usedforsecurity=False).digest() for p in payloads])
+    raw = np.frombuffer(digests, np.uint8).reshape(len(payloads), 20)[:, :16].copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    return raw
+
+
+def sha256_bytes(texts: Sequence[bytes]) -> np.ndarray:
+    """Return the SHA-256 digest of every text, one row of 32 bytes each."""
+    sha256 = hashlib.sha256
+    digests = b"".join([sha256(text).digest() for text in texts])
+    return np.frombuffer(digests, np.uint8).reshape(len(texts), 32)
+
+
+def uuid_texts(raw: np.ndarray) -> np.ndarray:
+    """Return the 36 characters of each 16-byte UUID, as a (rows, 36) array of ASCII codes."""
+    digits = _HEX_PAIRS[raw].view(np.uint8)
+    text = np.full((len(raw), _ID_LENGTH), ord("-"), np.uint8)
+    for digit, char, length in _RUNS:
+        text[:, char : char + length] = digits[:, digit : digit + length]
+    return text
+
+
+def batch_event_ids(payloads: Sequence[bytes]) -> EventIds:
+    """Return the UUIDv5 (as `event_id_for` makes it) of every payload."""
+    size = len(payloads)
+    raw = uuid5_bytes(payloads)
+    keys = raw[:, :8].copy().view(">u8").ravel().astype(np.uint64)
+    text = uuid_texts(raw)
+    offsets = np.arange(0, _ID_LENGTH * (size + 1), _ID_LENGTH, dtype=np.int32)
+    column = pa.Array.from_buffers(
+        pa.string(), size, [None, pa.py_buffer(offsets), pa.py_buffer(text.tobytes())]
+    )
+    return EventIds(column.to_pylist(), keys, column)
+
+
+def link_texts(
+    event_ids: pa.Array,
+    first_position: int,
+    recorded_at: str,
+    stream_versions: pa.Array,
+    payloads: Sequence[bytes],
+) -> list[bytes]:
+    """Return, per event, the text its link hashes after the previous link's hex digest.
+
+    That is `link_hash`'s text without its first line: `event_id`, `position`,
+    `recorded_at` and `stream_version` each after a newline, then a newline and the payload.
+    """
+    positions = pa.array(np.arange(first_position, first_position + len(event_ids)))
+    texts = pc.binary_join_element_wise(  # large_binary: a batch may hold more than 2 GiB
+        pa.scalar(b"", _BYTES),
+        event_ids.cast(_BYTES),
+        positions.cast(pa.string()).cast(_BYTES),
+        pa.scalar(recorded_at.encode(), _BYTES),
+        stream_versions.cast(pa.string()).cast(_BYTES),
+        pa.array(payloads, _BYTES),
+        pa.scalar(b"\n", _BYTES),
+    )
+    joined: list[bytes] = texts.to_pylist()
+    return joined
+
+
+def chain_links(prev_hash: str, texts: Sequence[bytes]) -> list[str]:
+    """Return the links, after `prev_hash`, of consecutive events whose `link_texts` are `texts`."""
+    sha256 = hashlib.sha256
+    links: list[str] = []
+    add = links.append
+    for text in texts:
+        prev_hash = sha256(prev_hash.encode() + text).hexdigest()
+        add(prev_hash)
+    return links

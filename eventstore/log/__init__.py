@@ -1,0 +1,1 @@
+"""eventstore.log.event_log."""

@@ -1,0 +1,316 @@
+"""The append-only event log: a Delta Lake table of Parquet files under `<root>/events`.
+
+One `append` is one Delta commit written with no automatic retry: when another writer
+committed since this one read the log, the commit fails, the batch is planned again (new
+positions, expected versions checked again) and retried. Nothing is ever rewritten.
+After each commit (a compaction's included) the log's `on_commit` hook, if any, sees the
+new head: that is how heads are signed (`eventstore.log.anchor`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.encoding.codec import from_table, to_table
+from eventstore.errors import CommitContentionError, ConcurrencyError, InvalidEventError
+from eventstore.log.head import CommitHook, Head, ambient_hook, recorded_text
+from eventstore.log.planner import Plan, plan_batch
+from eventstore.log.storage import CompactionReport, DeltaStorage
+from eventstore.log.tail import TAIL_COLUMNS, LogTail
+from eventstore.model.events import Event
+from eventstore.model.instants import to_micros, to_utc
+
+Clock = Callable[[], datetime]
+#: How many times an append is planned again after losing a commit race.
+MAX_ATTEMPTS = 50
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Recorded(list[Event]):
+    """The events of one append as recorded, in input order.
+
+    `new` lists those this append added, in position order (`appended` counts them);
+    the others were already in the log.
+    """
+
+    def __init__(self, events: list[Event], new: list[Event]) -> None:
+        """Hold `events`, of which `new` were appended now."""
+        super().__init__(events)
+        self.new = new
+        self.appended = len(new)
+
+
+class EventLog:
+    """An append-only, hash-chained log of events in a Delta Lake table."""
+
+    def __init__(
+        self,
+        root: str,
+        *,
+        storage_options: Mapping[str, str] | None = None,
+        clock: Clock = _utc_now,
+        on_commit: CommitHook | None = None,
+    ) -> None:
+        """Use `EventLog.open`; this constructor does no I/O."""
+        self.root = root
+        #: Sees each new head after its commit (default: the one `commits_seen_by` set).
+        self.on_commit = on_commit or ambient_hook()
+        self.uri = f"{root.rstrip('/')}/events"
+        self.storage_options = dict(storage_options) if storage_options else None
+        self._clock = clock
+        self._storage = DeltaStorage(self.uri, storage_options)
+        self._tail = LogTail()
+        self._version = -1
+
+    @classmethod
+    def open(
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        storage_options: Mapping[str, str] | None = None,
+        clock: Clock = _utc_now,
+        on_commit: CommitHook | None = None,
+    ) -> EventLog:
+        """Open the log under `root`, a folder or an object-store URI; create it on first append.
+
+        `on_commit(log, head)` runs after each commit this object makes (see `head`).
+        """
+        text = os.fspath(root)
+        if "://" not in text:
+            text = os.path.abspath(text)
+        return cls(text, storage_options=storage_options, clock=clock, on_commit=on_commit)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def version(self) -> int:
+        """Return the Delta version of the log as last seen (-1 before the first commit)."""
+        return self._version
+
+    def refresh(self) -> int:
+        """Catch up with commits made since the last look (by any writer); return the version."""
+        self._version = self._storage.refresh()
+        return self._version
+
+    def _sync_tail(self) -> None:
+        """Bring the writer's view current: only writers (and counters) pay for it."""
+        version = self.refresh()
+        if version != self._tail.delta_version:
+            rows = self._scan(TAIL_COLUMNS, since=self._tail.next_position)
+            self._tail.absorb(rows, version)
+
+    def read(
+        self,
+        columns: Sequence[str] | None = None,
+        *,
+        since: int = 0,
+        until: int | None = None,
+        version: int | None = None,
+        where: pc.Expression | None = None,
+    ) -> pa.Table:
+        """Return the log (positions `since` <= p < `until`) as a table sorted by position.
+
+        `where` is an Arrow dataset expression that filters the rows further, such as
+        `pc.field("instrument_id").isin([...])`.
+        """
+        if version is None:
+            self.refresh()
+        table = self._scan(columns, since=since, until=until, version=version, where=where)
+        return table.sort_by("position") if "position" in table.column_names else table
+
+    def read_batches(
+        self,
+        columns: Sequence[str] | None = None,
+        *,
+        where: pc.Expression | None = None,
+        batch_size: int = 1_000_000,
+    ) -> Iterator[pa.RecordBatch]:
+        """Yield the log's rows in record batches, in no particular order: memory stays flat."""
+        self.refresh()
+        yield from self._storage.batches(columns, where, batch_size)
+
+    def read_files(
+        self, columns: Sequence[str] | None = None, *, where: pc.Expression | None = None
+    ) -> Iterator[pa.Table]:
+        """Yield the log's rows one data file at a time, in no particular order.
+
+        Only one file is read ahead, so a slow consumer holds a few files in memory at most.
+        """
+        self.refresh()
+        yield from self._storage.files(columns, where)
+
+    def events(self, *, since: int = 0, until: int | None = None) -> list[Event]:
+        """Return the decoded events in positions `since` <= p < `until`."""
+        return from_table(self.read(since=since, until=until))
+
+    def stream_version(self, stream: str) -> int:
+        """Return the version of one stream (0 when it has no events)."""
+        self._sync_tail()
+        return self._tail.streams.get(stream, 0)
+
+    def resized_files(self) -> list[str]:
+        """Return a line per data file whose size differs from what its commit recorded."""
+        return self._storage.resized_files()
+
+    def missing_commits(self) -> list[int]:
+        """Return the Delta versions whose commit file is missing (local folders only)."""
+        return self._storage.missing_commits()
+
+    def changed(self) -> bool:
+        """Return whether the log may hold commits this object has not seen yet.
+
+        On a local folder this is one `stat` of the next Delta commit file; elsewhere it
+        is always True and the caller refreshes.
+        """
+        return self._storage.has_commit(self._version + 1)
+
+    def __len__(self) -> int:
+        """Return the number of events in the log."""
+        self._sync_tail()
+        return self._tail.next_position
+
+    def head(self) -> Head | None:
+        """Return the head as this writer last saw it (None before the first event)."""
+        tail = self._tail
+        if tail.next_position == 0:
+            return None
+        return Head(
+            position=tail.next_position - 1,
+            hash=tail.last_hash,
+            delta_version=tail.delta_version,
+            recorded_at=recorded_text(tail.last_recorded_us),
+        )
+
+    def _scan(
+        self,
+        columns: Sequence[str] | None,
+        *,
+        since: int = 0,
+        until: int | None = None,
+        version: int | None = None,
+        where: pc.Expression | None = None,
+    ) -> pa.Table:
+        wanted = pc.field("position") >= since
+        if until is not None:
+            wanted = wanted & (pc.field("position") < until)
+        if where is not None:
+            wanted = wanted & where
+        return self._storage.scan(columns, wanted, version)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Iterable[Event],
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+        transaction: tuple[str, int] | None = None,
+    ) -> Recorded:
+        """Append `events` in one atomic commit; return them as recorded, in input order.
+
+        An event already in the log (same deterministic id) is not appended again: its
+        recorded form is returned. `expected_versions` maps a stream to the version it must
+        have (0: no events yet); on a mismatch nothing is appended. `transaction` is a
+        Delta app transaction (app id, sequence): a sequence already committed appends
+        nothing, so a retry after an ambiguous failure commits at most once.
+        """
+        batch = list(events)
+        if any(not issubclass(kind, Event) or kind is Event for kind in set(map(type, batch))):
+            for index, event in enumerate(batch):
+                if not isinstance(event, Event) or type(event) is Event:
+                    name = type(event).__name__
+                    raise InvalidEventError(f"item {index} is a {name}, not an event")
+        if not batch:
+            return Recorded([], [])
+        for attempt in range(MAX_ATTEMPTS):
+            self._sync_tail()
+            plan = self._plan(batch, expected_versions or {}, transaction)
+            if not plan.new or self._commit(plan, transaction):
+                return Recorded(plan.recorded, plan.new)
+            time.sleep(min(0.5, 0.005 * 2**attempt) * random.random())
+        raise CommitContentionError(MAX_ATTEMPTS)
+
+    def _plan(
+        self,
+        batch: list[Event],
+        expected: Mapping[str, int],
+        transaction: tuple[str, int] | None,
+    ) -> Plan:
+        now_us = to_micros(to_utc(self._clock(), "clock"))
+        plan = plan_batch(batch, self._tail, expected, now_us, self._stored)
+        if transaction is not None and plan.new and self._transaction_done(transaction):
+            app_id, sequence = transaction
+            raise ConcurrencyError(
+                f"transaction {app_id!r} #{sequence} is already committed, but this batch "
+                f"holds {len(plan.new)} events the log does not have; nothing was appended"
+            )
+        return plan
+
+    def _transaction_done(self, transaction: tuple[str, int]) -> bool:
+        return self._storage.transaction_done(*transaction)
+
+    def _stored(self, positions: Sequence[int]) -> dict[int, Event]:
+        if not positions:
+            return {}
+        wanted = pc.field("position").isin(pa.array(list(positions), pa.int64()))
+        table = self._scan(None, where=wanted)
+        return {event.position or 0: event for event in from_table(table)}
+
+    def _commit(self, plan: Plan, transaction: tuple[str, int] | None) -> bool:
+        committed = self._storage.write(
+            to_table(plan.new),
+            creating=self._tail.delta_version < 0,
+            transaction=transaction,
+            metadata={"positions": f"{plan.first_position}-{plan.next_position - 1}"},
+        )
+        if committed:
+            self._after_commit(plan)
+        return committed
+
+    def _after_commit(self, plan: Plan) -> None:
+        self._tail.delta_version += 1
+        self._version = max(self._version, self._tail.delta_version)
+        self._tail.next_position = plan.next_position
+        self._tail.last_hash = plan.last_hash
+        self._tail.last_recorded_us = plan.recorded_us
+        self._tail.record(
+            plan.new_keys, range(plan.first_position, plan.next_position), plan.streams
+        )
+        self._announce(self._tail.delta_version)
+
+    def _announce(self, *versions: int) -> None:
+        """Show the hook the head of each of `versions`, commits this object just made."""
+        if self.on_commit is None or (head := self.head()) is None:
+            return  # the unsigned path pays one test
+        for version in versions:
+            self.on_commit(self, msgspec.structs.replace(head, delta_version=version))
+
+    # -- maintenance ---------------------------------------------------------------------
+
+    def compact(
+        self, *, vacuum: bool = False, retention_hours: int | None = None
+    ) -> CompactionReport:
+        """Merge small files, checkpoint the Delta log and optionally vacuum; change no event.
+
+        The vacuum deletes data files unreferenced for more than `retention_hours` (default:
+        the table's retention, 7 days); see `CompactionReport` for what it says it did.
+        """
+        before = self.refresh()
+        report = self._storage.compact(vacuum=vacuum, retention_hours=retention_hours)
+        if self.on_commit is not None and report.version > before:
+            self._sync_tail()
+            self._announce(*range(before + 1, report.version + 1))
+        return report
+
+
+__all__ = ["CompactionReport", "EventLog", "Recorded"]

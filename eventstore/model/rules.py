@@ -1,0 +1,237 @@
+"""Check and normalize field values: exact decimals, UTC instants, non-empty text.
+
+Then the value rules of each field (sizes, statuses, the listing span, symbols), which
+every source client and `catalog append` apply to what they are given.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Context, Decimal, InvalidOperation
+from typing import Final
+
+from eventstore.errors import InvalidEventError
+from eventstore.model.instants import to_utc
+
+STRING_FIELDS: Final = (
+    "exchange",
+    "base",
+    "quote",
+    "type",
+    "subtype",
+    "description",
+    "sector",
+    "industry",
+    "country",
+    "timezone",
+    "session",
+    "status",
+    "venue_status",
+)
+DECIMAL_FIELDS: Final = (
+    "tick_size",
+    "minmov",
+    "pricescale",
+    "lot_size",
+    "min_qty",
+    "min_notional",
+    "contract_size",
+)
+TIME_FIELDS: Final = ("listed_at", "expiry")
+#: Every instrument field an event may set, in the canonical order of the design.
+INSTRUMENT_FIELDS: Final = (
+    *STRING_FIELDS[:11],
+    *DECIMAL_FIELDS,
+    "status",
+    "venue_status",
+    *TIME_FIELDS,
+)
+EXCHANGE_FIELDS: Final = ("country", "timezone", "is_crypto", "description")
+#: Digits after the point that the log stores exactly (Parquet decimal128(38, 18)).
+DECIMAL_SCALE: Final = 18
+_MAX_DECIMAL = Decimal(10) ** (38 - DECIMAL_SCALE)
+
+
+def exact_decimal(value: object, field: str) -> Decimal | None:
+    """Return `value` as a normalized `Decimal`; refuse floats and inexact values."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, float)):
+        raise InvalidEventError(
+            f"{value!r} is a {type(value).__name__}; pass a Decimal or a string such as '0.1'",
+            field=field,
+        )
+    if isinstance(value, int | str):
+        try:
+            value = Decimal(value)
+        except InvalidOperation:
+            raise InvalidEventError(f"{value!r} is not a decimal number", field=field) from None
+    if not isinstance(value, Decimal):
+        raise InvalidEventError(f"{type(value).__name__} is not a decimal number", field=field)
+    if not value.is_finite() or value.copy_abs() >= _MAX_DECIMAL:
+        raise InvalidEventError(f"{value} is out of range", field=field)
+    reduced = normalized_decimal(value)
+    if _exponent(reduced) < -DECIMAL_SCALE:
+        raise InvalidEventError(
+            f"{value} has more than {DECIMAL_SCALE} digits after the point", field=field
+        )
+    return reduced
+
+
+#: Enough digits for any decimal128(38, 18) value: the default context's 28 would round.
+_EXACT = Context(prec=60)
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return exponent if isinstance(exponent, int) else 0
+
+
+def normalized_decimal(value: Decimal) -> Decimal:
+    """Return `value` without trailing zeros, whole numbers without an exponent (100, not 1E+2)."""
+    if value.is_zero():
+        return Decimal(0)
+    reduced = value.normalize(_EXACT)
+    return reduced.quantize(Decimal(1), context=_EXACT) if _exponent(reduced) > 0 else reduced
+
+
+def check_text(value: object, field: str, *, required: bool = False) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise InvalidEventError(f"expected a non-empty string, got {value!r}", field=field)
+
+
+def coerce_field(field: str, value: object) -> object:
+    """Return `value` checked and normalized for instrument or exchange field `field`."""
+    if value is None:
+        return None
+    if field in DECIMAL_FIELDS:
+        return exact_decimal(value, field)
+    if field in TIME_FIELDS:
+        return to_utc(value, field)
+    if field == "is_crypto":
+        if not isinstance(value, bool):
+            raise InvalidEventError(f"expected true or false, got {value!r}", field=field)
+        return value
+    check_text(value, field)
+    return value
+
+
+# -- the value rules every source and `catalog append` apply ------------------------------
+#
+# The event constructors above only normalize (a stored log must always decode); the rules
+# below say which values can be true, and refuse the others before they become events.
+
+#: Every structural number is a size: positive when given (null when the source gives none).
+SIZE_FIELDS: Final = DECIMAL_FIELDS
+#: The normalized statuses, and those after which an instrument no longer trades.
+STATUSES: Final = (
+    "pre_trading",
+    "trading",
+    "halted",
+    "cancel_only",
+    "settling",
+    "delisted",
+    "expired",
+)
+TERMINAL_STATUSES: Final = frozenset({"delisted", "expired"})
+#: The longest symbol (`EXCHANGE:TICKER`) and instrument id accepted, in characters.
+MAX_SYMBOL_LENGTH: Final = 100
+MAX_ID_LENGTH: Final = 200
+_DIGITS: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+#: Unicode categories never allowed in a name: control, format, surrogate, private use,
+#: unassigned, and the separators (spaces, line and paragraph breaks).
+_UNPRINTABLE: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+#: Characters a ticker may not hold beside those: path separators and a second colon.
+_FORBIDDEN: Final = frozenset("/\\:")
+
+
+def size(value: object, field: str, *, zero_is_null: bool = False) -> Decimal | None:
+    """Return `value` as a size of `field`: a positive exact decimal, or None.
+
+    Text must be ASCII digits with an optional point (`"0.01"`; not `"1_000"`, `"1e-8"`,
+    `"-1"` or other scripts' digits); a number must be an int or a `Decimal`. Zero is
+    null where the venue documents 0 as "no constraint" (`zero_is_null`), else refused.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and _DIGITS.fullmatch(value) is None:
+        raise InvalidEventError(f"{value!r} is not a decimal of ASCII digits", field=field)
+    number = exact_decimal(value, field)
+    if number is None or number > 0:
+        return number
+    if number.is_zero() and zero_is_null:
+        return None
+    raise InvalidEventError(f"{value!r} is not positive (use null for none)", field=field)
+
+
+def check_status(value: object, field: str = "status", *, terminal: bool = False) -> None:
+    """Refuse a status that is not one of `STATUSES` (of `TERMINAL_STATUSES` if `terminal`)."""
+    if value is None:
+        return
+    allowed = sorted(TERMINAL_STATUSES) if terminal else STATUSES
+    if value not in allowed:
+        raise InvalidEventError(f"{value!r} is not one of {', '.join(allowed)}", field=field)
+
+
+def check_span(listed_at: object, expiry: object) -> None:
+    """Refuse an expiry before the listing."""
+    if listed_at is None or expiry is None:
+        return
+    listed, expires = to_utc(listed_at, "listed_at"), to_utc(expiry, "expiry")
+    if expires < listed:
+        reason = f"{expires.isoformat()} is before the listing at {listed.isoformat()}"
+        raise InvalidEventError(reason, field="expiry")
+
+
+def _printable(text: str, field: str, limit: int) -> None:
+    if len(text) > limit:
+        raise InvalidEventError(
+            f"{text[:20]!r}... is {len(text)} characters long, more than {limit}", field=field
+        )
+    for char in text:
+        if unicodedata.category(char) in _UNPRINTABLE:
+            name = unicodedata.name(char, "").lower() or f"U+{ord(char):04X}"
+            raise InvalidEventError(f"{text!r} holds {name}", field=field)
+
+
+def check_name(value: object, field: str) -> str:
+    """Refuse an exchange name or ticker that is not a printable name.
+
+    Any script's letters and digits are allowed, and punctuation (`.P`, `1!`, `M&M`), but
+    no control, format or separator character, no `/`, `\\` or `:`, and at least one
+    letter or digit.
+    """
+    if not isinstance(value, str) or not value:
+        raise InvalidEventError(f"expected a non-empty name, got {value!r}", field=field)
+    _printable(value, field, MAX_SYMBOL_LENGTH)
+    bad = sorted(_FORBIDDEN.intersection(value))
+    if bad:
+        raise InvalidEventError(f"{value!r} holds {bad[0]!r}", field=field)
+    if not any(char.isalnum() for char in value):
+        raise InvalidEventError(f"{value!r} has no letter or digit", field=field)
+    return value
+
+
+def check_symbol(value: object, field: str = "symbol") -> str:
+    """Refuse a symbol that is not `EXCHANGE:TICKER`, both parts printable names.
+
+    At most `MAX_SYMBOL_LENGTH` characters in all.
+    """
+    if not isinstance(value, str) or ":" not in value:
+        raise InvalidEventError(f"{value!r} is not EXCHANGE:TICKER", field=field)
+    _printable(value, field, MAX_SYMBOL_LENGTH)
+    exchange, _, ticker = value.partition(":")
+    check_name(exchange, f"{field} exchange")
+    check_name(ticker, f"{field} ticker")
+    return value
+
+
+def check_instrument_id(value: object, field: str = "instrument_id") -> str:
+    """Refuse an instrument id that is empty, too long or holds unprintable characters."""
+    if not isinstance(value, str) or not value:
+        raise InvalidEventError(f"expected a non-empty id, got {value!r}", field=field)
+    _printable(value, field, MAX_ID_LENGTH)
+    return value

@@ -1,0 +1,264 @@
+"""Turn log rows into `EventArrays`: dictionary-coded values, integer times, kind codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.encoding.codec import TIMESTAMP
+from eventstore.model.events import normalized_decimal
+from eventstore.model.instants import from_micros
+from projections.index.fold_arrays import (
+    CHANGED,
+    DELISTED,
+    LISTED,
+    RENAMED,
+    STORE_FIELDS,
+    WITHDRAWN,
+    EventArrays,
+    Setters,
+)
+from projections.model import VERSION_SCHEMA
+
+#: Log columns the index reads.
+BUILD_COLUMNS: Final = (
+    "position",
+    "event_id",
+    "kind",
+    "instrument_id",
+    "symbol",
+    "new_symbol",
+    "effective_at",
+    "recorded_at",
+    "fields",
+    "target",
+    *STORE_FIELDS[1:],
+)
+#: The kinds an instrument's versions are folded from, a listing first.
+INSTRUMENT_KINDS: Final = pa.array(
+    ["InstrumentListed", "InstrumentChanged", "InstrumentDelisted", "InstrumentRenamed"]
+)
+#: The kinds of an exchange's stream.
+EXCHANGE_KINDS: Final = pa.array(["ExchangeListed", "ExchangeChanged"])
+_KIND_CODES: Final = (LISTED, CHANGED, DELISTED, RENAMED)
+_FIELD_NAMES: Final = pa.array(STORE_FIELDS)
+#: Below this many values, encode through a Python dict: no hashing of the whole dictionary.
+_SMALL = 20_000
+
+
+class Dictionary:
+    """The distinct values of one field; code 0 is null. It only grows."""
+
+    def __init__(self, type_: pa.DataType, values: pa.Array | None = None) -> None:
+        """Start from `values` (whose first entry must be null) or from null alone."""
+        self.values: pa.Array = values if values is not None else pa.array([None], type_)
+        self._py: list[Any] = []
+        self._codes: dict[Any, int] = {}
+        self._instants: _LazyInstants | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def encode(self, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        """Return the codes of `column`'s values, adding the values not seen before."""
+        if len(column) < _SMALL and len(column) * 4 < len(self.values):
+            return self._encode_few(column)
+        # hash each row once (dictionary_encode), then only the distinct values against ours
+        flat = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        encoded = pc.dictionary_encode(flat, null_encoding="mask")
+        distinct = encoded.dictionary.cast(self.values.type)
+        found = pc.index_in(distinct, value_set=self.values)
+        mapping = np.array(pc.fill_null(found, -1).to_numpy(), dtype=np.int32)
+        missing = mapping < 0
+        if missing.any():
+            mapping[missing] = np.arange(missing.sum(), dtype=np.int32) + len(self.values)
+            added = distinct.filter(pa.array(missing))
+            self.values = pa.concat_arrays([self.values, added])
+        indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        mapping = np.append(mapping, np.int32(0))  # index -1 (a null) maps to code 0
+        return np.asarray(mapping[indices], dtype=np.int32)
+
+    def _encode_few(self, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        self.code_of(None)  # bring the value -> code map up to date
+        known = self._codes
+        values = _to_python(
+            column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        )
+        new = [v for v in dict.fromkeys(values) if v not in known]
+        if new:
+            added = pa.array(new, self.values.type)
+            self.values = pa.concat_arrays([self.values, added])
+            self.code_of(None)
+        return np.fromiter((known[v] for v in values), dtype=np.int32, count=len(values))
+
+    def py(self) -> list[Any]:
+        """Return the values as Python objects (normalized `Decimal`, UTC `datetime`)."""
+        done = len(self._py)
+        if done < len(self.values):
+            self._py.extend(_to_python(self.values.slice(done)))
+        return self._py
+
+    def lookup(self) -> Sequence[Any]:
+        """Return the values for lookups by code: instants are converted on first use only."""
+        if pa.types.is_timestamp(self.values.type):
+            if self._instants is None or self._instants.size != len(self.values):
+                self._instants = _LazyInstants(self.values)
+            return self._instants
+        return self.py()
+
+    def code_of(self, value: object) -> int | None:
+        """Return the code of one value, or None if it was never seen."""
+        if len(self._codes) == len(self.values):
+            return self._codes.get(value)
+        values = self.py()
+        done = len(self._codes)
+        if done < len(values):
+            self._codes.update(zip(values[done:], range(done, len(values)), strict=True))
+        return self._codes.get(value)
+
+
+class _LazyInstants(Sequence[Any]):
+    """Timestamp values by code, each converted to a UTC datetime when first asked for."""
+
+    def __init__(self, values: pa.Array) -> None:
+        self.micros = np.asarray(values.cast(pa.int64()).fill_null(0).to_numpy(), dtype=np.int64)
+        self.valid = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        self.size = len(values)
+        self._done: dict[int, Any] = {}
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, code: Any) -> Any:
+        found = self._done.get(code)
+        if found is None and self.valid[code]:
+            found = self._done[code] = from_micros(int(self.micros[code]))
+        return found
+
+
+def _to_python(values: pa.Array) -> list[Any]:
+    kind = values.type
+    if pa.types.is_decimal(kind):
+        return [None if v is None else normalized_decimal(v) for v in values.to_pylist()]
+    if pa.types.is_timestamp(kind):
+        return [None if v is None else from_micros(v) for v in values.cast(pa.int64()).to_pylist()]
+    found: list[Any] = values.to_pylist()
+    return found
+
+
+def field_types() -> dict[str, pa.DataType]:
+    """Return the Arrow type of each stored field."""
+    return {f: VERSION_SCHEMA.field(f).type for f in STORE_FIELDS}
+
+
+def visible_rows(
+    rows: pa.Table, known_at_us: int | None, targets: pa.Array | None = None
+) -> pa.Table:
+    """Return instrument events known at `known_at_us`, less retractions and their targets.
+
+    `targets` are the retracted event ids when `rows` is not the whole history.
+    """
+    if known_at_us is not None:
+        recorded = rows["recorded_at"].cast(pa.int64())
+        rows = rows.filter(pc.less_equal(recorded, known_at_us))
+    if targets is None:
+        retractions = rows.filter(pc.equal(rows["kind"], "EventRetracted"))
+        targets = retractions["target"].combine_chunks()
+    keep = pc.is_in(rows["kind"], value_set=INSTRUMENT_KINDS)
+    if len(targets):
+        withdrawn = pc.is_in(rows["event_id"], value_set=targets)
+        keep = pc.and_(keep, pc.invert(withdrawn))
+    return rows.filter(keep)
+
+
+def _setting_rows(fields: pa.ChunkedArray | pa.Array) -> dict[str, np.ndarray]:
+    """Return, per stored field, the rows whose `fields` list names it."""
+    if isinstance(fields, pa.ChunkedArray):
+        fields = fields.combine_chunks()
+    flat = pc.list_flatten(fields)
+    parents = np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64)
+    names = np.asarray(pc.index_in(flat, value_set=_FIELD_NAMES).to_numpy(False), dtype=np.float64)
+    found: dict[str, np.ndarray] = {}
+    for number, name in enumerate(STORE_FIELDS):
+        found[name] = parents[names == number]
+    return found
+
+
+def encode_events(
+    rows: pa.Table, instruments: Dictionary, dictionaries: dict[str, Dictionary]
+) -> EventArrays:
+    """Return visible instrument event rows as `EventArrays` coded with the dictionaries."""
+    kinds = pc.index_in(rows["kind"], value_set=INSTRUMENT_KINDS)
+    kind = np.asarray(kinds.to_numpy(False), np.int8)
+    kind = np.asarray(_KIND_CODES, dtype=np.int8)[kind]
+    setting = _setting_rows(rows["fields"])
+    setting["symbol"] = np.flatnonzero((kind == LISTED) | (kind == RENAMED))
+    status_rows = np.union1d(
+        setting["status"], np.flatnonzero((kind == LISTED) | (kind == DELISTED))
+    )
+    setting["status"] = status_rows
+    renamed = pc.equal(rows["kind"], "InstrumentRenamed")
+    symbols = pc.if_else(renamed, rows["new_symbol"], rows["symbol"])
+    setters = {"symbol": _coded(dictionaries["symbol"], symbols, setting["symbol"])}
+    for name in STORE_FIELDS[1:]:
+        setters[name] = _coded(dictionaries[name], rows[name], setting[name])
+    return EventArrays(
+        inst=instruments.encode(rows["instrument_id"]),
+        eff=_micros(rows["effective_at"]),
+        pos=_int64(rows["position"]),
+        rec=_micros(rows["recorded_at"]),
+        kind=kind,
+        active=kind == LISTED,
+        setters=setters,
+    )
+
+
+def withdrawals(
+    rows: pa.Table,
+    known_at_us: int | None,
+    instruments: Dictionary,
+    targets: pa.Table | None = None,
+) -> EventArrays | None:
+    """Return a marker for each retraction in `rows` known at `known_at_us`, or None.
+
+    A marker sets nothing; it stands where the retracted event stood in the fold, recorded
+    when the retraction was, so the answers from there on are known only since then.
+    `targets` holds the retracted events' rows when `rows` does not.
+    """
+    retractions = rows.filter(pc.equal(rows["kind"], "EventRetracted"))
+    if known_at_us is not None:
+        recorded = retractions["recorded_at"].cast(pa.int64())
+        retractions = retractions.filter(pc.less_equal(recorded, known_at_us))
+    if retractions.num_rows == 0:
+        return None
+    source = rows if targets is None else targets
+    at = pc.index_in(retractions["target"], value_set=source["event_id"].combine_chunks())
+    retractions, at = retractions.filter(pc.is_valid(at)), at.filter(pc.is_valid(at))
+    size = retractions.num_rows
+    return EventArrays(
+        inst=instruments.encode(retractions["instrument_id"]),
+        eff=_micros(source["effective_at"].take(at)),
+        pos=_int64(source["position"].take(at)),
+        rec=_micros(retractions["recorded_at"]),
+        kind=np.full(size, WITHDRAWN, dtype=np.int8),
+        active=np.zeros(size, dtype=bool),
+        setters={name: Setters.empty() for name in STORE_FIELDS},
+    )
+
+
+def _coded(dictionary: Dictionary, column: pa.ChunkedArray, rows: np.ndarray) -> Setters:
+    if not len(rows):
+        return Setters.empty()
+    return Setters(rows, dictionary.encode(column.take(pa.array(rows))))
+
+
+def _micros(column: pa.ChunkedArray) -> np.ndarray:
+    return _int64(column.cast(TIMESTAMP).cast(pa.int64()))
+
+
+def _int64(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return np.asarray(column.to_numpy(), dtype=np.int64)

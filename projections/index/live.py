@@ -1,0 +1,352 @@
+"""`PitIndex`: the materialized interval index over the log, kept current incrementally.
+
+The index is a cache of the pure fold. It is loaded from `<root>/projections/` when the
+saved file matches the log (same hash at the position it reflects), caught up from the
+commits after it, and rebuilt from the log when missing, stale or damaged. New events on
+top of an instrument's latest version are folded onto that version; a late correction or
+a retraction refolds only the instruments it touches from their events.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.encoding.codec import SCHEMA, TIMESTAMP, from_table
+from eventstore.model.events import exchange_stream
+from projections.errors import IndexStateError
+from projections.index import snapshots as persist
+from projections.index.encoding import (
+    BUILD_COLUMNS,
+    EXCHANGE_KINDS,
+    encode_events,
+    visible_rows,
+    withdrawals,
+)
+from projections.index.fold_arrays import (
+    SNAPSHOT,
+    STORE_FIELDS,
+    EventArrays,
+    Setters,
+    VersionArrays,
+    fold_versions,
+)
+from projections.index.known_view import View
+from projections.index.version_store import VersionStore
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from eventstore import EventLog
+    from eventstore.model.events import Event
+
+_log = logging.getLogger(__name__)
+#: Folders this process could not save an index under (warned about once).
+_UNSAVED: set[Path] = set()
+#: Save the index again once this many events were folded in since the last save.
+SAVE_EVERY = 10_000
+
+
+class PitIndex:
+    """The version store of a log, with the exchange events kept aside."""
+
+    def __init__(self, log: EventLog, directory: Path | None) -> None:
+        """Index `log`, persisting under `directory` (None: keep it in memory only)."""
+        self.log = log
+        self.directory = directory
+        self.store = VersionStore()
+        self.position = 0
+        self.max_recorded_us = 0  # the latest recorded_at folded in
+        self.log_version = -1
+        self.exchange_events: list[Event] = []
+        self.exchange_rows = SCHEMA.empty_table()
+        self._unsaved = 0
+        self._loaded = False
+        self._views: dict[tuple[int, int], View] = {}
+        self._current: View | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def catch_up(self) -> None:
+        """Fold in whatever the log gained since the index last looked."""
+        if not self._loaded:
+            self._loaded = True
+            if not self._load_saved():
+                self.rebuild()
+                return
+        elif self.log_version == self.log.version() and not self.log.changed():
+            return
+        version = self.log.refresh()
+        if version == self.log_version:
+            return
+        rows = self.log.read(BUILD_COLUMNS, since=self.position)
+        self.log_version = version
+        if rows.num_rows:
+            self._fold_in(rows)
+            self._unsaved += rows.num_rows
+            if self._unsaved >= max(SAVE_EVERY, self.position // 20):
+                self.save()
+
+    def rebuild(self) -> None:
+        """Build the index from the whole log, batch by batch, and save it."""
+        self.log_version = self.log.refresh()
+        retractions = self.log.read(
+            ["kind", "target", "instrument_id", "recorded_at"],
+            where=pc.field("kind") == "EventRetracted",
+        )
+        targets = retractions["target"].combine_chunks()
+        self.store = store = VersionStore()
+        self.exchange_events, self.position, self.max_recorded_us = [], 0, 0
+        self.exchange_rows = SCHEMA.empty_table()
+        parts = []
+        for rows in _chunks(self.log.read_batches(BUILD_COLUMNS), 1_000_000):
+            self.position = _next_position(rows, self.position)
+            self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
+            self._take_exchanges(rows)
+            retracting = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["instrument_id"]
+            store.instruments.encode(retracting)  # known even if nothing of it is left
+            visible = visible_rows(rows, None, targets)
+            parts.append(encode_events(visible, store.instruments, store.dictionaries))
+            del rows, visible
+            pa.default_memory_pool().release_unused()  # the chunk's buffers, back to the OS
+        if len(targets):
+            withdrawn = self.log.read(
+                ["event_id", "effective_at", "position"], where=pc.field("event_id").isin(targets)
+            )
+            markers = withdrawals(retractions, None, store.instruments, withdrawn)
+            parts.extend([markers] if markers is not None else [])
+        events = EventArrays.concat(parts) if parts else None
+        del parts
+        if events is not None:
+            store.load_all(fold_versions(events, consume=True))
+        self._loaded = True
+        self.save()
+
+    def save(self) -> None:
+        """Persist the index (when it has a directory), reflecting the log up to `position`."""
+        self._unsaved = 0
+        if self.directory is None or self.position == 0:
+            return
+        last = self.log.read(["hash"], since=self.position - 1, until=self.position)
+        header = persist.Header(
+            self.position, last["hash"][0].as_py(), self.log_version, self.max_recorded_us
+        )
+        try:
+            persist.save(self.store, header, self.exchange_rows, self.directory)
+        except OSError as exc:  # a read-only root still answers, from memory
+            said = self.directory in _UNSAVED  # once per process: a replay saves many times
+            _UNSAVED.add(self.directory)
+            (_log.debug if said else _log.warning)(
+                "could not save the index under %s: %s", self.directory, exc
+            )
+
+    def _load_saved(self) -> bool:
+        if self.directory is None:
+            return False
+        persist.remove_stale_staging(self.directory)
+        try:
+            store, header, exchanges = persist.load(self.directory)
+        except IndexStateError as exc:
+            if exc.missing:
+                _log.info("%s; building it from the log", exc)
+            else:  # one line on stderr: the damaged snapshot is discarded, never served
+                _log.warning("%s; discarded, rebuilding from the log", exc)
+            return False
+        stored = self.log.read(["hash"], since=header.position - 1, until=header.position)
+        if stored.num_rows != 1 or stored["hash"][0].as_py() != header.last_hash:
+            _log.warning(
+                "index at %s does not match the log; discarded, rebuilding", self.directory
+            )
+            return False
+        self.store, self.position = store, header.position
+        self.log_version = header.log_version  # nothing to read if the log is still there
+        self.max_recorded_us = header.max_recorded_us
+        self.exchange_rows = exchanges
+        self.exchange_events = from_table(exchanges)
+        return True
+
+    def view(self, known_at_us: int | None) -> View:
+        """Return the index as known at `known_at_us` (None: everything recorded)."""
+        if known_at_us is None or known_at_us >= self.max_recorded_us:
+            if self._current is None or self._current.main is not self.store:
+                self._current = View(self.store)
+            return self._current
+        key = (known_at_us, self.position)
+        if key not in self._views:
+            if len(self._views) >= 4:
+                self._views.pop(next(iter(self._views)))
+            self._views[key] = self._past_view(known_at_us)
+        return self._views[key]
+
+    def _past_view(self, known_at_us: int) -> View:
+        later = pc.field("recorded_at") > pa.scalar(known_at_us, pa.int64()).cast(TIMESTAMP)
+        touched = self.log.read(["instrument_id", "kind"], until=self.position, where=later)
+        touched = touched.filter(pc.invert(pc.is_in(touched["kind"], value_set=EXCHANGE_KINDS)))
+        ids = pc.unique(touched["instrument_id"].combine_chunks()) if touched.num_rows else None
+        if ids is None:
+            return View(self.store)
+        rows = self.log.read(
+            BUILD_COLUMNS, until=self.position, where=pc.field("instrument_id").isin(ids)
+        )
+        extra = VersionStore()
+        extra.load_all(fold_versions(stream_events(rows, known_at_us, extra)))
+        codes = (self.store.instruments.code_of(s) for s in ids.to_pylist())
+        return View(self.store, frozenset(c for c in codes if c is not None), extra)
+
+    # -- incremental folding -------------------------------------------------------------
+
+    def _take_exchanges(self, rows: pa.Table) -> None:
+        """Keep the events of exchange streams, retractions of them included."""
+        retraction = pc.and_(
+            pc.equal(rows["kind"], "EventRetracted"),
+            pc.starts_with(rows["instrument_id"], exchange_stream("")),
+        )
+        exchanges = rows.filter(
+            pc.or_(pc.is_in(rows["kind"], value_set=EXCHANGE_KINDS), retraction)
+        )
+        if exchanges.num_rows:
+            positions = exchanges["position"]
+            since, until = pc.min(positions).as_py(), pc.max(positions).as_py() + 1
+            wanted = pc.field("position").isin(positions)
+            full = self.log.read(since=since, until=until, where=wanted)
+            self.exchange_rows = pa.concat_tables(
+                [self.exchange_rows, full], promote_options="permissive"
+            )
+            self.exchange_events.extend(from_table(full))
+
+    def _fold_in(self, rows: pa.Table) -> None:
+        self._take_exchanges(rows)
+        self.position = _next_position(rows, self.position)
+        self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
+        store = self.store
+        known_before = len(store.instruments)
+        retracting = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["instrument_id"]
+        # known even if nothing of it is left to fold; its versions are refolded below
+        retracted = store.instruments.encode(retracting)
+        events = encode_events(visible_rows(rows, None), store.instruments, store.dictionaries)
+        store.ensure_directory()
+        order = np.argsort(events.inst, kind="stable")
+        insts, first = np.unique(events.inst[order], return_index=True)
+        if not len(insts) and not len(retracted):
+            return
+        earliest = np.minimum.reduceat(events.eff[order], first) if len(insts) else events.eff[:0]
+        counts = store.count[insts]
+        held = counts > 0
+        latest = np.full(len(insts), np.iinfo(np.int64).min)
+        latest[held] = store.columns["valid_from"][store.first[insts[held]] + counts[held] - 1]
+        # a correction before the latest version, or history the index has none of: refold
+        slow = np.where(held, earliest < latest, insts < known_before)
+        slow_codes = np.union1d(insts[slow], retracted)
+        fast = insts[~np.isin(insts, slow_codes)]
+        if len(fast):
+            self._fold_onto_latest(fast, events)
+        if len(slow_codes):
+            self._refold(slow_codes)
+
+    def _fold_onto_latest(self, insts: np.ndarray, events: EventArrays) -> None:
+        """Fold new events onto each instrument's latest version (they start no earlier)."""
+        store = self.store
+        mine = events.take(np.flatnonzero(np.isin(events.inst, insts)))
+        existing = insts[store.count[insts] > 0]
+        last_rows = store.first[existing] + store.count[existing] - 1
+        folded = fold_versions(EventArrays.concat([_snapshots(store, last_rows), mine]))
+        earlier = np.concatenate(
+            [np.arange(store.first[i], store.first[i] + store.count[i] - 1) for i in existing]
+            or [np.empty(0, np.int64)]
+        ).astype(np.int64)
+        merged = _concat_versions(_versions_at(store, earlier), folded)
+        store.replace(insts.tolist(), merged)
+
+    def _refold(self, codes: np.ndarray) -> None:
+        """Fold the instruments with these codes again from all of their events."""
+        store = self.store
+        ids = store.instruments.values.take(pa.array(codes.astype(np.int64)))
+        rows = self.log.read(
+            BUILD_COLUMNS, until=self.position, where=pc.field("instrument_id").isin(ids)
+        )
+        store.replace(codes.tolist(), fold_versions(stream_events(rows, None, store)))
+
+
+def stream_events(rows: pa.Table, known_at_us: int | None, store: VersionStore) -> EventArrays:
+    """Return what the fold takes from `rows` (whole streams) as known at `known_at_us`."""
+    visible = visible_rows(rows, known_at_us)
+    events = encode_events(visible, store.instruments, store.dictionaries)
+    markers = withdrawals(rows, known_at_us, store.instruments)
+    return events if markers is None else EventArrays.concat([events, markers])
+
+
+def _chunks(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
+    """Gather record batches into tables of about `size` rows: encoding per call is costly."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        pending.append(batch)
+        count += batch.num_rows
+        if count >= size:
+            yield pa.Table.from_batches(pending)
+            pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def _next_position(rows: pa.Table, current: int) -> int:
+    if rows.num_rows == 0:
+        return current
+    return max(current, int(pc.max(rows["position"]).as_py()) + 1)
+
+
+def _max_recorded(rows: pa.Table, current: int) -> int:
+    if rows.num_rows == 0:
+        return current
+    return max(current, int(pc.max(rows["recorded_at"].cast(pa.int64())).as_py()))
+
+
+def _snapshots(store: VersionStore, rows: np.ndarray) -> EventArrays:
+    """Restate the versions at `rows` as SNAPSHOT events that set every field."""
+    size = len(rows)
+    c = store.columns
+    return EventArrays(
+        inst=c["inst"][rows],
+        eff=c["valid_from"][rows],
+        pos=np.full(size, -1, dtype=np.int64),
+        rec=c["known_since"][rows],
+        kind=np.full(size, SNAPSHOT, dtype=np.int8),
+        active=c["active"][rows],
+        setters={
+            f: Setters(np.arange(size, dtype=np.int64), store.codes[f][rows]) for f in STORE_FIELDS
+        },
+    )
+
+
+def _versions_at(store: VersionStore, rows: np.ndarray) -> VersionArrays:
+    c = store.columns
+    return VersionArrays(
+        inst=c["inst"][rows],
+        valid_from=c["valid_from"][rows],
+        valid_until=c["valid_until"][rows],
+        known_since=c["known_since"][rows],
+        active=c["active"][rows],
+        matrix=store.matrix[rows],
+    )
+
+
+def _concat_versions(a: VersionArrays, b: VersionArrays) -> VersionArrays:
+    inst = np.concatenate([a.inst, b.inst])
+    valid_from = np.concatenate([a.valid_from, b.valid_from])
+    order = np.lexsort((valid_from, inst))
+    return VersionArrays(
+        inst=inst[order],
+        valid_from=valid_from[order],
+        valid_until=np.concatenate([a.valid_until, b.valid_until])[order],
+        known_since=np.concatenate([a.known_since, b.known_since])[order],
+        active=np.concatenate([a.active, b.active])[order],
+        matrix=np.concatenate([a.matrix, b.matrix])[order],
+    )
+
+
+__all__ = ["PitIndex", "View"]

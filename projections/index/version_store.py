@@ -1,0 +1,292 @@
+"""`VersionStore`: every instrument's versions as columns, with the lookups the catalog needs.
+
+Rows are appended in blocks; replacing an instrument's versions appends a new block and
+marks the old rows dead, so an update costs what it touches, not the whole catalog. Each
+instrument's live rows are contiguous and sorted by `valid_from`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from eventstore.encoding.codec import TIMESTAMP
+from eventstore.model.instants import from_micros
+from projections.index.encoding import Dictionary, field_types
+from projections.index.fold_arrays import OPEN_END, STORE_FIELDS, VersionArrays
+from projections.join.pit_join import last_at_or_before
+from projections.model import VERSION_SCHEMA, Instrument
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+_SCALARS = ("inst", "valid_from", "valid_until", "known_since", "active", "alive")
+_DTYPES: dict[str, Any] = {
+    "inst": np.int32,
+    "valid_from": np.int64,
+    "valid_until": np.int64,
+    "known_since": np.int64,
+    "active": bool,
+    "alive": bool,
+}
+
+
+class VersionStore:
+    """Columns of versions plus per-instrument ranges and per-symbol holders."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.instruments = Dictionary(pa.string())
+        self.dictionaries = {name: Dictionary(kind) for name, kind in field_types().items()}
+        self.n = 0
+        self.columns: dict[str, np.ndarray] = {k: np.empty(0, _DTYPES[k]) for k in _SCALARS}
+        self.generation = 0  # bumped whenever rows or dictionaries may have changed
+        self.set_matrix(np.zeros((0, len(STORE_FIELDS)), dtype=np.int32))
+        self.first = np.zeros(1, dtype=np.int64)  # by instrument code
+        self.count = np.zeros(1, dtype=np.int64)
+        self.holder_offsets = np.zeros(1, dtype=np.int64)  # by symbol code: CSR of holders
+        self.holder_insts = np.empty(0, dtype=np.int32)
+        self.recent_holders: dict[int, set[int]] = {}
+        self.dead = 0
+        self._lists: list[Sequence[Any]] = []
+        self._ids: list[Any] = []
+        self._lists_generation = -1
+
+    # -- writing -------------------------------------------------------------------------
+
+    def replace(self, touched: Iterable[int], versions: VersionArrays) -> None:
+        """Make `versions` the whole history of the `touched` instruments (and of theirs)."""
+        touched_codes = np.unique(np.r_[np.fromiter(touched, np.int64), versions.inst])
+        self.ensure_directory()
+        for code in touched_codes:
+            first, count = self.first[code], self.count[code]
+            self.columns["alive"][first : first + count] = False
+            self.dead += int(count)
+            self.count[code] = 0
+        start = self.n
+        self._append(versions)
+        codes, first_index, counts = np.unique(versions.inst, return_index=True, return_counts=True)
+        self.first[codes] = start + first_index
+        self.count[codes] = counts
+        for symbol, inst in zip(
+            versions.matrix[:, 0].tolist(), versions.inst.tolist(), strict=True
+        ):
+            self.recent_holders.setdefault(symbol, set()).add(inst)
+        if self.dead > max(1_000_000, self.n // 4):
+            self.compact()
+
+    def load_all(self, versions: VersionArrays) -> None:
+        """Fill an empty store with `versions` (adopting its arrays) and index the holders."""
+        self.ensure_directory()
+        if self.n == 0:  # adopt, not copy: a rebuild's arrays are large
+            self.columns = {name: getattr(versions, name) for name in _SCALARS[:-1]}
+            self.columns["alive"] = np.ones(len(versions), dtype=bool)
+            self.set_matrix(versions.matrix)
+            self.n = len(versions)
+        else:
+            self._append(versions)
+        codes, first_index, counts = np.unique(versions.inst, return_index=True, return_counts=True)
+        self.first[codes] = first_index
+        self.count[codes] = counts
+        self.index_holders()
+
+    def _append(self, versions: VersionArrays) -> None:
+        size = len(versions)
+        need = self.n + size
+        if need > len(self.columns["inst"]):
+            capacity = max(need, int(len(self.columns["inst"]) * 1.5) + 1024)
+            for name, column in self.columns.items():
+                self.columns[name] = _resized(column, capacity)
+            self.set_matrix(_resized(self.matrix, capacity))
+        end = self.n + size
+        for name in _SCALARS[:-1]:
+            self.columns[name][self.n : end] = getattr(versions, name)
+        self.columns["alive"][self.n : end] = True
+        self.matrix[self.n : end] = versions.matrix
+        self.n = end
+        self.generation += 1
+
+    def set_matrix(self, matrix: np.ndarray) -> None:
+        """Use `matrix` as the codes of the versions, one column per stored field."""
+        self.matrix = matrix  # one row per version: its codes, in the order of STORE_FIELDS
+        self.codes = _views(matrix)
+        self.generation += 1
+
+    def ensure_directory(self) -> None:
+        """Make room in the per-instrument directory for every known instrument."""
+        size = len(self.instruments)
+        if size > len(self.first):
+            self.first = _resized(self.first, size)
+            self.count = _resized(self.count, size)
+
+    def compact(self) -> None:
+        """Drop dead rows and rebuild the per-symbol holders."""
+        keep = np.flatnonzero(self.columns["alive"][: self.n])
+        self.columns = {k: v[keep] for k, v in self.columns.items()}
+        self.set_matrix(self.matrix[keep])
+        self.n = len(keep)
+        self.dead = 0
+        self.count[:] = 0
+        codes, first_index, counts = np.unique(
+            self.columns["inst"], return_index=True, return_counts=True
+        )
+        self.first[codes] = first_index
+        self.count[codes] = counts
+        self.index_holders()
+
+    def index_holders(self) -> None:
+        """Rebuild, for each symbol code, the instruments that ever held it."""
+        alive = self.columns["alive"][: self.n]
+        pairs = np.unique(
+            self.codes["symbol"][: self.n][alive].astype(np.int64) << 32
+            | self.columns["inst"][: self.n][alive].astype(np.int64)
+        )
+        symbols = (pairs >> 32).astype(np.int64)
+        self.holder_insts = (pairs & 0xFFFFFFFF).astype(np.int32)
+        self.holder_offsets = np.searchsorted(
+            symbols, np.arange(len(self.dictionaries["symbol"]) + 1)
+        ).astype(np.int64)
+        self.recent_holders = {}
+
+    # -- reading -------------------------------------------------------------------------
+
+    def holders(self, symbol_code: int) -> list[int]:
+        """Return the instruments that may have held a symbol (a superset)."""
+        found: list[int] = []
+        if symbol_code + 1 < len(self.holder_offsets):
+            lo, hi = self.holder_offsets[symbol_code : symbol_code + 2].tolist()
+            found = self.holder_insts[lo:hi].tolist()
+        recent = self.recent_holders.get(symbol_code)
+        if recent:
+            found = list(set(found) | recent)
+        return found
+
+    def row_at(self, inst: int, at: int) -> int | None:
+        """Return the row of instrument `inst`'s version at `at` (microseconds), if any."""
+        if inst >= len(self.first):
+            return None
+        first, count = int(self.first[inst]), int(self.count[inst])
+        if count == 0:
+            return None
+        starts = self.columns["valid_from"]
+        if count <= 8:  # most instruments have few versions: a short scan beats a search call
+            found = None
+            for row, start in enumerate(starts[first : first + count].tolist(), first):
+                if start > at:
+                    break
+                found = row
+            return found
+        index = int(np.searchsorted(starts[first : first + count], at, "right"))
+        return None if index == 0 else first + index - 1
+
+    def holder_row(
+        self, symbol_code: int, at: int, skip: frozenset[int] = frozenset()
+    ) -> int | None:
+        """Return the row of the holder of a symbol at `at`: active first, then latest."""
+        candidates = self.holders(symbol_code)
+        if len(candidates) == 1 and not skip:  # the common case: one holder, ever
+            row = self.row_at(candidates[0], at)
+            if row is None or self.matrix[row, 0] != symbol_code:
+                return None
+            return row
+        best: tuple[bool, int, str] | None = None
+        best_row = None
+        ids = self.instruments.py()
+        for inst in candidates:
+            row = None if inst in skip else self.row_at(inst, at)
+            if row is None or self.matrix[row, 0] != symbol_code:
+                continue
+            key = (
+                bool(self.columns["active"][row]),
+                int(self.columns["valid_from"][row]),
+                str(ids[inst]),
+            )
+            if best is None or key > best:
+                best, best_row = key, row
+        return best_row
+
+    def instrument(self, row: int) -> Instrument:
+        """Return the version at `row` as an `Instrument`."""
+        if self._lists_generation != self.generation:
+            self._lists = [self.dictionaries[f].lookup() for f in STORE_FIELDS]
+            self._ids = self.instruments.py()
+            self._lists_generation = self.generation
+        values = dict(
+            zip(
+                STORE_FIELDS,
+                [v[c] for v, c in zip(self._lists, self.matrix[row].tolist(), strict=False)],
+                strict=False,
+            )
+        )
+        return Instrument(
+            instrument_id=self._ids[self.columns["inst"][row]],
+            active=bool(self.columns["active"][row]),
+            valid_from=from_micros(int(self.columns["valid_from"][row])),
+            known_since=from_micros(int(self.columns["known_since"][row])),
+            **values,
+        )
+
+    def rows_at(
+        self, at: int, *, include_inactive: bool = False, skip: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the rows of every version valid at `at`, active ones only unless asked."""
+        n = self.n
+        c = self.columns
+        mask = c["alive"][:n] & (c["valid_from"][:n] <= at) & (c["valid_until"][:n] > at)
+        if not include_inactive:
+            mask &= c["active"][:n]
+        if skip is not None and len(skip):
+            mask &= ~np.isin(c["inst"][:n], skip)
+        return np.flatnonzero(mask)
+
+    def rows_before(self, insts: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Return, per (instrument code, instant), the row of its version valid just before.
+
+        -1 where it has none: the last row with `valid_from < at`, i.e. `<= at - 1` in
+        whole microseconds, found by the PIT join's vectorized search.
+        """
+        inside = insts < len(self.first)
+        code = np.where(inside, insts, 0)
+        low = np.where(inside, self.first[code], 0).astype(np.int64)
+        high = low + np.where(inside, self.count[code], 0).astype(np.int64)
+        return last_at_or_before(self.columns["valid_from"], low, high, at - 1)
+
+    def instrument_rows(self, inst: int) -> np.ndarray:
+        """Return the rows of one instrument's versions, oldest first."""
+        if inst >= len(self.first):
+            return np.empty(0, dtype=np.int64)
+        first = int(self.first[inst])
+        return np.arange(first, first + int(self.count[inst]), dtype=np.int64)
+
+    def table(self, rows: np.ndarray) -> pa.Table:
+        """Return the versions at `rows` as a table of `VERSION_SCHEMA`."""
+        c = self.columns
+        until = c["valid_until"][rows]
+        arrays: dict[str, pa.Array] = {
+            "instrument_id": self.instruments.values.take(pa.array(c["inst"][rows])),
+            "active": pa.array(c["active"][rows]),
+            "valid_from": _timestamps(c["valid_from"][rows]),
+            "valid_until": _timestamps(until, mask=until == OPEN_END),
+            "known_since": _timestamps(c["known_since"][rows]),
+        }
+        # gather whole rows once (cache-friendly), then one contiguous column per field
+        codes = np.ascontiguousarray(self.matrix[rows].T)
+        for column, name in enumerate(STORE_FIELDS):
+            arrays[name] = self.dictionaries[name].values.take(pa.array(codes[column]))
+        return pa.Table.from_arrays([arrays[f.name] for f in VERSION_SCHEMA], schema=VERSION_SCHEMA)
+
+
+def _timestamps(micros: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
+    return pa.array(micros, pa.int64(), mask=mask).cast(TIMESTAMP)
+
+
+def _resized(column: np.ndarray, size: int) -> np.ndarray:
+    grown = np.zeros((size, *column.shape[1:]), dtype=column.dtype)
+    grown[: min(len(column), size)] = column[:size]
+    return grown
+
+
+def _views(matrix: np.ndarray) -> dict[str, np.ndarray]:
+    return {name: matrix[:, i] for i, name in enumerate(STORE_FIELDS)}

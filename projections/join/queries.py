@@ -1,0 +1,217 @@
+"""What a backtest asks of the catalog for whole tables at once: the point-in-time join,
+price and quantity rounding to the grid in force, and the grid audit.
+
+`BacktestQueries` is mixed into `Catalog`; it reads the catalog's index only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from eventstore import to_utc
+from eventstore.log.storage import write_table
+from eventstore.model.instants import to_micros
+from projections import rounding
+from projections.errors import InvalidTableError
+from projections.join.answers import Columns, gather, join_view
+from projections.join.inputs import add_columns, column, instants, read_table, texts
+from projections.join.per_row import lateness, strict_match
+from projections.join.pit_join import JOIN_FIELDS
+from projections.scd2.export import exchanges_table, symbols_table
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+    from decimal import Decimal
+
+    from projections.index.live import PitIndex
+    from projections.model import Instrument
+
+#: Fields `pit_join` adds when not told which.
+DEFAULT_FIELDS: Final = JOIN_FIELDS[:-1]
+#: The columns every join adds after the requested fields.
+ANSWER_COLUMNS: Final = ("instrument_id", "active", "valid_from")
+
+
+class BacktestQueries:
+    """Table-at-a-time PIT queries; mixed into `Catalog`."""
+
+    _index: PitIndex
+
+    def get(self, symbol: str, as_of: object, known_at: object = None) -> Instrument | None:
+        """Return the instrument that held `symbol` at `as_of` (defined by `Catalog`)."""
+        raise NotImplementedError
+
+    def pit_join(
+        self,
+        bars: object,
+        *,
+        symbol: str = "symbol",
+        ts: str = "ts",
+        fields: Sequence[str] | None = None,
+        known_at: object = None,
+        assume_utc: bool = False,
+    ) -> pa.Table:
+        """Join onto each row of `bars` what was true for its symbol at its timestamp.
+
+        `bars` is any Arrow table or stream (pyarrow, pandas, Polars, DuckDB). The answer
+        keeps its columns and row order and adds `fields` (default: every instrument field),
+        `instrument_id`, `active` and `valid_from`; a row with no holder gets nulls and
+        `active = False`. `known_at` is None (everything known), an instant K (only what
+        was recorded by K) or "row" (only what was recorded by each row's own timestamp).
+        A timestamp column without a time zone is refused unless `assume_utc` is True.
+        """
+        table = read_table(bars, "bars")
+        chosen = _join_fields(fields)
+        answer = self._answer(table, symbol, ts, chosen, known_at, assume_utc)
+        return add_columns(table, {name: answer[name] for name in (*chosen, *ANSWER_COLUMNS)})
+
+    def _answer(
+        self,
+        table: pa.Table,
+        symbol: str,
+        ts: str,
+        fields: Sequence[str],
+        known_at: object,
+        assume_utc: bool,
+    ) -> Columns:
+        symbols = texts(column(table, symbol), symbol)
+        at, valid = instants(column(table, ts), ts, assume_utc=assume_utc)
+        valid &= np.asarray(symbols.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        strict = isinstance(known_at, str) and known_at == "row"
+        known = None if strict or known_at is None else to_micros(to_utc(known_at, "known_at"))
+        self._index.catch_up()
+        answer = join_view(self._index.view(known), symbols, at, valid, fields)
+        if strict:
+            late = lateness(self._index)
+            rows = late.strict_rows(symbols, at, valid)
+            if len(rows):
+                exact = gather(strict_match(self._index, late, symbols, at, rows), fields)
+                answer = _override(answer, exact, rows)
+        return answer
+
+    def scd2(self, known_at: object = None) -> tuple[pa.Table, pa.Table]:
+        """Return (symbols, exchanges): every version in the SCD2 layout of the export."""
+        known = None if known_at is None else to_utc(known_at, "known_at")
+        self._index.catch_up()
+        view = self._index.view(None if known is None else to_micros(known))
+        symbols = symbols_table(view.main, view.skip)
+        if view.extra is not None:
+            symbols = pa.concat_tables([symbols, symbols_table(view.extra)])
+        return symbols, exchanges_table(self._index.exchange_events, known)
+
+    def export(
+        self, directory: str | os.PathLike[str], *, delta: bool = False, known_at: object = None
+    ) -> list[str]:
+        """Write `symbols.parquet` and `exchanges.parquet` under `directory` (and, with
+        `delta`, the same as Delta tables `delta/symbols` and `delta/exchanges`).
+
+        Return the paths written.
+        """
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, table in zip(("symbols", "exchanges"), self.scd2(known_at), strict=True):
+            path = folder / f"{name}.parquet"
+            pq.write_table(table, path)
+            written.append(str(path))
+            if delta:
+                write_table(str(folder / "delta" / name), table)
+                written.append(str(folder / "delta" / name))
+        return written
+
+    def round_price(
+        self, symbol: str, price: object, as_of: object, mode: str = "nearest"
+    ) -> Decimal:
+        """Return `price` on the tick grid of `symbol` at `as_of` (exact; see `rounding`)."""
+        found = self.get(symbol, as_of)
+        return rounding.round_price(symbol, found, price, mode)
+
+    def round_qty(self, symbol: str, qty: object, as_of: object, price: object = None) -> Decimal:
+        """Return `qty` floored to the lot step of `symbol` at `as_of`, or refuse it.
+
+        A quantity below `min_qty`, or whose notional at `price` (when given) is below
+        `min_notional`, raises `RoundingError` saying which.
+        """
+        found = self.get(symbol, as_of)
+        return rounding.round_qty(symbol, found, qty, price)
+
+    def snap(
+        self,
+        table: object,
+        *,
+        price_cols: Sequence[str] = (),
+        qty_cols: Sequence[str] = (),
+        symbol: str = "symbol",
+        ts: str = "ts",
+        mode: str = "nearest",
+        known_at: object = None,
+        assume_utc: bool = False,
+    ) -> pa.Table:
+        """Return `table` with prices on the tick grid and quantities floored to the lot step.
+
+        Each row uses the grid in force at its timestamp; snapped columns become exact
+        decimals, null where no tick size (or lot size) applies.
+        """
+        rows = read_table(table, "table")
+        need = ["tick_size"] if price_cols else []
+        need += ["lot_size"] if qty_cols else []
+        answer = self._answer(rows, symbol, ts, need, known_at, assume_utc)
+        for name in price_cols:
+            snapped = rounding.snap_column(column(rows, name), answer["tick_size"], mode, name)
+            rows = rows.set_column(rows.schema.get_field_index(name), name, snapped)
+        for name in qty_cols:
+            snapped = rounding.snap_column(column(rows, name), answer["lot_size"], "down", name)
+            rows = rows.set_column(rows.schema.get_field_index(name), name, snapped)
+        return rows
+
+    def check_grid(
+        self,
+        table: object,
+        *,
+        price_cols: Sequence[str],
+        symbol: str = "symbol",
+        ts: str = "ts",
+        known_at: object = None,
+        assume_utc: bool = False,
+    ) -> pa.Table:
+        """Return the rows whose prices are off the tick grid in force at their time.
+
+        One row per offending (row, column): `row` (its index in `table`), `column`,
+        the symbol, the timestamp, `price`, `tick_size`, `instrument_id` and `problem`:
+        `off_grid`, `no_tick_size` (listed, but no tick size known) or `not_listed`.
+        """
+        rows = read_table(table, "table")
+        if not price_cols:
+            raise InvalidTableError(
+                "price_cols", "is empty: name at least one price column to check"
+            )
+        answer = self._answer(rows, symbol, ts, ["tick_size"], known_at, assume_utc)
+        return rounding.grid_report(rows, price_cols, symbol, ts, answer)
+
+
+def _join_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
+    if fields is None:
+        return DEFAULT_FIELDS
+    if isinstance(fields, str):
+        fields = [fields]
+    unknown = [f for f in fields if f not in JOIN_FIELDS]
+    if unknown:
+        raise InvalidTableError(
+            "fields", f"{', '.join(map(repr, unknown))} unknown; known: {', '.join(JOIN_FIELDS)}"
+        )
+    return tuple(dict.fromkeys(fields))
+
+
+def _override(answer: Columns, exact: dict[str, pa.Array], rows: np.ndarray) -> Columns:
+    """Return `answer` with the given rows taken from `exact` instead."""
+    mask = np.zeros(len(answer["active"]), dtype=bool)
+    mask[rows] = True
+    chosen = pa.array(mask)
+    return {name: pc.if_else(chosen, exact[name], values) for name, values in answer.items()}
