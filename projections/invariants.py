@@ -24,6 +24,7 @@ from eventstore.audit.findings import MAX_KEPT, Findings
 from eventstore.model.instants import from_micros
 from projections.index.encoding import INSTRUMENT_KINDS
 from projections.index.fold_arrays import OPEN_END
+from projections.index.holders import shared_symbols
 
 if TYPE_CHECKING:
     from eventstore import EventLog
@@ -142,9 +143,7 @@ def _shared(
 
     Only those can clash; most symbols have one holder ever, so this leaves few rows to sort.
     """
-    pairs = np.unique((symbol << 32) | inst.astype(np.int64))
-    held = pairs >> 32
-    shared = held[1:][held[1:] == held[:-1]]
+    shared = shared_symbols(symbol, inst)
     if not len(shared):
         return rows[:0], symbol[:0]
     wanted = np.zeros(int(symbol.max()) + 1, dtype=bool)

@@ -68,6 +68,8 @@ class PitIndex:
         self._unsaved = 0
         self._loaded = False
         self._views: dict[tuple[int, int], View] = {}
+        #: What `known_at="row"` derived from the log, and the position it was derived at.
+        self.row_lateness: tuple[int, object] | None = None
         self._current: View | None = None
 
     # -- lifecycle -----------------------------------------------------------------------

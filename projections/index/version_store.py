@@ -16,6 +16,7 @@ from eventstore.encoding.codec import TIMESTAMP
 from eventstore.model.instants import from_micros
 from projections.index.encoding import Dictionary, field_types
 from projections.index.fold_arrays import OPEN_END, STORE_FIELDS, VersionArrays
+from projections.index.holders import holder_groups
 from projections.join.pit_join import last_at_or_before
 from projections.model import VERSION_SCHEMA, Instrument
 
@@ -53,6 +54,8 @@ class VersionStore:
         self._lists: list[Sequence[Any]] = []
         self._ids: list[Any] = []
         self._lists_generation = -1
+        #: What the PIT join derived from the holders, and the generation it was derived at.
+        self.join_holders: tuple[int, object] | None = None
 
     # -- writing -------------------------------------------------------------------------
 
@@ -139,16 +142,12 @@ class VersionStore:
     def index_holders(self) -> None:
         """Rebuild, for each symbol code, the instruments that ever held it."""
         alive = self.columns["alive"][: self.n]
-        pairs = np.unique(
-            self.codes["symbol"][: self.n][alive].astype(np.int64) << 32
-            | self.columns["inst"][: self.n][alive].astype(np.int64)
+        self.holder_offsets, self.holder_insts = holder_groups(
+            self.codes["symbol"][: self.n][alive],
+            self.columns["inst"][: self.n][alive],
+            len(self.dictionaries["symbol"]),
         )
-        symbols = (pairs >> 32).astype(np.int64)
-        self.holder_insts = (pairs & 0xFFFFFFFF).astype(np.int32)
-        self.holder_offsets = np.searchsorted(
-            symbols, np.arange(len(self.dictionaries["symbol"]) + 1)
-        ).astype(np.int64)
-        self.recent_holders = {}
+        self.recent_holders = {}  # folded in: the holders derived from both stay the same
 
     # -- reading -------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ such folds at once, each as its own pseudo-instrument), then resolving the holde
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -21,6 +20,7 @@ import pyarrow.compute as pc
 
 from projections.index.encoding import BUILD_COLUMNS, EXCHANGE_KINDS
 from projections.index.fold_arrays import fold_versions, running_max_by_group
+from projections.index.holders import holder_groups
 from projections.index.live import stream_events
 from projections.index.version_store import VersionStore
 from projections.join.inputs import codes_in
@@ -70,17 +70,14 @@ def _micros(values: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(values.cast(pa.int64()).to_numpy(), dtype=np.int64)
 
 
-#: Per index: the position it reflected and the lateness derived then.
-_CACHE: weakref.WeakKeyDictionary[PitIndex, tuple[int, Lateness]] = weakref.WeakKeyDictionary()
-
-
 def lateness(index: PitIndex) -> Lateness:
-    """Return the late intervals of the indexed log (derived again when the log grows)."""
-    cached = _CACHE.get(index)
-    if cached is None or cached[0] != index.position:
-        cached = (index.position, _lateness(index))
-        _CACHE[index] = cached
-    return cached[1]
+    """Return the late intervals of the indexed log (kept on the index until the log grows)."""
+    cached = index.row_lateness
+    found = cached[1] if cached is not None and cached[0] == index.position else None
+    if not isinstance(found, Lateness):
+        found = _lateness(index)
+        index.row_lateness = (index.position, found)
+    return found
 
 
 def _lateness(index: PitIndex) -> Lateness:
@@ -137,9 +134,9 @@ def _holders(events: pa.Table, inst: np.ndarray) -> tuple[pa.Array, np.ndarray, 
     ).combine_chunks()
     symbols = pc.unique(given.drop_null())
     code = codes_in(given, symbols)
-    pairs = np.unique(code[code >= 0] << 32 | inst[code >= 0])
-    offsets = np.searchsorted(pairs >> 32, np.arange(len(symbols) + 1)).astype(np.int64)
-    return symbols, offsets, (pairs & 0xFFFFFFFF).astype(np.int64)
+    known = code >= 0
+    offsets, members = holder_groups(code[known], inst[known], len(symbols), np.int64)
+    return symbols, offsets, members
 
 
 def _per_symbol(

@@ -10,7 +10,6 @@ version at T holds the symbol, and the best counts: active first, then the lates
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -19,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from projections.index.fold_arrays import STORE_FIELDS
+from projections.index.holders import holder_groups
 from projections.join.inputs import codes_in
 
 if TYPE_CHECKING:
@@ -103,13 +103,11 @@ class Holders:
     shared: np.ndarray  # bool: several holders, to be ranked
 
 
-_HOLDERS: weakref.WeakKeyDictionary[VersionStore, Holders] = weakref.WeakKeyDictionary()
-
-
 def holders(store: VersionStore) -> Holders:
-    """Return the store's holders (cached until the store changes)."""
-    found = _HOLDERS.get(store)
-    if found is None or found.generation != store.generation:
+    """Return the store's holders (kept on the store until it changes)."""
+    cached = store.join_holders
+    found = cached[1] if cached is not None and cached[0] == store.generation else None
+    if not isinstance(found, Holders):
         offsets, members = (
             _merged_holders(store)
             if store.recent_holders
@@ -122,7 +120,7 @@ def holders(store: VersionStore) -> Holders:
         first = np.where(single >= 0, store.first[np.maximum(single, 0)], 0)
         count = np.where(single >= 0, store.count[np.maximum(single, 0)], 0)
         found = Holders(store.generation, offsets, members, single, first, count, per_symbol > 1)
-        _HOLDERS[store] = found
+        store.join_holders = (store.generation, found)
     return found
 
 
@@ -132,15 +130,10 @@ def _merged_holders(store: VersionStore) -> tuple[np.ndarray, np.ndarray]:
     counts = np.diff(offsets)
     symbols = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     extra = [(s, i) for s, found in store.recent_holders.items() for i in found]
-    pairs = np.unique(
-        np.r_[
-            symbols << 32 | insts.astype(np.int64),
-            np.array([s << 32 | i for s, i in extra], dtype=np.int64),
-        ]
+    more = np.array(extra, dtype=np.int64).reshape(-1, 2)
+    return holder_groups(
+        np.r_[symbols, more[:, 0]], np.r_[insts, more[:, 1]], len(store.dictionaries["symbol"])
     )
-    size = max(len(store.dictionaries["symbol"]), int(pairs[-1] >> 32) + 1)
-    offsets = np.searchsorted(pairs >> 32, np.arange(size + 1)).astype(np.int64)
-    return offsets, (pairs & 0xFFFFFFFF).astype(np.int32)
 
 
 def candidates(
