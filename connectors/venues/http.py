@@ -15,7 +15,6 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -31,6 +30,7 @@ from connectors.errors import (
 )
 from connectors.venues.snapshot import ConflictingRowsError
 from eventstore import EventStoreError
+from eventstore.clock import utc_now
 from eventstore.gcpause import paused_gc
 
 if TYPE_CHECKING:
@@ -246,7 +246,7 @@ def _seconds(retry_after: str) -> float | None:
         when = parsedate_to_datetime(retry_after)
     except (TypeError, ValueError):
         return None
-    return (when - datetime.now(UTC)).total_seconds()
+    return (when - utc_now()).total_seconds()
 
 
 def shown_url(url: str, params: Mapping[str, Any] | None = None) -> str:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventstore.clock import Clock, utc_now
 from eventstore.encoding.codec import from_table, to_table
 from eventstore.errors import CommitContentionError, ConcurrencyError, InvalidEventError
 from eventstore.log.head import CommitHook, Head, ambient_hook, recorded_text
@@ -28,13 +28,11 @@ from eventstore.log.tail import TAIL_COLUMNS, LogTail
 from eventstore.model.events import Event
 from eventstore.model.instants import to_micros, to_utc
 
-Clock = Callable[[], datetime]
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
+
 #: How many times an append is planned again after losing a commit race.
 MAX_ATTEMPTS = 50
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Recorded(list[Event]):
@@ -59,7 +57,7 @@ class EventLog:
         root: str,
         *,
         storage_options: Mapping[str, str] | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         on_commit: CommitHook | None = None,
     ) -> None:
         """Use `EventLog.open`; this constructor does no I/O."""
@@ -79,7 +77,7 @@ class EventLog:
         root: str | os.PathLike[str],
         *,
         storage_options: Mapping[str, str] | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         on_commit: CommitHook | None = None,
     ) -> EventLog:
         """Open the log under `root`, a folder or an object-store URI; create it on first append.

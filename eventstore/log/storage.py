@@ -24,6 +24,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 
 from eventstore.encoding.codec import SCHEMA
 from eventstore.errors import StorageError
+from eventstore.log.places import local_folder
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -105,9 +106,9 @@ class DeltaStorage:
         self.uri = uri
         self.options = dict(storage_options) if storage_options else None
         self._table: DeltaTable | None = None
-        remote = "://" in uri and not uri.startswith("file://")
-        self._commits = None if remote else f"{uri.removeprefix('file://')}/_delta_log/"
-        self._local = None if remote else _local_files(uri.removeprefix("file://"))
+        self._folder = local_folder(uri)
+        self._commits = None if self._folder is None else f"{self._folder}/_delta_log/"
+        self._local = None if self._folder is None else _local_files(self._folder)
 
     def _dataset(self, table: DeltaTable) -> pa.dataset.Dataset:
         """Return the table's files as an Arrow dataset.
@@ -182,19 +183,18 @@ class DeltaStorage:
         """Return, for a local table, each data file whose size is not the one its commit
         recorded: a file rewritten behind the log's back. Empty on an object store."""
         table = self.table()
-        if self._local is None or table is None:
+        if self._folder is None or table is None:
             return []
         try:
             actions = pa.table(table.get_add_actions(flatten=False)).select(["path", "size_bytes"])
         except _FAILURES as exc:
             raise StorageError(self.uri, "listing the log's files", str(exc)) from exc
-        root = self.uri.removeprefix("file://")
         found = []
         for path, size in zip(
             *(actions[c].to_pylist() for c in ("path", "size_bytes")), strict=True
         ):
             try:
-                actual = os.stat(os.path.join(root, path)).st_size
+                actual = os.stat(os.path.join(self._folder, path)).st_size
             except OSError:
                 continue  # a missing file: reading says so
             if actual != size:
