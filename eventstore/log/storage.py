@@ -2,6 +2,8 @@
 
 Writes are single commits with no automatic retry, so a writer that lost the race learns
 it (`write` returns False) and plans again; every storage failure becomes a `StorageError`.
+Which third-party errors those are is said once, in `FAILURES`, and mapped in one place,
+`failing` (as httpx maps its transport's errors).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,7 +31,25 @@ from eventstore.log.places import local_folder
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-_FAILURES = (DeltaError, OSError, pa.ArrowException)
+#: The storage libraries' errors (deltalake, Arrow, the operating system): inside `failing`
+#: each becomes a `StorageError` naming the action, the library's words as its detail. The
+#: two a caller expects (a table that does not exist yet, a commit another writer won)
+#: are caught before, where they are expected.
+FAILURES: Final = (DeltaError, OSError, pa.ArrowException)
+
+
+@contextmanager
+def failing(uri: str, action: str) -> Iterator[None]:
+    """Raise a failure of the storage libraries inside the block as a `StorageError`."""
+    try:
+        yield
+    except FAILURES as exc:
+        raise StorageError(uri, action, str(exc)) from exc
+
+
+def _rival_won(exc: Exception, *, creating: bool) -> bool:
+    """Return whether a failed write means another writer committed (or created) first."""
+    return isinstance(exc, CommitFailedError) or (creating and "already exists" in str(exc).lower())
 
 
 def _read_fragment(
@@ -130,22 +150,19 @@ class DeltaStorage:
         return self._table
 
     def _open(self, version: int | None) -> DeltaTable | None:
-        try:
-            return DeltaTable(self.uri, version=version, storage_options=self.options)
-        except TableNotFoundError:
-            return None
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "opening the log", str(exc)) from exc
+        with failing(self.uri, "opening the log"):
+            try:
+                return DeltaTable(self.uri, version=version, storage_options=self.options)
+            except TableNotFoundError:
+                return None
 
     def refresh(self) -> int:
         """Load the commits made since the last look; return the version (-1: no table)."""
         table = self.table()
         if table is None:
             return -1
-        try:
+        with failing(self.uri, "refreshing the log"):
             table.update_incremental()
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "refreshing the log", str(exc)) from exc
         version: int = table.version()
         return version
 
@@ -185,10 +202,8 @@ class DeltaStorage:
         table = self.table()
         if self._folder is None or table is None:
             return []
-        try:
+        with failing(self.uri, "listing the log's files"):
             actions = pa.table(table.get_add_actions(flatten=False)).select(["path", "size_bytes"])
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "listing the log's files", str(exc)) from exc
         found = []
         for path, size in zip(
             *(actions[c].to_pylist() for c in ("path", "size_bytes")), strict=True
@@ -211,7 +226,7 @@ class DeltaStorage:
         table = self.table(version)
         if table is None:
             return SCHEMA.empty_table().select(_names(columns))
-        with self._reading():
+        with failing(self.uri, "reading the log"):
             read = _Read(self._dataset(table), columns)
             return read.upcast(read.dataset.to_table(columns=read.present, filter=where))
 
@@ -222,7 +237,7 @@ class DeltaStorage:
         table = self.table()
         if table is None:
             return
-        with self._reading():
+        with failing(self.uri, "reading the log"):
             read = _Read(self._dataset(table), columns)
             wanted = {"columns": read.present, "filter": where, "batch_size": batch_size}
             for batch in read.dataset.to_batches(**wanted):
@@ -243,7 +258,7 @@ class DeltaStorage:
         table = self.table()
         if table is None:
             return
-        with self._reading():
+        with failing(self.uri, "reading the log"):
             read = _Read(self._dataset(table), columns)
             fragments = iter(read.dataset.get_fragments(filter=where))
             schema = read.dataset.schema
@@ -253,14 +268,6 @@ class DeltaStorage:
                 while pending:
                     pending.extend(reader.submit(fetch, f) for f in islice(fragments, 1))
                     yield read.upcast(pending.pop(0).result())
-
-    @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Turn a storage failure while reading into a `StorageError`."""
-        try:
-            yield
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "reading the log", str(exc)) from exc
 
     def transaction_done(self, app_id: str, sequence: int) -> bool:
         """Return whether app transaction `app_id` has committed `sequence` or later."""
@@ -287,21 +294,20 @@ class DeltaStorage:
             custom_metadata=metadata,
         )
         target = self.uri if creating else self.table()
-        try:
-            write_deltalake(
-                target if target is not None else self.uri,
-                rows,
-                mode="error" if creating else "append",
-                schema_mode="merge" if _evolving(target) else None,
-                commit_properties=properties,
-                storage_options=self.options,
-            )
-        except CommitFailedError:
-            return False
-        except _FAILURES as exc:
-            if creating and "already exists" in str(exc).lower():
-                return False
-            raise StorageError(self.uri, "appending to the log", str(exc)) from exc
+        with failing(self.uri, "appending to the log"):
+            try:
+                write_deltalake(
+                    target if target is not None else self.uri,
+                    rows,
+                    mode="error" if creating else "append",
+                    schema_mode="merge" if _evolving(target) else None,
+                    commit_properties=properties,
+                    storage_options=self.options,
+                )
+            except FAILURES as exc:
+                if _rival_won(exc, creating=creating):
+                    return False
+                raise
         if self._table is None:
             self._table = self._open(None)
         return True
@@ -316,7 +322,7 @@ class DeltaStorage:
         table = self.table()
         if table is None:
             return CompactionReport(0, 0, -1)
-        try:
+        with failing(self.uri, "compacting the log"):
             table.update_incremental()
             before = len(table.file_uris())
             table.optimize.compact()
@@ -331,8 +337,6 @@ class DeltaStorage:
             # Removed files stay listed after a vacuum deleted them: count those still there.
             unreferenced = set(self._present(table.vacuum(0, enforce_retention_duration=False)))
             deleted = table.vacuum(hours, dry_run=False, enforce_retention_duration=enforce)
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "compacting the log", str(exc)) from exc
         gone = unreferenced & set(deleted)
         kept = len(unreferenced - gone)
         return CompactionReport(before, after, table.version(), True, hours, len(gone), kept)
@@ -360,9 +364,7 @@ def write_table(
 ) -> None:
     """Write `table` as the Delta table at `uri`, replacing its contents (an export, not a log)."""
     options = dict(storage_options) if storage_options else None
-    try:
+    with failing(uri, "writing the Delta table"):
         write_deltalake(
             uri, table, mode="overwrite", schema_mode="overwrite", storage_options=options
         )
-    except _FAILURES as exc:
-        raise StorageError(uri, "writing the Delta table", str(exc)) from exc
