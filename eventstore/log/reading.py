@@ -1,5 +1,6 @@
-"""Reading the log in pieces: the columns asked of a data file, and pieces gathered.
+"""Reading the log's data files: the columns asked of them, and pieces gathered.
 
+A file written before a column was added reads it as nulls (`ColumnsRead`, `read_fragment`).
 A Delta table read file by file or batch by batch gives pieces of any size; a consumer
 that pays per call (an encoding, a chunk of the audit) gathers them into tables of about
 a given number of rows (`gathered`).
@@ -10,9 +11,50 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.dataset
+
+from eventstore.encoding.codec import SCHEMA
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterable, Iterator, Sequence
+
+    import pyarrow.compute as pc
+
+
+def column_names(columns: Sequence[str] | None) -> list[str]:
+    """Return the columns asked (`None`: every column of the schema)."""
+    return list(columns) if columns is not None else SCHEMA.names
+
+
+class ColumnsRead:
+    """The columns asked of a dataset: those its table has, and those added after it
+    was written (read as nulls)."""
+
+    def __init__(self, dataset: pa.dataset.Dataset, columns: Sequence[str] | None) -> None:
+        self.dataset = dataset
+        self.names = column_names(columns)
+        has = set(dataset.schema.names)
+        self.present = [n for n in self.names if n in has]
+        self.absent = [n for n in self.names if n not in has]
+
+    def upcast(self, rows: pa.Table) -> pa.Table:
+        """Return `rows` with the absent columns added as nulls, in the order asked."""
+        if not self.absent:
+            return rows
+        for name in self.absent:
+            column = SCHEMA.field(name)
+            rows = rows.append_column(column, pa.nulls(rows.num_rows, column.type))
+        return rows.select(self.names)
+
+
+def read_fragment(
+    fragment: pa.dataset.Fragment,
+    columns: list[str],
+    where: pc.Expression | None,
+    schema: pa.Schema,
+) -> pa.Table:
+    """Read one data file with the table's schema: a column added later reads as nulls."""
+    return fragment.to_table(schema=schema, columns=columns, filter=where)
 
 
 def gathered(pieces: Iterable[pa.Table | pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
@@ -32,4 +74,4 @@ def gathered(pieces: Iterable[pa.Table | pa.RecordBatch], rows: int) -> Iterator
         yield pa.concat_tables(pending)
 
 
-__all__ = ["gathered"]
+__all__ = ["ColumnsRead", "column_names", "gathered", "read_fragment"]

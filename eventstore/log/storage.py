@@ -1,18 +1,16 @@
-"""The Delta Lake table behind the log: the only module that touches `deltalake`.
+"""The Delta Lake table behind the log: with its compaction, the only code touching `deltalake`.
 
 Writes are single commits with no automatic retry, so a writer that lost the race learns
 it (`write` returns False) and plans again; every storage failure becomes a `StorageError`.
 Which third-party errors those are is said once, in `FAILURES`, and mapped in one place,
-`failing` (as httpx maps its transport's errors).
+`failing` (as httpx maps its transport's errors). `eventstore.log.compaction` compacts it.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from itertools import islice
 from typing import TYPE_CHECKING, Final
@@ -27,6 +25,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 from eventstore.encoding.codec import SCHEMA
 from eventstore.errors import StorageError
 from eventstore.log.places import local_folder
+from eventstore.log.reading import ColumnsRead, column_names, read_fragment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -52,41 +51,9 @@ def _rival_won(exc: Exception, *, creating: bool) -> bool:
     return isinstance(exc, CommitFailedError) or (creating and "already exists" in str(exc).lower())
 
 
-def _read_fragment(
-    fragment: pa.dataset.Fragment,
-    columns: list[str],
-    where: pc.Expression | None,
-    schema: pa.Schema,
-) -> pa.Table:
-    # The table's schema: a file written before a column was added reads it as nulls.
-    return fragment.to_table(schema=schema, columns=columns, filter=where)
-
-
-@dataclass(frozen=True)
-class CompactionReport:
-    """What `EventLog.compact` did: files before and after, the Delta version, the vacuum.
-
-    A vacuum deletes the data files no longer referenced for more than `retention_hours`
-    (`deleted` of them); `kept` more are unreferenced but younger, still needed by a reader
-    of an older version, and stay until a later vacuum.
-    """
-
-    files_before: int
-    files_after: int
-    version: int
-    vacuumed: bool = False
-    retention_hours: int | None = None
-    deleted: int = 0
-    kept: int = 0
-
-
 def _local_files(path: str) -> pa_fs.FileSystem:
     """Return Arrow's local file system rooted at the table's folder."""
     return pa_fs.SubTreeFileSystem(os.path.abspath(path), pa_fs.LocalFileSystem())
-
-
-def _names(columns: Sequence[str] | None) -> list[str]:
-    return list(columns) if columns is not None else SCHEMA.names
 
 
 def _evolving(target: DeltaTable | str | None) -> bool:
@@ -95,27 +62,6 @@ def _evolving(target: DeltaTable | str | None) -> bool:
         return False
     has = set(target.schema().to_arrow().names)
     return any(name not in has for name in SCHEMA.names)
-
-
-class _Read:
-    """The columns asked of a dataset: those its table has, and those added after it
-    was written (read as nulls)."""
-
-    def __init__(self, dataset: pa.dataset.Dataset, columns: Sequence[str] | None) -> None:
-        self.dataset = dataset
-        self.names = _names(columns)
-        has = set(dataset.schema.names)
-        self.present = [n for n in self.names if n in has]
-        self.absent = [n for n in self.names if n not in has]
-
-    def upcast(self, rows: pa.Table) -> pa.Table:
-        """Return `rows` with the absent columns added as nulls, in the order asked."""
-        if not self.absent:
-            return rows
-        for name in self.absent:
-            column = SCHEMA.field(name)
-            rows = rows.append_column(column, pa.nulls(rows.num_rows, column.type))
-        return rows.select(self.names)
 
 
 class DeltaStorage:
@@ -225,9 +171,9 @@ class DeltaStorage:
         """Return the rows matching `where`, in no particular order."""
         table = self.table(version)
         if table is None:
-            return SCHEMA.empty_table().select(_names(columns))
+            return SCHEMA.empty_table().select(column_names(columns))
         with failing(self.uri, "reading the log"):
-            read = _Read(self._dataset(table), columns)
+            read = ColumnsRead(self._dataset(table), columns)
             return read.upcast(read.dataset.to_table(columns=read.present, filter=where))
 
     def batches(
@@ -238,7 +184,7 @@ class DeltaStorage:
         if table is None:
             return
         with failing(self.uri, "reading the log"):
-            read = _Read(self._dataset(table), columns)
+            read = ColumnsRead(self._dataset(table), columns)
             wanted = {"columns": read.present, "filter": where, "batch_size": batch_size}
             for batch in read.dataset.to_batches(**wanted):
                 yield (
@@ -259,11 +205,11 @@ class DeltaStorage:
         if table is None:
             return
         with failing(self.uri, "reading the log"):
-            read = _Read(self._dataset(table), columns)
+            read = ColumnsRead(self._dataset(table), columns)
             fragments = iter(read.dataset.get_fragments(filter=where))
             schema = read.dataset.schema
             with ThreadPoolExecutor(max_workers=1) as reader:
-                fetch = partial(_read_fragment, columns=read.present, where=where, schema=schema)
+                fetch = partial(read_fragment, columns=read.present, where=where, schema=schema)
                 pending = [reader.submit(fetch, f) for f in islice(fragments, 1)]
                 while pending:
                     pending.extend(reader.submit(fetch, f) for f in islice(fragments, 1))
@@ -312,51 +258,12 @@ class DeltaStorage:
             self._table = self._open(None)
         return True
 
-    def compact(self, *, vacuum: bool, retention_hours: int | None = None) -> CompactionReport:
-        """Merge small files, checkpoint and clean the Delta log, optionally vacuum.
-
-        The vacuum keeps files unreferenced for less than `retention_hours` (default: the
-        table's `deletedFileRetentionDuration`, 7 days unless set), so that readers of the
-        versions before the compaction still find their files.
-        """
-        table = self.table()
-        if table is None:
-            return CompactionReport(0, 0, -1)
-        with failing(self.uri, "compacting the log"):
-            table.update_incremental()
-            before = len(table.file_uris())
-            table.optimize.compact()
-            table.update_incremental()
-            table.create_checkpoint()
-            table.cleanup_metadata()
-            after = len(table.file_uris())
-            if not vacuum:
-                return CompactionReport(before, after, table.version())
-            hours = _retention_hours(table) if retention_hours is None else retention_hours
-            enforce = retention_hours is None
-            # Removed files stay listed after a vacuum deleted them: count those still there.
-            unreferenced = set(self._present(table.vacuum(0, enforce_retention_duration=False)))
-            deleted = table.vacuum(hours, dry_run=False, enforce_retention_duration=enforce)
-        gone = unreferenced & set(deleted)
-        kept = len(unreferenced - gone)
-        return CompactionReport(before, after, table.version(), True, hours, len(gone), kept)
-
-    def _present(self, paths: list[str]) -> list[str]:
+    def present(self, paths: list[str]) -> list[str]:
         """Return the data files of `paths` that exist (all of them on an object store)."""
         if self._local is None:
             return paths
         infos = self._local.get_file_info(paths)
         return [i.path for i in infos if i.type != pa_fs.FileType.NotFound]
-
-
-def _retention_hours(table: DeltaTable) -> int:
-    """Return the table's `delta.deletedFileRetentionDuration` in hours (Delta's default 168)."""
-    given = table.metadata().configuration.get("delta.deletedFileRetentionDuration")
-    if not given:
-        return 168
-    number, _, unit = given.removeprefix("interval").strip().partition(" ")
-    scale = {"hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168, "weeks": 168}
-    return math.ceil(float(number) * scale.get(unit.strip().lower(), 1))
 
 
 def write_table(
