@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from eventstore import EventLog, NaiveTimestampError, to_utc
 from eventstore.encoding.codec import TIMESTAMP
+from eventstore.log.places import local_folder
 from eventstore.model.instants import to_micros
 from projections import fold
 from projections.errors import UnknownSymbolError
@@ -57,9 +58,8 @@ def _instant_column(values: object, what: str) -> np.ndarray:
 
 def index_directory(root: str) -> Path | None:
     """Return where the index of a log under `root` is saved (None for object stores)."""
-    if "://" in root and not root.startswith("file://"):
-        return None
-    return Path(root.removeprefix("file://")) / "projections"
+    folder = local_folder(root)
+    return None if folder is None else Path(folder) / "projections"
 
 
 class Catalog(BacktestQueries):

@@ -8,18 +8,23 @@ Beyond decoding, every line meets the value rules and the checks against the log
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from connectors.cli.append_rules import LogRuleError, check_against_log, check_values
+from connectors.cli.render import to_json
 from connectors.errors import EventFileError
-from eventstore import AnyEvent, Event, InvalidEventError, UnknownStreamError
+from connectors.lease.writer import WriterLease
+from eventstore import AnyEvent, Event, EventLog, InvalidEventError, UnknownStreamError
 
 if TYPE_CHECKING:
-    from eventstore import EventLog
+    import argparse
+    from collections.abc import Callable
 
 #: The envelope fields the log assigns; a line that sets one is refused rather than ignored.
 LOG_ASSIGNED: Final = frozenset(
@@ -138,3 +143,33 @@ def _line_referring_to(events: list[NumberedEvent], what: str, key: str) -> int 
         if getattr(numbered.event, attribute, None) == key:
             return numbered.line
     return None
+
+
+# -- the command --------------------------------------------------------------------------
+
+
+def add_append(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    parser.add_argument("file", metavar="FILE", help="a JSON-lines file of events, or - for stdin")
+    return _append
+
+
+def _append(args: argparse.Namespace) -> int:
+    source = "<stdin>" if args.file == "-" else args.file
+    events = decode_lines(_read_events_file(args.file), source)
+    with WriterLease(args.root, purpose="catalog append"):
+        summary = append_events(EventLog.open(args.root), events, source)
+    if args.json:
+        print(to_json(summary))
+        return 0
+    repeated = f", {summary.repeated} repeated in the file" if summary.repeated else ""
+    print(f"appended {summary.appended}, already present {summary.already_present}{repeated}")
+    return 0
+
+
+def _read_events_file(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise EventFileError(path, f"cannot read the file: {exc.strerror or exc}") from exc

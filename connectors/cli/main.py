@@ -21,51 +21,34 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
-from pathlib import Path
 from typing import Final, NoReturn
 
 from connectors.cli import anchor as cli_anchor
 from connectors.cli import daemon as cli_daemon
 from connectors.cli import sync as cli_sync
-from connectors.cli.append import FORMAT_HELP, append_events, decode_lines
+from connectors.cli.append import FORMAT_HELP, add_append
 from connectors.cli.audit import add_audit
-from connectors.cli.catalogs import existing_catalog
+from connectors.cli.compact import add_compact
 from connectors.cli.interrupt import Interrupted, committed_since, log_version, stop_on_sigterm
-from connectors.cli.render import escaped_streams, instant, to_json
+from connectors.cli.queries import EXAMPLE_INSTANT, QUERY_COMMANDS
+from connectors.cli.render import escaped_streams
 from connectors.cli.scd2 import IMPORT_HELP, SCD2_COMMANDS
-from connectors.cli.views import (
-    change_lines_text,
-    history_text,
-    instrument_text,
-    plural,
-    universe_text,
-)
-from connectors.errors import ConnectorError, EventFileError, UsageError
-from connectors.lease.writer import WriterLease
+from connectors.errors import ConnectorError, UsageError
 from eventstore import (
-    CompactionReport,
-    EventLog,
     EventStoreError,
     InvalidInstantError,
     NaiveTimestampError,
-    to_utc,
 )
 from projections import CatalogError
-from projections.changes import ChangeFilter, change_lines
 
 DEFAULT_ROOT: Final = "data/lakehouse"
 ROOT_VARIABLE: Final = "CATALOG_ROOT"
-EXIT_NOT_FOUND: Final = 1
 EXIT_BAD_INPUT: Final = 2
 EXIT_INTERNAL: Final = 70  # EX_SOFTWARE of sysexits.h
 EXIT_BROKEN_PIPE: Final = 128 + signal.SIGPIPE
 TRACEBACK_VARIABLE: Final = "CATALOG_TRACEBACK"
 #: Commands that append to the log: an interruption says what they committed.
 WRITING_COMMANDS: Final = frozenset({"append", "sync", "import-scd2"})
-
-EXAMPLE_INSTANT: Final = "2024-01-01T00:00:00Z"
-_TIME_HELP = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INSTANT}"
 
 #: A subcommand: given the parsed arguments, print its answer and return the exit status.
 Command = Callable[[argparse.Namespace], int]
@@ -96,12 +79,6 @@ def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
     cli_anchor.add_signing_option(parser, defaults=defaults)
 
 
-def _add_known_at(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--known-at", metavar="K", help=f"use only what was recorded by K ({_TIME_HELP})"
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the `catalog` command and its subcommands."""
     parser = _Parser(prog="catalog", description="Query and maintain the instrument catalog.")
@@ -120,50 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_get(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER")
-    parser.add_argument("--as-of", metavar="T", required=True, help=_TIME_HELP)
-    _add_known_at(parser)
-    return _get
-
-
-def _add_universe(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument("--as-of", metavar="T", required=True, help=_TIME_HELP)
-    _add_known_at(parser)
-    parser.add_argument(
-        "--include-inactive", action="store_true", help="also list delisted instruments"
-    )
-    parser.add_argument(
-        "--tradable", action="store_true", help="only instruments whose status is trading at T"
-    )
-    return _universe
-
-
-def _add_history(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER or an instrument id")
-    parser.add_argument(
-        "--as-of", metavar="T", help="resolve SYMBOL at T (default: its latest holder)"
-    )
-    _add_known_at(parser)
-    return _history
-
-
-def _add_changes(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument(
-        "--since", metavar="A", required=True, help=f"from A, included ({_TIME_HELP})"
-    )
-    parser.add_argument("--until", metavar="B", required=True, help="until B, excluded")
-    parser.add_argument("--exchange", metavar="X", help="only instruments of exchange X")
-    parser.add_argument("--field", metavar="F", help="only changes of field F")
-    _add_known_at(parser)
-    return _changes
-
-
-def _add_append(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument("file", metavar="FILE", help="a JSON-lines file of events, or - for stdin")
-    return _append
-
-
 def _add_sync(parser: argparse.ArgumentParser) -> Command:
     cli_sync.add_arguments(parser)
     return cli_sync.run
@@ -179,154 +112,17 @@ def _add_status(parser: argparse.ArgumentParser) -> Command:
     return cli_daemon.run_status
 
 
-def _add_compact(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument(
-        "--vacuum",
-        action="store_true",
-        help="also delete data files unreferenced for longer than the retention",
-    )
-    parser.add_argument(
-        "--retention-hours",
-        type=_hours,
-        metavar="H",
-        help="the vacuum's retention (default: the table's, 168 h); readers of versions "
-        "older than H hours lose their files",
-    )
-    return _compact
-
-
-def _hours(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of hours") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
-
-
 _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Command]]]] = (
-    ("get", "show the instrument that held SYMBOL at T", _add_get),
-    ("universe", "list the instruments that exist at T", _add_universe),
-    ("history", "show every version of an instrument", _add_history),
-    ("changes", "list what changed in [A, B): old and new values", _add_changes),
-    ("append", "append events from a JSON-lines file, all or nothing", _add_append),
+    *QUERY_COMMANDS,
+    ("append", "append events from a JSON-lines file, all or nothing", add_append),
     ("sync", "bring sources into the catalog, live or from recorded snapshots", _add_sync),
     ("daemon", "keep the catalog current: each source on its schedule", _add_daemon),
     ("status", "show what the daemon did and will do, per source", _add_status),
-    ("compact", "merge small files and checkpoint the log", _add_compact),
+    ("compact", "merge small files and checkpoint the log", add_compact),
     ("audit", "check the log's integrity and the PIT invariants", add_audit),
     *SCD2_COMMANDS,
     *cli_anchor.ANCHOR_COMMANDS,
 )
-
-
-# -- commands ----------------------------------------------------------------------------
-
-
-def _get(args: argparse.Namespace) -> int:
-    found = existing_catalog(args.root).get(args.symbol, args.as_of, args.known_at)
-    if found is not None:
-        print(to_json(found) if args.json else instrument_text(found))
-        return 0
-    if args.json:
-        print("null")
-    else:
-        known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
-        print(f"{args.symbol} is not listed at {_shown(args.as_of)}{known}")
-    return EXIT_NOT_FOUND
-
-
-def _universe(args: argparse.Namespace) -> int:
-    catalog = existing_catalog(args.root)
-    rows = catalog.universe(
-        args.as_of, args.known_at, include_inactive=args.include_inactive, tradable=args.tradable
-    ).to_pylist()
-    if args.json:
-        print(to_json(rows))
-        return 0
-    shown_at = _shown(args.as_of)
-    known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
-    print(universe_text(rows, shown_at, args.include_inactive) + known)
-    return 0
-
-
-def _history(args: argparse.Namespace) -> int:
-    catalog = existing_catalog(args.root)
-    rows = catalog.history(args.symbol, as_of=args.as_of, known_at=args.known_at).to_pylist()
-    print(to_json(rows) if args.json else history_text(args.symbol, rows))
-    return 0
-
-
-def _changes(args: argparse.Namespace) -> int:
-    keep = ChangeFilter(args.exchange, args.field)
-    lines = change_lines(existing_catalog(args.root), args.since, args.until, args.known_at, keep)
-    if args.json:
-        print(to_json(lines))
-    else:
-        events = len({line["position"] for line in lines})
-        print(change_lines_text(lines, _shown(args.since), _shown(args.until), events))
-    return 0
-
-
-def _append(args: argparse.Namespace) -> int:
-    source = "<stdin>" if args.file == "-" else args.file
-    events = decode_lines(_read_events_file(args.file), source)
-    with WriterLease(args.root, purpose="catalog append"):
-        summary = append_events(EventLog.open(args.root), events, source)
-    if args.json:
-        print(to_json(summary))
-        return 0
-    repeated = f", {summary.repeated} repeated in the file" if summary.repeated else ""
-    print(f"appended {summary.appended}, already present {summary.already_present}{repeated}")
-    return 0
-
-
-def _read_events_file(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise EventFileError(path, f"cannot read the file: {exc.strerror or exc}") from exc
-
-
-def _compact(args: argparse.Namespace) -> int:
-    log = EventLog.open(args.root)
-    if args.retention_hours is not None and not args.vacuum:
-        raise UsageError("--retention-hours applies to --vacuum only")
-    with WriterLease(args.root, purpose="catalog compact", create_root=False):
-        report = log.compact(vacuum=args.vacuum, retention_hours=args.retention_hours)
-    if args.json:
-        print(to_json(asdict(report)))
-    elif report.version < 0:
-        print(f"nothing to compact: no log under {log.root}")
-    else:
-        print(
-            f"compacted {log.uri}: {plural(report.files_before, 'file')} -> "
-            f"{plural(report.files_after, 'file')}, log version {report.version}"
-        )
-        if report.vacuumed:
-            print(_vacuum_text(report))
-    return 0
-
-
-def _vacuum_text(report: CompactionReport) -> str:
-    text = (
-        f"vacuum: deleted {plural(report.deleted, 'file')} unreferenced for more than "
-        f"{report.retention_hours} h"
-    )
-    if report.kept:
-        text += (
-            f"; kept {plural(report.kept, 'younger unreferenced file')} (readers of older "
-            "versions may still need them; --retention-hours 0 deletes them)"
-        )
-    return text
-
-
-def _shown(value: str) -> str:
-    """Return a time argument as shown in messages (it has been accepted by the library)."""
-    return instant(to_utc(value, "time"))
 
 
 # -- entry point -------------------------------------------------------------------------

@@ -24,9 +24,10 @@ from connectors.daemon.anchoring import DaemonAnchor
 from connectors.daemon.config import seconds
 from connectors.daemon.logs import event
 from connectors.daemon.status import DaemonStatus, SourceStatus
-from connectors.sync.syncer import SourceRun, Syncer, SyncOptions, utc_now
+from connectors.sync.syncer import SourceRun, Syncer, SyncOptions
 from connectors.venues.http import HttpSettings
 from connectors.venues.registry import SOURCES
+from eventstore.clock import utc_now
 
 if TYPE_CHECKING:
     from apscheduler.triggers.base import BaseTrigger

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from connectors.sync.absence import state_file
+from eventstore.log.places import write_atomically
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -79,6 +80,4 @@ def write(root: str, status: DaemonStatus) -> None:
     if path is None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    scratch = path.with_suffix(f".{os.getpid()}.tmp")
-    scratch.write_bytes(msgspec.json.encode(status))
-    os.replace(scratch, path)
+    write_atomically(path, msgspec.json.encode(status))

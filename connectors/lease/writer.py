@@ -29,12 +29,14 @@ import socket
 import threading
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from connectors.errors import LeaseError, LeaseHeldError
 from connectors.lease.recovery import RecoveryLock, pid_alive, process_start
+from eventstore.clock import utc_now
+from eventstore.log.places import is_local_root, write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,10 +78,6 @@ class LeaseRecord:
             raise ValueError(f"not a lease record: {exc}") from None
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def abandoned(record: LeaseRecord, host: str, now: datetime) -> bool:
     """Return whether the holder of `record` is gone, as seen from `host` at `now`."""
     if record.host == host:
@@ -110,7 +108,7 @@ class WriterLease:
         ttl: float = DEFAULT_TTL,
         keep_alive: bool = True,
         create_root: bool = True,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """Prepare the lease of `root` for `purpose` (shown to a refused writer).
 
@@ -118,7 +116,7 @@ class WriterLease:
         is not taken (a command that writes nothing there needs none).
         """
         text = os.fspath(root)
-        self.local = "://" not in text or text.startswith("file://")
+        self.local = is_local_root(text)
         self.path = Path(text.removeprefix("file://")) / LEASE_FILE
         self.purpose = purpose
         self.ttl = ttl
@@ -211,13 +209,7 @@ class WriterLease:
         if current is None or current.token != self.record.token:
             raise LeaseError(f"the writer lease {self.path} was taken over; stop writing")
         renewed = LeaseRecord(**{**asdict(self.record), "heartbeat": self.clock().isoformat()})
-        staged = self.path.with_name(f".{LEASE_FILE}.{renewed.token}.renew")
-        try:
-            staged.write_bytes(renewed.encode())
-            os.replace(staged, self.path)
-        except OSError:
-            staged.unlink(missing_ok=True)  # a full disk: keep the old heartbeat, leave no file
-            raise
+        write_atomically(self.path, renewed.encode())  # a full disk: the old heartbeat stays
         self.record = renewed
 
     def _beating(self) -> None:

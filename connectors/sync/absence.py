@@ -8,13 +8,13 @@ An object-store root keeps the counts in memory for the life of the process.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Final
 
 import msgspec
 
 from connectors.sync.outcome import Absence
+from eventstore.log.places import local_folder, write_atomically
 
 #: source -> market -> instrument id -> absence.
 Counts = dict[str, dict[str, dict[str, Absence]]]
@@ -23,9 +23,8 @@ _DECODER: Final = msgspec.json.Decoder(Counts)
 
 def state_file(root: str) -> Path | None:
     """Return the absence file of the catalog under `root` (None for object stores)."""
-    if "://" in root and not root.startswith("file://"):
-        return None
-    return Path(root.removeprefix("file://")) / "sync" / "absence.json"
+    folder = local_folder(root)
+    return None if folder is None else Path(folder) / "sync" / "absence.json"
 
 
 class AbsenceStore:
@@ -51,6 +50,4 @@ class AbsenceStore:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        scratch = self.path.with_suffix(f".{os.getpid()}.tmp")
-        scratch.write_bytes(msgspec.json.encode(self.counts))
-        os.replace(scratch, self.path)
+        write_atomically(self.path, msgspec.json.encode(self.counts))

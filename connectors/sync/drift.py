@@ -19,8 +19,9 @@ from connectors.replay.driver import ReplayServer, snapshots
 from connectors.sync.absence import AbsenceStore
 from connectors.sync.compare import active_in_scope, differs, field_differences, positions
 from connectors.sync.ownership import compared, split
-from connectors.sync.syncer import DEFAULT_ABSENCE_RUNS, utc_now
+from connectors.sync.syncer import DEFAULT_ABSENCE_RUNS
 from connectors.venues.http import HttpSettings, open_session
+from eventstore.clock import utc_now
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -13,7 +13,6 @@ import asyncio
 import copy
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from connectors.errors import (
@@ -28,10 +27,12 @@ from connectors.sync.outcome import Absence, Plan
 from connectors.venues.http import HttpSettings, SourceHttp, open_session
 from connectors.venues.snapshot import NAMED_REJECTIONS
 from eventstore import EventLog, EventStoreError, InvalidEventError
+from eventstore.clock import utc_now
 from projections import Catalog, CatalogError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from datetime import datetime
 
     import aiohttp
 
@@ -126,11 +127,6 @@ class SourceReport:
         """Return the first rejected rows of all markets (at most `NAMED_REJECTIONS`)."""
         named = [shown for market in self.markets for shown in market.rejections]
         return named[:NAMED_REJECTIONS]
-
-
-def utc_now() -> datetime:
-    """Return the current instant (the default clock of syncs and the daemon)."""
-    return datetime.now(UTC)
 
 
 class Syncer:

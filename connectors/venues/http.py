@@ -7,6 +7,9 @@ it), with exponential backoff and full jitter. Not retried: any other 4xx. Binan
 A body is read in chunks and refused once it passes `max_body` bytes; a body too deep or
 too big to decode (`RecursionError`, `MemoryError`) is malformed like any other, so one
 hostile answer fails its own source and nothing else.
+
+What each third-party error means is said once, in `FAILURES` (as httpx maps its
+transport's errors in one table): a failed attempt, retried, or a body that cannot be read.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
 
 import aiohttp
 import msgspec
@@ -31,10 +34,11 @@ from connectors.errors import (
 )
 from connectors.venues.snapshot import ConflictingRowsError
 from eventstore import EventStoreError
+from eventstore.clock import utc_now
 from eventstore.gcpause import paused_gc
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping
+    from collections.abc import Awaitable, Callable, Iterator, Mapping
 
 T = TypeVar("T")
 W = TypeVar("W")
@@ -48,6 +52,46 @@ _RETRIED_STATUS: Final = frozenset({429, 500, 502, 503, 504, 520, 522, 524})
 #: The default cap of one response body: far above any venue's instrument list.
 MAX_BODY: Final = 64 * 2**20
 _CHUNK: Final = 2**16
+
+
+class Failure(NamedTuple):
+    """A row of `FAILURES`: the errors it catches, whether the attempt is retried, the reason.
+
+    `reason` is formatted with the error (`exc`), its type's name (`name`) and the request
+    timeout in seconds (`timeout`).
+    """
+
+    caught: tuple[type[BaseException], ...]
+    retried: bool
+    reason: str
+
+
+#: Every third-party error the HTTP client maps, the first row that catches it deciding.
+#: A retried one fails the attempt (the last attempt's reason is the source's
+#: `SourceUnavailableError`); any other is a body that cannot be read, a
+#: `MalformedResponseError` of the source. Nothing else is caught.
+FAILURES: Final = (
+    Failure((TimeoutError, aiohttp.ServerTimeoutError), True, "timed out after {timeout:g} s"),
+    Failure((aiohttp.ClientError,), True, "connection failed: {exc}"),
+    Failure((msgspec.ValidationError,), False, "unexpected shape: {exc}"),
+    Failure((msgspec.DecodeError,), False, "not JSON: {exc}"),
+    Failure((ConflictingRowsError,), False, "{exc}"),
+    Failure((RecursionError,), False, "the body is nested too deeply to decode ({name})"),
+    Failure((MemoryError,), False, "the body is too big to decode ({name})"),
+    Failure(
+        (ArithmeticError, LookupError, TypeError, ValueError, EventStoreError),
+        False,
+        "unreadable value: {exc}",
+    ),
+)
+_RETRIED: Final = tuple(kind for row in FAILURES if row.retried for kind in row.caught)
+_UNREADABLE: Final = tuple(kind for row in FAILURES if not row.retried for kind in row.caught)
+
+
+def failure_reason(exc: BaseException, *, retried: bool, timeout: float) -> str:
+    """Return the reason `FAILURES` gives `exc` among its retried rows or the others."""
+    row = next(r for r in FAILURES if r.retried == retried and isinstance(exc, r.caught))
+    return row.reason.format(exc=exc, name=type(exc).__name__, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -111,34 +155,24 @@ class SourceHttp:
 
     def decode(self, url: str, body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
         """Return `body` decoded by `decoder`; a bad body is a `MalformedResponseError`."""
-        try:
+        with self.guard(url):
             return decoder.decode(body)
-        except msgspec.ValidationError as exc:
-            raise MalformedResponseError(self.source, url, f"unexpected shape: {exc}") from exc
-        except msgspec.DecodeError as exc:
-            raise MalformedResponseError(self.source, url, f"not JSON: {exc}") from exc
-        except (RecursionError, MemoryError) as exc:
-            raise MalformedResponseError(self.source, url, _too_much(exc)) from exc
 
     def parsed(
         self, url: str, body: bytes, decoder: msgspec.json.Decoder[W], parse: Callable[[W], T]
     ) -> T:
         """Return `body` decoded, then parsed; any bad value is a `MalformedResponseError`."""
-        return self.guard(url, lambda: parse(self.decode(url, body, decoder)))
+        with paused_gc(), self.guard(url):  # thousands of records and no cycles among them
+            return parse(self.decode(url, body, decoder))
 
-    def guard(self, url: str, build: Callable[[], T]) -> T:
-        """Return `build()`; a value it cannot read is a `MalformedResponseError`."""
+    @contextmanager
+    def guard(self, url: str) -> Iterator[None]:
+        """Raise a value the block cannot read from `url` as a `MalformedResponseError`."""
         try:
-            with paused_gc():  # thousands of records and no cycles among them
-                return build()
-        except MalformedResponseError:
-            raise
-        except ConflictingRowsError as exc:
-            raise MalformedResponseError(self.source, url, str(exc)) from exc
-        except (RecursionError, MemoryError) as exc:
-            raise MalformedResponseError(self.source, url, _too_much(exc)) from exc
-        except (ArithmeticError, LookupError, TypeError, ValueError, EventStoreError) as exc:
-            raise MalformedResponseError(self.source, url, f"unreadable value: {exc}") from exc
+            yield
+        except _UNREADABLE as exc:
+            reason = failure_reason(exc, retried=False, timeout=self.settings.timeout)
+            raise MalformedResponseError(self.source, url, reason) from exc
 
     def incomplete(self, url: str, reason: str) -> IncompleteSnapshotError:
         """Return the error of a listing of `url` that cannot be complete."""
@@ -181,10 +215,8 @@ class SourceHttp:
             ) as response:
                 payload = await self._read(response, shown)
                 return self._judge(response, payload, shown)
-        except (TimeoutError, aiohttp.ServerTimeoutError):
-            return None, f"timed out after {self.settings.timeout:g} s", None
-        except aiohttp.ClientError as exc:
-            return None, f"connection failed: {exc}", None
+        except _RETRIED as exc:
+            return None, failure_reason(exc, retried=True, timeout=self.settings.timeout), None
 
     async def _read(self, response: aiohttp.ClientResponse, shown: str) -> bytes:
         """Return the body, refused once it passes `max_body` bytes (read no further)."""
@@ -231,11 +263,6 @@ class SourceHttp:
         return random.uniform(0, ceiling)  # full jitter: rivals do not retry in step
 
 
-def _too_much(exc: BaseException) -> str:
-    what = "nested too deeply" if isinstance(exc, RecursionError) else "too big"
-    return f"the body is {what} to decode ({type(exc).__name__})"
-
-
 def _seconds(retry_after: str) -> float | None:
     """Return a `Retry-After` value (seconds or an HTTP date) as seconds from now."""
     try:
@@ -246,7 +273,7 @@ def _seconds(retry_after: str) -> float | None:
         when = parsedate_to_datetime(retry_after)
     except (TypeError, ValueError):
         return None
-    return (when - datetime.now(UTC)).total_seconds()
+    return (when - utc_now()).total_seconds()
 
 
 def shown_url(url: str, params: Mapping[str, Any] | None = None) -> str:

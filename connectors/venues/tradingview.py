@@ -22,6 +22,7 @@ from connectors.errors import IncompleteSnapshotError
 from connectors.venues.paging import PageBudget
 from connectors.venues.snapshot import Rejection, Snapshot, SourceRecord, parse_rows, rejection
 from eventstore import InvalidEventError
+from eventstore.gcpause import paused_gc
 from eventstore.model.events import exchange_stream
 from eventstore.model.rules import check_name, size
 
@@ -213,7 +214,8 @@ async def fetch_market(http: SourceHttp, base_url: str, market: str) -> Snapshot
     url = f"{base_url.rstrip('/')}/{market}/scan"
     rows = await scan_rows(http, url, market)
     exchanges = await fetch_exchanges(http, base_url, market)
-    return http.guard(url, lambda: _snapshot(market, rows, exchanges))
+    with paused_gc(), http.guard(url):  # thousands of records and no cycles among them
+        return _snapshot(market, rows, exchanges)
 
 
 def _snapshot(market: str, rows: list[Row], exchanges: list[str]) -> Snapshot:

@@ -22,9 +22,10 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from eventstore.clock import utc_now
 from eventstore.errors import AnchorError, StorageError
 from eventstore.log.head import Head, SignedHead, WitnessedHead
-from eventstore.log.places import Place, is_remote
+from eventstore.log.places import Place, is_local_root, local_folder
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -226,17 +227,17 @@ class Witness:
 
     def __init__(self, uri: str) -> None:
         """Use the witness at `uri` (it may not exist yet)."""
-        local = uri.removeprefix("file://")
-        self.uri = uri if is_remote(uri) else os.path.abspath(os.path.expanduser(local))
+        local = local_folder(uri)
+        self.uri = uri if local is None else os.path.abspath(os.path.expanduser(local))
         folder, _, self.name = self.uri.rpartition("/")
         self.place = Place(folder or "/")
 
     def check(self, root: str) -> None:
         """Refuse a witness inside `root` (whoever rewrites the root would rewrite it too),
         or in a local folder that does not exist."""
-        if is_remote(root) == is_remote(self.uri):
-            where = root if is_remote(root) else os.path.realpath(root)
-            path = self.uri if is_remote(root) else os.path.realpath(self.uri)
+        if is_local_root(root) == is_local_root(self.uri):
+            where = os.path.realpath(root) if is_local_root(root) else root
+            path = os.path.realpath(self.uri) if is_local_root(root) else self.uri
             if path == where or path.startswith(where.rstrip("/") + "/"):
                 raise AnchorError(
                     f"witness {self.uri}", f"is inside the root {root}; keep it apart"
@@ -247,7 +248,7 @@ class Witness:
 
     def append(self, signed: SignedHead, at: datetime | None = None) -> WitnessedHead:
         """Add `signed` as the witness's last line, with the time it was witnessed."""
-        when = (at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        when = (at or utc_now()).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         line = WitnessedHead(**msgspec.structs.asdict(signed), witnessed_at=when)
         try:
             self.place.append(self.name, msgspec.json.encode(line) + b"\n")

@@ -12,43 +12,30 @@ from __future__ import annotations
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventstore.clock import Clock, utc_now
 from eventstore.encoding.codec import from_table, to_table
-from eventstore.errors import CommitContentionError, ConcurrencyError, InvalidEventError
+from eventstore.errors import CommitContentionError, ConcurrencyError
+from eventstore.log.compaction import CompactionReport, compact
 from eventstore.log.head import CommitHook, Head, ambient_hook, recorded_text
 from eventstore.log.planner import Plan, plan_batch
-from eventstore.log.storage import CompactionReport, DeltaStorage
+from eventstore.log.recorded import Recorded, event_batch
+from eventstore.log.storage import DeltaStorage
 from eventstore.log.tail import TAIL_COLUMNS, LogTail
-from eventstore.model.events import Event
 from eventstore.model.instants import to_micros, to_utc
 
-Clock = Callable[[], datetime]
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
+
+    from eventstore.model.events import Event
+
 #: How many times an append is planned again after losing a commit race.
 MAX_ATTEMPTS = 50
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Recorded(list[Event]):
-    """The events of one append as recorded, in input order.
-
-    `new` lists those this append added, in position order (`appended` counts them);
-    the others were already in the log.
-    """
-
-    def __init__(self, events: list[Event], new: list[Event]) -> None:
-        """Hold `events`, of which `new` were appended now."""
-        super().__init__(events)
-        self.new = new
-        self.appended = len(new)
 
 
 class EventLog:
@@ -59,7 +46,7 @@ class EventLog:
         root: str,
         *,
         storage_options: Mapping[str, str] | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         on_commit: CommitHook | None = None,
     ) -> None:
         """Use `EventLog.open`; this constructor does no I/O."""
@@ -79,7 +66,7 @@ class EventLog:
         root: str | os.PathLike[str],
         *,
         storage_options: Mapping[str, str] | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         on_commit: CommitHook | None = None,
     ) -> EventLog:
         """Open the log under `root`, a folder or an object-store URI; create it on first append.
@@ -224,12 +211,7 @@ class EventLog:
         Delta app transaction (app id, sequence): a sequence already committed appends
         nothing, so a retry after an ambiguous failure commits at most once.
         """
-        batch = list(events)
-        if any(not issubclass(kind, Event) or kind is Event for kind in set(map(type, batch))):
-            for index, event in enumerate(batch):
-                if not isinstance(event, Event) or type(event) is Event:
-                    name = type(event).__name__
-                    raise InvalidEventError(f"item {index} is a {name}, not an event")
+        batch = event_batch(events)
         if not batch:
             return Recorded([], [])
         for attempt in range(MAX_ATTEMPTS):
@@ -278,14 +260,8 @@ class EventLog:
         return committed
 
     def _after_commit(self, plan: Plan) -> None:
-        self._tail.delta_version += 1
+        self._tail.committed(plan)
         self._version = max(self._version, self._tail.delta_version)
-        self._tail.next_position = plan.next_position
-        self._tail.last_hash = plan.last_hash
-        self._tail.last_recorded_us = plan.recorded_us
-        self._tail.record(
-            plan.new_keys, range(plan.first_position, plan.next_position), plan.streams
-        )
         self._announce(self._tail.delta_version)
 
     def _announce(self, *versions: int) -> None:
@@ -306,7 +282,7 @@ class EventLog:
         the table's retention, 7 days); see `CompactionReport` for what it says it did.
         """
         before = self.refresh()
-        report = self._storage.compact(vacuum=vacuum, retention_hours=retention_hours)
+        report = compact(self._storage, vacuum=vacuum, retention_hours=retention_hours)
         if self.on_commit is not None and report.version > before:
             self._sync_tail()
             self._announce(*range(before + 1, report.version + 1))

@@ -6,10 +6,14 @@ atomic: written aside, then renamed); an object store goes through Arrow's file 
 with the log's storage options where they name S3 credentials or an endpoint, else the
 environment (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, ...). Every failure is a
 `StorageError`.
+
+Every package asks here whether a root is a local folder (`is_local_root`, `local_folder`)
+and writes its small local files atomically (`write_atomically`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -37,9 +41,32 @@ _S3_OPTIONS: Final = {
 }
 
 
-def is_remote(uri: str) -> bool:
-    """Return whether `uri` names an object store rather than a local path."""
-    return "://" in uri and not uri.startswith("file://")
+def is_local_root(uri: str) -> bool:
+    """Return whether `uri` names a local folder (a path or `file://`), not an object store."""
+    return "://" not in uri or uri.startswith("file://")
+
+
+def local_folder(uri: str) -> str | None:
+    """Return the local folder `uri` names (without `file://`), or None on an object store."""
+    return uri.removeprefix("file://") if is_local_root(uri) else None
+
+
+def write_atomically(path: str | os.PathLike[str], content: bytes) -> None:
+    """Write the local file `path` whole: a reader sees the old content or the new, never a part.
+
+    The content is written aside in the same folder, then renamed over `path`; if either
+    step fails the file aside is removed and `path` keeps its old content.
+    """
+    folder, name = os.path.split(os.fspath(path))
+    aside = os.path.join(folder, f".{name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(aside, "wb") as file:
+            file.write(content)
+        os.replace(aside, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(aside)
+        raise
 
 
 def _s3(uri: str, options: Mapping[str, str]) -> tuple[pa_fs.FileSystem, str]:
@@ -69,7 +96,7 @@ class Place:
     @property
     def local(self) -> str | None:
         """Return the local folder, or None on an object store."""
-        return None if is_remote(self.uri) else self.uri.removeprefix("file://")
+        return local_folder(self.uri)
 
     def _store(self) -> tuple[pa_fs.FileSystem, str]:
         if self._remote is None:
@@ -129,10 +156,7 @@ class Place:
             if (folder := self.local) is not None:
                 path = os.path.join(folder, name)
                 os.makedirs(os.path.dirname(path), exist_ok=True)
-                aside = f"{path}.{uuid.uuid4().hex}.tmp"
-                with open(aside, "wb") as file:
-                    file.write(content)
-                os.replace(aside, path)
+                write_atomically(path, content)
                 return
             store, base = self._store()
             with store.open_output_stream(f"{base}/{name}") as stream:
@@ -162,4 +186,4 @@ class Place:
         self.write(name, (self.read(name) or b"") + content)
 
 
-__all__ = ["Place", "is_remote"]
+__all__ = ["Place", "is_local_root", "local_folder", "write_atomically"]

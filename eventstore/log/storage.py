@@ -1,19 +1,19 @@
-"""The Delta Lake table behind the log: the only module that touches `deltalake`.
+"""The Delta Lake table behind the log: with its compaction, the only code touching `deltalake`.
 
 Writes are single commits with no automatic retry, so a writer that lost the race learns
 it (`write` returns False) and plans again; every storage failure becomes a `StorageError`.
+Which third-party errors those are is said once, in `FAILURES`, and mapped in one place,
+`failing` (as httpx maps its transport's errors). `eventstore.log.compaction` compacts it.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from functools import partial
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,48 +24,36 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 
 from eventstore.encoding.codec import SCHEMA
 from eventstore.errors import StorageError
+from eventstore.log.places import local_folder
+from eventstore.log.reading import ColumnsRead, column_names, read_fragment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-_FAILURES = (DeltaError, OSError, pa.ArrowException)
+#: The storage libraries' errors (deltalake, Arrow, the operating system): inside `failing`
+#: each becomes a `StorageError` naming the action, the library's words as its detail. The
+#: two a caller expects (a table that does not exist yet, a commit another writer won)
+#: are caught before, where they are expected.
+FAILURES: Final = (DeltaError, OSError, pa.ArrowException)
 
 
-def _read_fragment(
-    fragment: pa.dataset.Fragment,
-    columns: list[str],
-    where: pc.Expression | None,
-    schema: pa.Schema,
-) -> pa.Table:
-    # The table's schema: a file written before a column was added reads it as nulls.
-    return fragment.to_table(schema=schema, columns=columns, filter=where)
+@contextmanager
+def failing(uri: str, action: str) -> Iterator[None]:
+    """Raise a failure of the storage libraries inside the block as a `StorageError`."""
+    try:
+        yield
+    except FAILURES as exc:
+        raise StorageError(uri, action, str(exc)) from exc
 
 
-@dataclass(frozen=True)
-class CompactionReport:
-    """What `EventLog.compact` did: files before and after, the Delta version, the vacuum.
-
-    A vacuum deletes the data files no longer referenced for more than `retention_hours`
-    (`deleted` of them); `kept` more are unreferenced but younger, still needed by a reader
-    of an older version, and stay until a later vacuum.
-    """
-
-    files_before: int
-    files_after: int
-    version: int
-    vacuumed: bool = False
-    retention_hours: int | None = None
-    deleted: int = 0
-    kept: int = 0
+def _rival_won(exc: Exception, *, creating: bool) -> bool:
+    """Return whether a failed write means another writer committed (or created) first."""
+    return isinstance(exc, CommitFailedError) or (creating and "already exists" in str(exc).lower())
 
 
 def _local_files(path: str) -> pa_fs.FileSystem:
     """Return Arrow's local file system rooted at the table's folder."""
     return pa_fs.SubTreeFileSystem(os.path.abspath(path), pa_fs.LocalFileSystem())
-
-
-def _names(columns: Sequence[str] | None) -> list[str]:
-    return list(columns) if columns is not None else SCHEMA.names
 
 
 def _evolving(target: DeltaTable | str | None) -> bool:
@@ -76,27 +64,6 @@ def _evolving(target: DeltaTable | str | None) -> bool:
     return any(name not in has for name in SCHEMA.names)
 
 
-class _Read:
-    """The columns asked of a dataset: those its table has, and those added after it
-    was written (read as nulls)."""
-
-    def __init__(self, dataset: pa.dataset.Dataset, columns: Sequence[str] | None) -> None:
-        self.dataset = dataset
-        self.names = _names(columns)
-        has = set(dataset.schema.names)
-        self.present = [n for n in self.names if n in has]
-        self.absent = [n for n in self.names if n not in has]
-
-    def upcast(self, rows: pa.Table) -> pa.Table:
-        """Return `rows` with the absent columns added as nulls, in the order asked."""
-        if not self.absent:
-            return rows
-        for name in self.absent:
-            column = SCHEMA.field(name)
-            rows = rows.append_column(column, pa.nulls(rows.num_rows, column.type))
-        return rows.select(self.names)
-
-
 class DeltaStorage:
     """One Delta table, opened lazily and refreshed incrementally."""
 
@@ -105,9 +72,9 @@ class DeltaStorage:
         self.uri = uri
         self.options = dict(storage_options) if storage_options else None
         self._table: DeltaTable | None = None
-        remote = "://" in uri and not uri.startswith("file://")
-        self._commits = None if remote else f"{uri.removeprefix('file://')}/_delta_log/"
-        self._local = None if remote else _local_files(uri.removeprefix("file://"))
+        self._folder = local_folder(uri)
+        self._commits = None if self._folder is None else f"{self._folder}/_delta_log/"
+        self._local = None if self._folder is None else _local_files(self._folder)
 
     def _dataset(self, table: DeltaTable) -> pa.dataset.Dataset:
         """Return the table's files as an Arrow dataset.
@@ -129,22 +96,19 @@ class DeltaStorage:
         return self._table
 
     def _open(self, version: int | None) -> DeltaTable | None:
-        try:
-            return DeltaTable(self.uri, version=version, storage_options=self.options)
-        except TableNotFoundError:
-            return None
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "opening the log", str(exc)) from exc
+        with failing(self.uri, "opening the log"):
+            try:
+                return DeltaTable(self.uri, version=version, storage_options=self.options)
+            except TableNotFoundError:
+                return None
 
     def refresh(self) -> int:
         """Load the commits made since the last look; return the version (-1: no table)."""
         table = self.table()
         if table is None:
             return -1
-        try:
+        with failing(self.uri, "refreshing the log"):
             table.update_incremental()
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "refreshing the log", str(exc)) from exc
         version: int = table.version()
         return version
 
@@ -182,19 +146,16 @@ class DeltaStorage:
         """Return, for a local table, each data file whose size is not the one its commit
         recorded: a file rewritten behind the log's back. Empty on an object store."""
         table = self.table()
-        if self._local is None or table is None:
+        if self._folder is None or table is None:
             return []
-        try:
+        with failing(self.uri, "listing the log's files"):
             actions = pa.table(table.get_add_actions(flatten=False)).select(["path", "size_bytes"])
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "listing the log's files", str(exc)) from exc
-        root = self.uri.removeprefix("file://")
         found = []
         for path, size in zip(
             *(actions[c].to_pylist() for c in ("path", "size_bytes")), strict=True
         ):
             try:
-                actual = os.stat(os.path.join(root, path)).st_size
+                actual = os.stat(os.path.join(self._folder, path)).st_size
             except OSError:
                 continue  # a missing file: reading says so
             if actual != size:
@@ -210,9 +171,9 @@ class DeltaStorage:
         """Return the rows matching `where`, in no particular order."""
         table = self.table(version)
         if table is None:
-            return SCHEMA.empty_table().select(_names(columns))
-        with self._reading():
-            read = _Read(self._dataset(table), columns)
+            return SCHEMA.empty_table().select(column_names(columns))
+        with failing(self.uri, "reading the log"):
+            read = ColumnsRead(self._dataset(table), columns)
             return read.upcast(read.dataset.to_table(columns=read.present, filter=where))
 
     def batches(
@@ -222,8 +183,8 @@ class DeltaStorage:
         table = self.table()
         if table is None:
             return
-        with self._reading():
-            read = _Read(self._dataset(table), columns)
+        with failing(self.uri, "reading the log"):
+            read = ColumnsRead(self._dataset(table), columns)
             wanted = {"columns": read.present, "filter": where, "batch_size": batch_size}
             for batch in read.dataset.to_batches(**wanted):
                 yield (
@@ -243,24 +204,16 @@ class DeltaStorage:
         table = self.table()
         if table is None:
             return
-        with self._reading():
-            read = _Read(self._dataset(table), columns)
+        with failing(self.uri, "reading the log"):
+            read = ColumnsRead(self._dataset(table), columns)
             fragments = iter(read.dataset.get_fragments(filter=where))
             schema = read.dataset.schema
             with ThreadPoolExecutor(max_workers=1) as reader:
-                fetch = partial(_read_fragment, columns=read.present, where=where, schema=schema)
+                fetch = partial(read_fragment, columns=read.present, where=where, schema=schema)
                 pending = [reader.submit(fetch, f) for f in islice(fragments, 1)]
                 while pending:
                     pending.extend(reader.submit(fetch, f) for f in islice(fragments, 1))
                     yield read.upcast(pending.pop(0).result())
-
-    @contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Turn a storage failure while reading into a `StorageError`."""
-        try:
-            yield
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "reading the log", str(exc)) from exc
 
     def transaction_done(self, app_id: str, sequence: int) -> bool:
         """Return whether app transaction `app_id` has committed `sequence` or later."""
@@ -287,57 +240,25 @@ class DeltaStorage:
             custom_metadata=metadata,
         )
         target = self.uri if creating else self.table()
-        try:
-            write_deltalake(
-                target if target is not None else self.uri,
-                rows,
-                mode="error" if creating else "append",
-                schema_mode="merge" if _evolving(target) else None,
-                commit_properties=properties,
-                storage_options=self.options,
-            )
-        except CommitFailedError:
-            return False
-        except _FAILURES as exc:
-            if creating and "already exists" in str(exc).lower():
-                return False
-            raise StorageError(self.uri, "appending to the log", str(exc)) from exc
+        with failing(self.uri, "appending to the log"):
+            try:
+                write_deltalake(
+                    target if target is not None else self.uri,
+                    rows,
+                    mode="error" if creating else "append",
+                    schema_mode="merge" if _evolving(target) else None,
+                    commit_properties=properties,
+                    storage_options=self.options,
+                )
+            except FAILURES as exc:
+                if _rival_won(exc, creating=creating):
+                    return False
+                raise
         if self._table is None:
             self._table = self._open(None)
         return True
 
-    def compact(self, *, vacuum: bool, retention_hours: int | None = None) -> CompactionReport:
-        """Merge small files, checkpoint and clean the Delta log, optionally vacuum.
-
-        The vacuum keeps files unreferenced for less than `retention_hours` (default: the
-        table's `deletedFileRetentionDuration`, 7 days unless set), so that readers of the
-        versions before the compaction still find their files.
-        """
-        table = self.table()
-        if table is None:
-            return CompactionReport(0, 0, -1)
-        try:
-            table.update_incremental()
-            before = len(table.file_uris())
-            table.optimize.compact()
-            table.update_incremental()
-            table.create_checkpoint()
-            table.cleanup_metadata()
-            after = len(table.file_uris())
-            if not vacuum:
-                return CompactionReport(before, after, table.version())
-            hours = _retention_hours(table) if retention_hours is None else retention_hours
-            enforce = retention_hours is None
-            # Removed files stay listed after a vacuum deleted them: count those still there.
-            unreferenced = set(self._present(table.vacuum(0, enforce_retention_duration=False)))
-            deleted = table.vacuum(hours, dry_run=False, enforce_retention_duration=enforce)
-        except _FAILURES as exc:
-            raise StorageError(self.uri, "compacting the log", str(exc)) from exc
-        gone = unreferenced & set(deleted)
-        kept = len(unreferenced - gone)
-        return CompactionReport(before, after, table.version(), True, hours, len(gone), kept)
-
-    def _present(self, paths: list[str]) -> list[str]:
+    def present(self, paths: list[str]) -> list[str]:
         """Return the data files of `paths` that exist (all of them on an object store)."""
         if self._local is None:
             return paths
@@ -345,24 +266,12 @@ class DeltaStorage:
         return [i.path for i in infos if i.type != pa_fs.FileType.NotFound]
 
 
-def _retention_hours(table: DeltaTable) -> int:
-    """Return the table's `delta.deletedFileRetentionDuration` in hours (Delta's default 168)."""
-    given = table.metadata().configuration.get("delta.deletedFileRetentionDuration")
-    if not given:
-        return 168
-    number, _, unit = given.removeprefix("interval").strip().partition(" ")
-    scale = {"hour": 1, "hours": 1, "day": 24, "days": 24, "week": 168, "weeks": 168}
-    return math.ceil(float(number) * scale.get(unit.strip().lower(), 1))
-
-
 def write_table(
     uri: str, table: pa.Table, storage_options: Mapping[str, str] | None = None
 ) -> None:
     """Write `table` as the Delta table at `uri`, replacing its contents (an export, not a log)."""
     options = dict(storage_options) if storage_options else None
-    try:
+    with failing(uri, "writing the Delta table"):
         write_deltalake(
             uri, table, mode="overwrite", schema_mode="overwrite", storage_options=options
         )
-    except _FAILURES as exc:
-        raise StorageError(uri, "writing the Delta table", str(exc)) from exc

@@ -19,6 +19,8 @@ from eventstore.model.events import GENESIS_HASH
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from eventstore.log.planner import Plan
+
 #: Columns the tail needs from the log.
 TAIL_COLUMNS = ("position", "event_id", "instrument_id", "stream_version", "recorded_at", "hash")
 #: The value of each hex digit's byte (either case); 255 for any other byte.
@@ -94,6 +96,14 @@ class LogTail:
         )
         self._pending.append((id_keys(rows["event_id"]), rows["position"].to_numpy()))
         self._merge()
+
+    def committed(self, plan: Plan) -> None:
+        """Take in `plan`, which this process just committed as the next Delta version."""
+        self.delta_version += 1
+        self.next_position = plan.next_position
+        self.last_hash = plan.last_hash
+        self.last_recorded_us = plan.recorded_us
+        self.record(plan.new_keys, range(plan.first_position, plan.next_position), plan.streams)
 
     def record(
         self, keys: np.ndarray | list[int], positions: Sequence[int], streams: dict[str, int]

@@ -1,0 +1,125 @@
+"""`catalog get`, `universe`, `history` and `changes`: point-in-time questions from a shell."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Final
+
+from connectors.cli.catalogs import existing_catalog
+from connectors.cli.render import instant, to_json
+from connectors.cli.views import change_lines_text, history_text, instrument_text, universe_text
+from eventstore import to_utc
+from projections.changes import ChangeFilter, change_lines
+
+Command = Callable[[argparse.Namespace], int]
+#: The exit status of a `get` that found nothing.
+EXIT_NOT_FOUND: Final = 1
+EXAMPLE_INSTANT: Final = "2024-01-01T00:00:00Z"
+TIME_HELP: Final = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INSTANT}"
+
+
+def _add_known_at(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--known-at", metavar="K", help=f"use only what was recorded by K ({TIME_HELP})"
+    )
+
+
+def add_get(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER")
+    parser.add_argument("--as-of", metavar="T", required=True, help=TIME_HELP)
+    _add_known_at(parser)
+    return _get
+
+
+def add_universe(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("--as-of", metavar="T", required=True, help=TIME_HELP)
+    _add_known_at(parser)
+    parser.add_argument(
+        "--include-inactive", action="store_true", help="also list delisted instruments"
+    )
+    parser.add_argument(
+        "--tradable", action="store_true", help="only instruments whose status is trading at T"
+    )
+    return _universe
+
+
+def add_history(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER or an instrument id")
+    parser.add_argument(
+        "--as-of", metavar="T", help="resolve SYMBOL at T (default: its latest holder)"
+    )
+    _add_known_at(parser)
+    return _history
+
+
+def add_changes(parser: argparse.ArgumentParser) -> Command:
+    parser.add_argument(
+        "--since", metavar="A", required=True, help=f"from A, included ({TIME_HELP})"
+    )
+    parser.add_argument("--until", metavar="B", required=True, help="until B, excluded")
+    parser.add_argument("--exchange", metavar="X", help="only instruments of exchange X")
+    parser.add_argument("--field", metavar="F", help="only changes of field F")
+    _add_known_at(parser)
+    return _changes
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+def _get(args: argparse.Namespace) -> int:
+    found = existing_catalog(args.root).get(args.symbol, args.as_of, args.known_at)
+    if found is not None:
+        print(to_json(found) if args.json else instrument_text(found))
+        return 0
+    if args.json:
+        print("null")
+    else:
+        known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
+        print(f"{args.symbol} is not listed at {_shown(args.as_of)}{known}")
+    return EXIT_NOT_FOUND
+
+
+def _universe(args: argparse.Namespace) -> int:
+    catalog = existing_catalog(args.root)
+    rows = catalog.universe(
+        args.as_of, args.known_at, include_inactive=args.include_inactive, tradable=args.tradable
+    ).to_pylist()
+    if args.json:
+        print(to_json(rows))
+        return 0
+    shown_at = _shown(args.as_of)
+    known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
+    print(universe_text(rows, shown_at, args.include_inactive) + known)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    catalog = existing_catalog(args.root)
+    rows = catalog.history(args.symbol, as_of=args.as_of, known_at=args.known_at).to_pylist()
+    print(to_json(rows) if args.json else history_text(args.symbol, rows))
+    return 0
+
+
+def _changes(args: argparse.Namespace) -> int:
+    keep = ChangeFilter(args.exchange, args.field)
+    lines = change_lines(existing_catalog(args.root), args.since, args.until, args.known_at, keep)
+    if args.json:
+        print(to_json(lines))
+    else:
+        events = len({line["position"] for line in lines})
+        print(change_lines_text(lines, _shown(args.since), _shown(args.until), events))
+    return 0
+
+
+def _shown(value: str) -> str:
+    """Return a time argument as shown in messages (it has been accepted by the library)."""
+    return instant(to_utc(value, "time"))
+
+
+QUERY_COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Command]]]] = (
+    ("get", "show the instrument that held SYMBOL at T", add_get),
+    ("universe", "list the instruments that exist at T", add_universe),
+    ("history", "show every version of an instrument", add_history),
+    ("changes", "list what changed in [A, B): old and new values", add_changes),
+)
