@@ -242,13 +242,26 @@ def test_sigint_to_an_append_reading_stdin(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)  # the interpreter starts and blocks reading stdin
+    _wait_reading_stdin(process.pid)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
 
     assert (process.returncode, out) == (130, "")
     assert err == "catalog: interrupted (Ctrl-C); nothing was appended\n"
     assert _leftovers(root) == []
+
+
+def _wait_reading_stdin(pid: int, timeout: float = 60.0) -> None:
+    """Wait until process `pid` blocks reading its stdin (Linux: its wchan or syscall says so)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc = Path(f"/proc/{pid}")
+        wchan = (proc / "wchan").read_text() if (proc / "wchan").exists() else ""
+        syscall = (proc / "syscall").read_text().split()[:2] if (proc / "syscall").exists() else []
+        if "pipe" in wchan or syscall == ["0", "0x0"]:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} never waited on its stdin")
 
 
 def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
