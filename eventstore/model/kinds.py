@@ -162,6 +162,8 @@ def classes_of(subject: Subject) -> tuple[type[Event], ...]:
     return tuple(kind.cls for kind in KINDS if kind.subject is subject)
 
 
+#: The name of the kind that withdraws another event, for filters on the `kind` column.
+RETRACTION: Final = kind_of(EventRetracted).name
 #: The classes whose event may be the first of its stream, for `isinstance`.
 OPENS_STREAM: Final = tuple(kind.cls for kind in KINDS if kind.opens_stream)
 
@@ -172,6 +174,7 @@ __all__ = [
     "KINDS",
     "KIND_NAMES",
     "OPENS_STREAM",
+    "RETRACTION",
     "AnyEvent",
     "Kind",
     "Layout",
