@@ -29,6 +29,7 @@ from eventstore import (
 )
 from eventstore.encoding.codec import from_table
 from eventstore.model.events import ExchangeChanged, ExchangeListed
+from eventstore.model.kinds import Subject, classes_of
 from eventstore.model.rules import (
     SIZE_FIELDS,
     check_instrument_id,
@@ -139,7 +140,7 @@ def _fresh(lines: Sequence[tuple[int, Event]]) -> list[tuple[int, Event, str]]:
     """Return the file's instrument events with their ids, each id once (repeats dropped)."""
     found: dict[str, tuple[int, Event, str]] = {}
     for line, event in lines:
-        if isinstance(event, ExchangeListed | ExchangeChanged):
+        if isinstance(event, classes_of(Subject.EXCHANGE)):
             continue
         key = compute_event_id(event)
         found.setdefault(key, (line, event, key))
