@@ -8,7 +8,8 @@ the change lines read these rows; code that must treat a kind specially matches 
 `AnyEvent` (or on `Layout` and `Subject`) and ends in `assert_never`.
 
 Adding a kind: its class in `eventstore.model.events`, a member of `AnyEvent` and a row
-of `KINDS` here, and its case in `projections.fold.apply`.
+of `KINDS` here, and its case in the fold's matches (`projections.fold`); mypy then also
+asks for its value rules in `connectors.cli.append_rules.check_values`.
 """
 
 from __future__ import annotations
