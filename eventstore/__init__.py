@@ -21,7 +21,6 @@ from eventstore.model.events import (
     DECIMAL_FIELDS,
     EXCHANGE_FIELDS,
     INSTRUMENT_FIELDS,
-    AnyEvent,
     Event,
     EventRetracted,
     ExchangeChanged,
@@ -32,6 +31,7 @@ from eventstore.model.events import (
     InstrumentRenamed,
 )
 from eventstore.model.instants import to_utc
+from eventstore.model.kinds import AnyEvent
 
 __all__ = [
     "DECIMAL_FIELDS",

@@ -14,6 +14,7 @@ from eventstore import EventLog, NaiveTimestampError, to_utc
 from eventstore.encoding.codec import TIMESTAMP
 from eventstore.log.places import local_folder
 from eventstore.model.instants import to_micros
+from eventstore.model.kinds import RETRACTION
 from projections import fold
 from projections.errors import UnknownSymbolError
 from projections.index.live import PitIndex
@@ -174,7 +175,7 @@ class Catalog(BacktestQueries):
         window = (pc.field("effective_at") >= pa.scalar(start, TIMESTAMP)) & (
             pc.field("effective_at") < pa.scalar(end, TIMESTAMP)
         )
-        retractions = pc.field("kind") == "EventRetracted"
+        retractions = pc.field("kind") == RETRACTION
         if known is not None:
             recorded = pc.field("recorded_at") <= pa.scalar(known, TIMESTAMP)
             window, retractions = window & recorded, retractions & recorded

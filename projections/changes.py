@@ -9,30 +9,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, assert_never
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.model.events import EXCHANGE_FIELDS, INSTRUMENT_FIELDS
+from eventstore.model.events import (
+    EXCHANGE_FIELDS,
+    INSTRUMENT_FIELDS,
+    InstrumentDelisted,
+    InstrumentRenamed,
+)
 from eventstore.model.instants import to_utc
+from eventstore.model.kinds import BY_NAME, KINDS, Kind, Layout, Subject, names_of
 
 if TYPE_CHECKING:
     from projections.catalog import Catalog
 
 Line = dict[str, Any]
+#: What the events of the kinds that move one field outside `fields` are filtered by.
+_MOVING: Final = {"status": InstrumentDelisted.__name__, "symbol": InstrumentRenamed.__name__}
+#: The kinds whose lines need the instrument's version before the event.
+_INSTRUMENT_KINDS: Final = names_of(Subject.INSTRUMENT)
+
+
+def _what(kind: Kind) -> str:
+    """Return what an event of `kind` is called on a line."""
+    match kind.subject:
+        case Subject.EXCHANGE:
+            return f"exchange {kind.verb}"
+        case Subject.INSTRUMENT | Subject.EVENT:
+            return kind.verb
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
 #: What each kind of event is called on a line.
-WHAT: Final = {
-    "InstrumentListed": "listed",
-    "InstrumentChanged": "changed",
-    "InstrumentDelisted": "delisted",
-    "InstrumentRenamed": "renamed",
-    "EventRetracted": "retracted",
-    "ExchangeListed": "exchange listed",
-    "ExchangeChanged": "exchange changed",
-}
-_INSTRUMENT_KINDS: Final = ("InstrumentListed", "InstrumentChanged", "InstrumentDelisted")
+WHAT: Final = {kind.name: _what(kind) for kind in KINDS}
 _MICROSECOND: Final = timedelta(microseconds=1)
 _LINE_COLUMNS: Final = (
     *("position", "event_id", "kind", "instrument_id", "symbol", "effective_at", "recorded_at"),
@@ -58,8 +72,8 @@ class ChangeFilter:
             table = table.filter(mine)
         if self.field is not None:
             about = _naming(table["fields"].combine_chunks(), self.field)
-            if self.field in ("status", "symbol"):
-                kind = "InstrumentDelisted" if self.field == "status" else "InstrumentRenamed"
+            kind = _MOVING.get(self.field)
+            if kind is not None:
                 about |= np.asarray(pc.equal(table["kind"], kind).to_numpy(False), dtype=bool)
             table = table.filter(pa.array(about))
         return table.select([name for name in table.column_names if name in self.columns()])
@@ -139,26 +153,54 @@ def _lines_of(
     before: dict[str, Any] | None,
     known_at: object,
 ) -> None:
-    kind, wanted, add = row["kind"], window.keep.field, window.lines.append
-    if kind == "InstrumentListed":
-        given = {name: row.get(name) for name in row["fields"] if row.get(name) is not None}
-        if wanted is None:
-            add(_line(row, old=_state(before), new=given))
-        elif wanted in given:
-            add(_line(row, field=wanted, old=_value(before, wanted), new=given[wanted]))
-    elif kind == "InstrumentChanged":
-        for name in row["fields"]:
-            if wanted in (None, name):
-                add(_line(row, field=name, old=_value(before, name), new=row[name]))
-    elif kind == "InstrumentDelisted" and wanted in (None, "status"):
+    kind = BY_NAME.get(row["kind"])
+    if kind is None:
+        return
+    match kind.subject:
+        case Subject.INSTRUMENT:
+            _instrument_lines(kind, window, row, before)
+        case Subject.EXCHANGE:
+            _exchange_lines(catalog, window, row, known_at)
+        case Subject.EVENT:
+            if window.keep.field is None:
+                note = f"withdraws {row['target']}: {row['reason']}"
+                window.lines.append(_line(row, note=note))
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def _instrument_lines(
+    kind: Kind, window: _Window, row: dict[str, Any], before: dict[str, Any] | None
+) -> None:
+    """Add the lines of an instrument event: one per field it sets, or its listing."""
+    wanted, add = window.keep.field, window.lines.append
+    match kind.layout:
+        case Layout.CHANGES:
+            for name in row["fields"]:
+                if wanted in (None, name):
+                    add(_line(row, field=name, old=_value(before, name), new=row[name]))
+        case Layout.ATTRIBUTES if kind.opens_stream:
+            given = {name: row.get(name) for name in row["fields"] if row.get(name) is not None}
+            if wanted is None:
+                add(_line(row, old=_state(before), new=given))
+            elif wanted in given:
+                add(_line(row, field=wanted, old=_value(before, wanted), new=given[wanted]))
+        case Layout.ATTRIBUTES:
+            _moved_line(kind, window, row, before)
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def _moved_line(
+    kind: Kind, window: _Window, row: dict[str, Any], before: dict[str, Any] | None
+) -> None:
+    """Add the line of an event that moves the status or the symbol outside `fields`."""
+    wanted, add = window.keep.field, window.lines.append
+    if kind.cls is InstrumentDelisted and wanted in (None, "status"):
         old = _value(before, "status")
         add(_line(row, field="status", old=old, new=row["status"], note=row["reason"]))
-    elif kind == "InstrumentRenamed" and wanted in (None, "symbol"):
+    elif kind.cls is InstrumentRenamed and wanted in (None, "symbol"):
         add(_line(row, field="symbol", old=row["symbol"], new=row["new_symbol"]))
-    elif kind == "EventRetracted" and wanted is None:
-        add(_line(row, note=f"withdraws {row['target']}: {row['reason']}"))
-    elif kind in ("ExchangeListed", "ExchangeChanged"):
-        _exchange_lines(catalog, window, row, known_at)
 
 
 def _exchange_lines(

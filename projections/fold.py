@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final, assert_never, cast
 
 from msgspec.structs import replace
 
@@ -24,13 +24,16 @@ from eventstore.model.events import (
     InstrumentListed,
     InstrumentRenamed,
 )
+from eventstore.model.kinds import AnyEvent, Subject, classes_of
+from eventstore.model.rules import EXCHANGE_FIELDS
 from projections.model import FIELDS, Exchange, Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-_EXCHANGE_KINDS = (ExchangeListed, ExchangeChanged)
+#: The classes of an exchange's stream.
+_EXCHANGE_KINDS: Final = classes_of(Subject.EXCHANGE)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class Withdrawn:
     recorded_at: datetime
 
 
-Folded = Event | Withdrawn
+Folded = AnyEvent | Withdrawn
 
 
 def visible(events: Iterable[Event], known_at: datetime | None) -> list[Folded]:
@@ -57,7 +60,7 @@ def visible(events: Iterable[Event], known_at: datetime | None) -> list[Folded]:
             continue
         retraction = retractions.get(event.event_id or "")
         if retraction is None:
-            found.append(event)
+            found.append(cast("AnyEvent", event))  # every decoded event is of a known kind
         else:
             found.append(
                 Withdrawn(
@@ -70,7 +73,7 @@ def visible(events: Iterable[Event], known_at: datetime | None) -> list[Folded]:
     return found
 
 
-def _recorded(event: Folded) -> datetime:
+def _recorded(event: Event | Withdrawn) -> datetime:
     if event.recorded_at is None:
         raise ValueError(f"event {event.event_id} has not been recorded")
     return event.recorded_at
@@ -82,31 +85,45 @@ def _order(event: Folded) -> tuple[datetime, int]:
 
 def apply(state: Instrument | None, event: Folded) -> Instrument | None:
     """Return the instrument after `event`; events before a listing change nothing."""
-    if isinstance(event, InstrumentListed):
-        given: dict[str, Any] = {f: getattr(event, f) for f in FIELDS}
-        if state is not None:  # a relisting keeps what it does not restate
-            given = {f: v if v is not None else getattr(state, f) for f, v in given.items()}
-        return Instrument(
-            instrument_id=event.instrument_id,
-            symbol=event.symbol,
-            active=True,
-            status=event.status,
-            valid_from=event.effective_at,
-            known_since=_known(state, event),
-            **given,
-        )
+    match event:
+        case InstrumentListed():
+            return _listed(state, event)
+        case InstrumentChanged():
+            return _then(state, event, **event.changes)
+        case InstrumentDelisted():
+            return _then(state, event, active=False, status=event.status)
+        case InstrumentRenamed():
+            return _then(state, event, symbol=event.new_symbol)
+        case Withdrawn():
+            return _then(state, event)
+        case EventRetracted() | ExchangeListed() | ExchangeChanged():
+            return state  # not in an instrument's fold: withdrawn by `visible`, or elsewhere
+        case _:
+            assert_never(event)
+
+
+def _listed(state: Instrument | None, event: InstrumentListed) -> Instrument:
+    """Return the instrument a listing opens; a relisting keeps what it does not restate."""
+    given: dict[str, Any] = {f: getattr(event, f) for f in FIELDS}
+    if state is not None:
+        given = {f: v if v is not None else getattr(state, f) for f, v in given.items()}
+    return Instrument(
+        instrument_id=event.instrument_id,
+        symbol=event.symbol,
+        active=True,
+        status=event.status,
+        valid_from=event.effective_at,
+        known_since=_known(state, event),
+        **given,
+    )
+
+
+def _then(state: Instrument | None, event: Folded, **values: Any) -> Instrument | None:
+    """Return `state` with `values` from `event` on; nothing before a listing."""
     if state is None:
         return None
     moved = {"valid_from": event.effective_at, "known_since": _known(state, event)}
-    if isinstance(event, InstrumentChanged):
-        return replace(state, **event.changes, **moved)
-    if isinstance(event, InstrumentDelisted):
-        return replace(state, active=False, status=event.status, **moved)
-    if isinstance(event, InstrumentRenamed):
-        return replace(state, symbol=event.new_symbol, **moved)
-    if isinstance(event, Withdrawn):
-        return replace(state, **moved)
-    return state
+    return replace(state, **values, **moved)
 
 
 def _known(state: Instrument | None, event: Folded) -> datetime:
@@ -172,18 +189,40 @@ def exchanges(
     found: dict[str, Exchange] = {}
     relevant = [e for e in visible(events, known_at) if isinstance(e, _EXCHANGE_KINDS)]
     for event in sorted(relevant, key=_order):
-        if event.effective_at > as_of or not isinstance(event, _EXCHANGE_KINDS):
-            continue
-        previous = found.get(event.exchange)
-        if previous is None and isinstance(event, ExchangeChanged):
-            continue
-        given = {f: getattr(event, f) for f in ("country", "timezone", "is_crypto", "description")}
-        if previous is not None:
-            given = {f: v if v is not None else getattr(previous, f) for f, v in given.items()}
-        known = (
-            _recorded(event) if previous is None else max(previous.known_since, _recorded(event))
-        )
-        found[event.exchange] = Exchange(
-            exchange=event.exchange, valid_from=event.effective_at, known_since=known, **given
-        )
+        if event.effective_at <= as_of:
+            _fold_exchange(found, event)
     return found
+
+
+def _fold_exchange(found: dict[str, Exchange], event: Folded) -> None:
+    """Apply `event` to the exchanges in `found`; a change before the listing does nothing."""
+    match event:
+        case ExchangeListed():
+            found[event.exchange] = _described(event, found.get(event.exchange))
+        case ExchangeChanged():
+            if event.exchange in found:
+                found[event.exchange] = _described(event, found[event.exchange])
+        case (
+            InstrumentListed()
+            | InstrumentChanged()
+            | InstrumentDelisted()
+            | InstrumentRenamed()
+            | EventRetracted()
+            | Withdrawn()
+        ):
+            pass  # not in an exchange's fold
+        case _:
+            assert_never(event)
+
+
+def _described(event: ExchangeListed | ExchangeChanged, previous: Exchange | None) -> Exchange:
+    """Return the exchange after `event`: what it does not say is kept from `previous`."""
+    given = {f: getattr(event, f) for f in EXCHANGE_FIELDS}
+    if previous is None:
+        known = _recorded(event)
+    else:
+        given = {f: v if v is not None else getattr(previous, f) for f, v in given.items()}
+        known = max(previous.known_since, _recorded(event))
+    return Exchange(
+        exchange=event.exchange, valid_from=event.effective_at, known_since=known, **given
+    )

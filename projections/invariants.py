@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from eventstore.audit.findings import MAX_KEPT, Findings
 from eventstore.model.instants import from_micros
+from eventstore.model.kinds import RETRACTION
 from projections.index.encoding import INSTRUMENT_KINDS
 from projections.index.fold_arrays import OPEN_END
 from projections.index.holders import shared_symbols
@@ -203,7 +204,7 @@ def _listed_first(log: EventLog, findings: Findings) -> None:
 
 
 def _retracted_positions(log: EventLog) -> pa.Array:
-    targets = log.read(["target"], where=pc.field("kind") == "EventRetracted")["target"]
+    targets = log.read(["target"], where=pc.field("kind") == RETRACTION)["target"]
     if not len(targets):
         return pa.array([], pa.int64())
     found = log.read(["position"], where=pc.field("event_id").isin(targets.combine_chunks()))

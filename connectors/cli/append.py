@@ -97,7 +97,7 @@ def decode_lines(text: bytes, source: str) -> list[NumberedEvent]:
 def decode_line(raw: bytes, source: str, line: int) -> Event:
     """Return the event encoded by one line; refuse unknown and log-assigned fields."""
     try:
-        event: Event = _events.decode(raw)
+        event: AnyEvent = _events.decode(raw)
     except msgspec.DecodeError as exc:
         raise EventFileError(source, f"{exc}; nothing was appended", line) from None
     except RecursionError:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, assert_never
 
 import pyarrow.compute as pc
 
@@ -29,6 +29,7 @@ from eventstore import (
 )
 from eventstore.encoding.codec import from_table
 from eventstore.model.events import ExchangeChanged, ExchangeListed
+from eventstore.model.kinds import Subject, classes_of
 from eventstore.model.rules import (
     SIZE_FIELDS,
     check_instrument_id,
@@ -43,31 +44,42 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     from eventstore import EventLog
+    from eventstore.model.kinds import AnyEvent
 
 #: Kinds whose envelope `symbol` must be the one the instrument holds at `effective_at`.
 _NAMING: Final = (InstrumentChanged, InstrumentDelisted, InstrumentRenamed)
 
 
-def check_values(event: Event, raw: Mapping[str, Any]) -> None:
+def check_values(event: AnyEvent, raw: Mapping[str, Any]) -> None:
     """Refuse a decoded `event` whose values break a rule; `raw` is its line's JSON object."""
-    if isinstance(event, ExchangeListed | ExchangeChanged):
-        check_name(event.exchange, "exchange")
-        return
+    match event:
+        case ExchangeListed() | ExchangeChanged():
+            check_name(event.exchange, "exchange")
+        case EventRetracted():
+            check_instrument_id(event.instrument_id)
+        case InstrumentListed():
+            _instrument(event)
+            _fields(raw)
+            check_span(event.listed_at or event.effective_at, event.expiry)
+        case InstrumentChanged():
+            _instrument(event)
+            changes = raw.get("changes")
+            _fields(changes if isinstance(changes, dict) else {})
+            check_span(event.changes.get("listed_at"), event.changes.get("expiry"))
+        case InstrumentDelisted():
+            _instrument(event)
+            check_status(event.status, terminal=True)
+        case InstrumentRenamed():
+            _instrument(event)
+            check_symbol(event.new_symbol, "new_symbol")
+        case _:
+            assert_never(event)
+
+
+def _instrument(event: Event) -> None:
+    """Refuse an instrument event whose id or symbol breaks a rule."""
     check_instrument_id(event.instrument_id)
-    if isinstance(event, EventRetracted):
-        return
     check_symbol(event.symbol)
-    if isinstance(event, InstrumentListed):
-        _fields(raw)
-        check_span(event.listed_at or event.effective_at, event.expiry)
-    elif isinstance(event, InstrumentChanged):
-        changes = raw.get("changes")
-        _fields(changes if isinstance(changes, dict) else {})
-        check_span(event.changes.get("listed_at"), event.changes.get("expiry"))
-    elif isinstance(event, InstrumentDelisted):
-        check_status(event.status, terminal=True)
-    elif isinstance(event, InstrumentRenamed):
-        check_symbol(event.new_symbol, "new_symbol")
 
 
 def _fields(given: Mapping[str, Any]) -> None:
@@ -128,7 +140,7 @@ def _fresh(lines: Sequence[tuple[int, Event]]) -> list[tuple[int, Event, str]]:
     """Return the file's instrument events with their ids, each id once (repeats dropped)."""
     found: dict[str, tuple[int, Event, str]] = {}
     for line, event in lines:
-        if isinstance(event, ExchangeListed | ExchangeChanged):
+        if isinstance(event, classes_of(Subject.EXCHANGE)):
             continue
         key = compute_event_id(event)
         found.setdefault(key, (line, event, key))

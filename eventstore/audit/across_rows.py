@@ -15,14 +15,15 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 
-from eventstore.audit.canonical_text import KINDS
 from eventstore.audit.findings import AuditReport, Findings
 from eventstore.audit.row_checks import RETRACTED, UUID_DIGITS, ChunkFacts, hex_bytes, id_text
 from eventstore.audit.row_checks import prefix_keys as _keys
 from eventstore.model.instants import from_micros
+from eventstore.model.kinds import KINDS
 
+#: The codes of the kinds that may open a stream.
 _OPENING: Final = np.array(
-    [KINDS.index("InstrumentListed"), KINDS.index("ExchangeListed")], dtype=np.int8
+    [code for code, kind in enumerate(KINDS) if kind.opens_stream], dtype=np.int8
 )
 
 
@@ -208,7 +209,7 @@ def _streams(c: Columns, findings: Findings) -> np.ndarray:
 
     def unopened(at: int) -> tuple[int, str | None, str]:
         code = int(c.facts.kind[order[at]])
-        kind = KINDS[code] if code >= 0 else "event of an unknown kind"
+        kind = KINDS[code].name if code >= 0 else "event of an unknown kind"
         return (*c.where(int(order[at])), f"{c.stream(order[at])} begins with an {kind}")
 
     findings.add_each("stream-version", first[versions[first] != 1].tolist(), start)

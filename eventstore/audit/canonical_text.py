@@ -12,7 +12,7 @@ second look (the audit decodes it before reporting anything), never a false repo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, assert_never
 
 import numpy as np
 import pyarrow as pa
@@ -28,27 +28,11 @@ from eventstore.audit.json_text import (
     scalar,
 )
 from eventstore.encoding.schema import PAYLOAD_COLUMNS
-from eventstore.model.events import DELISTED, EVENT_TYPES, EXCHANGE_FIELDS, INSTRUMENT_FIELDS
+from eventstore.model.kinds import BY_NAME, KIND_NAMES, Kind, Layout
 
 _ENVELOPE: Final = ("effective_at", "instrument_id", "kind", "source", "symbol")
 #: Known kinds, in code order; a row's kind code is its index here (-1: unknown).
-KINDS: Final = tuple(EVENT_TYPES)
-#: The payload keys of each kind besides the envelope (`changes` holds a change's fields).
-KIND_KEYS: Final[dict[str, tuple[str, ...]]] = {
-    "InstrumentListed": INSTRUMENT_FIELDS,
-    "InstrumentChanged": ("changes",),
-    "InstrumentDelisted": ("reason", "status"),
-    "InstrumentRenamed": ("new_symbol",),
-    "EventRetracted": ("reason", "target"),
-    "ExchangeListed": ("exchange", *EXCHANGE_FIELDS),
-    "ExchangeChanged": ("exchange", *EXCHANGE_FIELDS),
-}
-#: The keys present only where the row's `fields` list names them.
-_OPTIONAL: Final[dict[str, tuple[str, ...]]] = {
-    "InstrumentListed": INSTRUMENT_FIELDS,
-    "ExchangeListed": EXCHANGE_FIELDS,
-    "ExchangeChanged": EXCHANGE_FIELDS,
-}
+KINDS: Final = KIND_NAMES
 _COLUMN: Final = {name: at for at, name in enumerate(PAYLOAD_COLUMNS)}
 
 
@@ -115,35 +99,48 @@ class _Rows:
 
     def present(self, key: str) -> np.ndarray:
         """Return where the canonical encoding of a row holds top-level `key`."""
+        kind = BY_NAME[self.kind]
         found = self.mine.copy()
-        if key in _OPTIONAL.get(self.kind, ()):
+        if key in kind.optional:
             found &= self.named[:, _COLUMN[key]]
-        if key != "changes":
+        if _has_column(kind, key):
             found &= self.valid(key)
-        if key == "status" and self.kind == "InstrumentDelisted":  # a default is omitted
-            default = pc.equal(self.column("status"), DELISTED).fill_null(False)
+        if key in kind.defaults:  # a default is omitted
+            default = pc.equal(self.column(key), kind.defaults[key]).fill_null(False)
             found &= ~np.asarray(default.to_numpy(zero_copy_only=False), dtype=bool)
         return found
 
 
-def _changes(rows: _Rows) -> pa.Array:
-    """Return the `"changes":{...}` fragment of change rows (their nulls are explicit)."""
-    changed = rows.present("changes")
+def _has_column(kind: Kind, key: str) -> bool:
+    """Return whether top-level `key` of a `kind` payload is one column (not a mapping)."""
+    match kind.layout:
+        case Layout.ATTRIBUTES:
+            return True
+        case Layout.CHANGES:
+            return key not in kind.attributes
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def _mapping(rows: _Rows, key: str) -> pa.Array:
+    """Return the `"key":{...}` fragment of change rows (their nulls are explicit)."""
+    changed = rows.present(key)
     inner = []
-    for name in sorted(INSTRUMENT_FIELDS):
+    for name in sorted(BY_NAME[rows.kind].stored):
         flags = changed & rows.named[:, _COLUMN[name]]
         if flags.any():
             inner.append(_fragment(name, rows.column(name), flags))
     joined = pc.if_else(pa.array(changed), _join_present(inner, len(changed)), None)
-    return join(scalar('"changes":{'), joined, scalar("}"))
+    return join(scalar(f'"{key}":{{'), joined, scalar("}"))
 
 
 def _of_kind(rows: _Rows) -> pa.Array:
     """Return the payload of each row of `rows.kind` (null on the other rows)."""
+    kind = BY_NAME[rows.kind]
     fragments = []
-    for key in sorted((*_ENVELOPE, *KIND_KEYS[rows.kind])):
-        if key == "changes":
-            fragments.append(_changes(rows))
+    for key in sorted((*_ENVELOPE, *kind.attributes)):
+        if not _has_column(kind, key):
+            fragments.append(_mapping(rows, key))
         elif (present := rows.present(key)).any():
             fragments.append(_fragment(key, rows.column(key), present))
     body = _join_present(fragments, rows.table.num_rows)
@@ -195,7 +192,6 @@ def link_texts(rows: pa.Table, payload: pa.Array) -> pa.Array:
 
 __all__ = [
     "KINDS",
-    "KIND_KEYS",
     "kind_codes",
     "link_texts",
     "mentioned",

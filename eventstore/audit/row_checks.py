@@ -17,12 +17,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.audit.canonical_text import KINDS, kind_codes, link_texts, payloads
+from eventstore.audit.canonical_text import kind_codes, link_texts, payloads
 from eventstore.audit.row_shape import named_columns, shape_problems, suspects
 from eventstore.encoding.codec import compute_hash, decode_row, event_id_for, payload_bytes
 from eventstore.encoding.hashing import sha256_bytes, uuid5_bytes, uuid_texts
 from eventstore.errors import CorruptEventError
 from eventstore.log.tail import HEX_VALUES
+from eventstore.model.events import EventRetracted
+from eventstore.model.kinds import code_of
 
 if TYPE_CHECKING:
     from eventstore.audit.findings import Findings
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 #: Where the 32 hex digits of a UUID's text are.
 UUID_DIGITS: Final = np.r_[0:8, 9:13, 14:18, 19:23, 24:36]
 HASH_DIGITS: Final = np.arange(64)
-RETRACTED: Final = KINDS.index("EventRetracted")
+RETRACTED: Final = code_of(EventRetracted)
 _BLOCK: Final = 65_536
 #: Rows hashed per batch of Python bytes objects.
 _HASHED_AT_ONCE: Final = 32_768

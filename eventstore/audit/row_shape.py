@@ -8,18 +8,19 @@ decodes each of them to tell which ones are really broken.
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, assert_never
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.audit.canonical_text import KINDS, mentioned
+from eventstore.audit.canonical_text import mentioned
 from eventstore.encoding.schema import PAYLOAD_COLUMNS, SCHEMA_VERSION
-from eventstore.model.events import EXCHANGE_FIELDS, INSTRUMENT_FIELDS
+from eventstore.model.events import InstrumentRenamed
+from eventstore.model.kinds import KINDS, Kind, Layout, Subject, code_of
 
 _INDEX: Final = {name: at for at, name in enumerate(PAYLOAD_COLUMNS)}
-_EXCHANGE_ALLOWED: Final = ("exchange", *EXCHANGE_FIELDS)
 
 
 def _mask(names: tuple[str, ...]) -> np.ndarray:
@@ -28,16 +29,20 @@ def _mask(names: tuple[str, ...]) -> np.ndarray:
     return flags
 
 
-#: Per kind: payload columns that may hold a value, those `fields` may name, those required.
-_ALLOWED: Final = {
-    "InstrumentListed": (_mask(INSTRUMENT_FIELDS), _mask(INSTRUMENT_FIELDS), ()),
-    "InstrumentChanged": (_mask(INSTRUMENT_FIELDS), _mask(INSTRUMENT_FIELDS), ()),
-    "InstrumentDelisted": (_mask(("reason", "status")), _mask(()), ("reason", "status")),
-    "InstrumentRenamed": (_mask(("new_symbol",)), _mask(()), ("new_symbol",)),
-    "EventRetracted": (_mask(("target", "reason")), _mask(()), ("target", "reason")),
-    "ExchangeListed": (_mask(_EXCHANGE_ALLOWED), _mask(EXCHANGE_FIELDS), ("exchange",)),
-    "ExchangeChanged": (_mask(_EXCHANGE_ALLOWED), _mask(EXCHANGE_FIELDS), ("exchange",)),
-}
+@dataclass(frozen=True)
+class _Shape:
+    """A kind's payload columns: those that may hold a value, those `fields` may name."""
+
+    allowed: np.ndarray
+    nameable: np.ndarray
+
+    @classmethod
+    def of(cls, kind: Kind) -> _Shape:
+        return cls(_mask(kind.stored), _mask(kind.optional))
+
+
+#: Per kind code, its shape.
+_SHAPES: Final = tuple(_Shape.of(kind) for kind in KINDS)
 _REQUIRED_TEXT: Final = ("instrument_id", "symbol", "source")
 
 
@@ -86,20 +91,27 @@ def shape_problems(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> dict
         rows_of = np.flatnonzero(kinds == code)
         if not len(rows_of):
             continue
-        allowed, nameable, _ = _ALLOWED[kind]
-        have, said = values[rows_of], named[rows_of]
-        stray = have & ~allowed
-        if kind == "InstrumentChanged":
-            stray |= have & ~said  # a value not named by `fields` would be dropped
-            unnamed = said & ~nameable
-        elif kind == "InstrumentListed" or kind.startswith("Exchange"):
-            stray |= (have & nameable) & ~said
-            unnamed = (said & ~nameable) | (said & ~have)
-        else:
-            unnamed = said
+        stray, unnamed = _mismatches(kind, _SHAPES[code], values[rows_of], named[rows_of])
         for row in np.flatnonzero(stray.any(axis=1) | unnamed.any(axis=1) | other[rows_of]):
-            problems[int(rows_of[row])] = _describe(kind, stray[row], unnamed[row])
+            problems[int(rows_of[row])] = _describe(kind.name, stray[row], unnamed[row])
     return problems
+
+
+def _mismatches(
+    kind: Kind, shape: _Shape, have: np.ndarray, said: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the values the decoder would drop, and the names `fields` should not say."""
+    stray = have & ~shape.allowed
+    match kind.layout:
+        case Layout.CHANGES:
+            stray |= have & ~said  # a value not named by `fields` would be dropped
+            unnamed = said & ~shape.nameable
+        case Layout.ATTRIBUTES:  # with no optional field, `fields` may name nothing
+            stray |= (have & shape.nameable) & ~said
+            unnamed = (said & ~shape.nameable) | (said & ~have)
+        case _ as unreachable:
+            assert_never(unreachable)
+    return stray, unnamed
 
 
 def _describe(kind: str, stray: np.ndarray, unnamed: np.ndarray) -> str:
@@ -121,11 +133,10 @@ def suspects(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
     for name in _REQUIRED_TEXT:
         flagged |= _blank(rows[name])
     for code, kind in enumerate(KINDS):
-        required = _ALLOWED[kind][2]
-        if not required or not (kinds == code).any():
+        if not kind.required or not (kinds == code).any():
             continue
         of_kind = kinds == code
-        for name in required:
+        for name in kind.required:
             flagged |= of_kind & _blank(rows[name])
     flagged |= _changes_empty(rows, kinds)
     flagged |= _renamed_to_itself(rows, kinds)
@@ -133,21 +144,33 @@ def suspects(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
     return np.flatnonzero(flagged)
 
 
+def _of(kinds: np.ndarray, layout: Layout) -> np.ndarray:
+    """Return where a row's kind has `layout`."""
+    codes = [code for code, kind in enumerate(KINDS) if kind.layout is layout]
+    return np.isin(kinds, np.asarray(codes, dtype=kinds.dtype))
+
+
+def _about(kinds: np.ndarray, subject: Subject) -> np.ndarray:
+    """Return where a row's kind is about `subject`."""
+    codes = [code for code, kind in enumerate(KINDS) if kind.subject is subject]
+    return np.isin(kinds, np.asarray(codes, dtype=kinds.dtype))
+
+
 def _changes_empty(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
     sizes = pc.list_value_length(rows["fields"]).fill_null(0)
     empty = np.asarray(sizes.to_numpy(), dtype=np.int64) == 0
-    return np.asarray(empty & (kinds == KINDS.index("InstrumentChanged")), dtype=bool)
+    return np.asarray(empty & _of(kinds, Layout.CHANGES), dtype=bool)
 
 
 def _renamed_to_itself(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
     same = _flags(pc.equal(rows["new_symbol"], rows["symbol"])) & ~_flags(
         pc.is_null(rows["new_symbol"])
     )
-    return np.asarray(same & (kinds == KINDS.index("InstrumentRenamed")), dtype=bool)
+    return np.asarray(same & (kinds == code_of(InstrumentRenamed)), dtype=bool)
 
 
 def _exchange_stream_wrong(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
-    exchange = (kinds == KINDS.index("ExchangeListed")) | (kinds == KINDS.index("ExchangeChanged"))
+    exchange = _about(kinds, Subject.EXCHANGE)
     if not exchange.any():
         return np.asarray(exchange, dtype=bool)
     stream = pc.binary_join_element_wise("exchange:", rows["exchange"], "")

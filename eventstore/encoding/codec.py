@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import uuid
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, assert_never
 
 import msgspec
 from msgspec.structs import force_setattr
@@ -31,22 +31,15 @@ from eventstore.errors import (
     UnknownEventKindError,
     UnsupportedSchemaError,
 )
-from eventstore.model.events import (
-    EVENT_TYPES,
-    Event,
-    ExchangeChanged,
-    ExchangeListed,
-    InstrumentChanged,
-    InstrumentDelisted,
-    InstrumentListed,
-    InstrumentRenamed,
-)
+from eventstore.model.kinds import BY_NAME, Kind, Layout
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
     import pyarrow as pa
+
+    from eventstore.model.events import Event
 
 __all__ = [
     "CANONICAL",
@@ -166,30 +159,32 @@ def decode_row(row: dict[str, Any]) -> Event:
     version = row.get("schema_version") or 0
     if version > SCHEMA_VERSION:
         raise UnsupportedSchemaError(position, version, SCHEMA_VERSION)
-    kind = row.get("kind")
-    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        raise UnknownEventKindError(position, str(kind))
+    name = row.get("kind")
+    kind = BY_NAME.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise UnknownEventKindError(position, str(name))
     try:
         envelope = {name: row[name] for name in ENVELOPE_FROM_EVENT}
-        return cls(**envelope, **_payload_kwargs(cls, row))
+        return kind.cls(**envelope, **_payload_kwargs(kind, row))
     except (TypeError, ValueError) as exc:
         raise CorruptEventError(position, str(exc)) from exc
     except KeyError as exc:
         raise CorruptEventError(position, f"missing column {exc}") from exc
 
 
-def _payload_kwargs(cls: type[Event], row: dict[str, Any]) -> dict[str, Any]:
+def _payload_kwargs(kind: Kind, row: dict[str, Any]) -> dict[str, Any]:
+    """Return the payload arguments of a row's event: what `fields` names, and the required.
+
+    A kind without optional fields reads none of what `fields` names (the audit reports a
+    row whose list names any).
+    """
     fields: list[str] = row.get("fields") or []
-    if cls is InstrumentChanged:
-        return {"changes": {f: row[f] for f in fields}}
-    if cls in (InstrumentListed, ExchangeListed, ExchangeChanged):
-        kwargs = {f: row[f] for f in fields}
-        if cls is not InstrumentListed:
-            kwargs["exchange"] = row["exchange"]
-        return kwargs
-    if cls is InstrumentDelisted:
-        return {"reason": row["reason"], "status": row["status"]}
-    if cls is InstrumentRenamed:
-        return {"new_symbol": row["new_symbol"]}
-    return {"target": row["target"], "reason": row["reason"]}
+    match kind.layout:
+        case Layout.CHANGES:
+            return {"changes": {f: row[f] for f in fields}}
+        case Layout.ATTRIBUTES:
+            kwargs = {f: row[f] for f in fields} if kind.optional else {}
+            kwargs.update({name: row[name] for name in kind.required})
+            return kwargs
+        case _ as unreachable:
+            assert_never(unreachable)

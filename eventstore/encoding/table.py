@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, assert_never
 
 import msgspec
 import numpy as np
@@ -19,32 +19,12 @@ import pyarrow.compute as pc
 
 from eventstore.encoding.schema import DECIMAL, SCHEMA, SCHEMA_VERSION, TIMESTAMP
 from eventstore.gcpause import paused_gc
-from eventstore.model.events import (
-    EXCHANGE_FIELDS,
-    INSTRUMENT_FIELDS,
-    Event,
-    EventRetracted,
-    ExchangeChanged,
-    ExchangeListed,
-    InstrumentChanged,
-    InstrumentDelisted,
-    InstrumentListed,
-    InstrumentRenamed,
-)
+from eventstore.model.events import INSTRUMENT_FIELDS, Event
+from eventstore.model.kinds import Kind, Layout, kind_of
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-#: Payload attributes stored per kind (InstrumentChanged stores the keys of `changes`).
-_STORED: Final[dict[type[Event], tuple[str, ...]]] = {
-    InstrumentListed: INSTRUMENT_FIELDS,
-    InstrumentChanged: ("changes",),
-    InstrumentDelisted: ("reason", "status"),
-    InstrumentRenamed: ("new_symbol",),
-    EventRetracted: ("target", "reason"),
-    ExchangeListed: ("exchange", *EXCHANGE_FIELDS),
-    ExchangeChanged: ("exchange", *EXCHANGE_FIELDS),
-}
 #: Envelope attributes the caller sets.
 _CALLER: Final = ("instrument_id", "symbol", "effective_at", "source")
 _CHANGEABLE: Final = pa.array(INSTRUMENT_FIELDS, pa.string())
@@ -130,28 +110,38 @@ def _table(events: Sequence[Event]) -> pa.Table:
 
 
 def _kind_table(
-    kind: type[Event], events: Sequence[Event], rows: np.ndarray, envelope: Envelope
+    cls: type[Event], events: Sequence[Event], rows: np.ndarray, envelope: Envelope
 ) -> pa.Table:
-    """Return the events at `rows` (all of kind `kind`) as a table of the log's schema."""
+    """Return the events at `rows` (all of class `cls`) as a table of the log's schema."""
+    kind = kind_of(cls)
     size = len(rows)
     group = events if size == len(events) else [events[i] for i in rows.tolist()]
-    names = (*_CALLER, *_STORED[kind])
-    columns = _attributes(group, names)
+    columns = _attributes(group, (*_CALLER, *kind.attributes))
     arrays = envelope.take(rows) if size != len(events) else _all(envelope)
     arrays.update({name: _column(name, columns[name]) for name in _CALLER})
-    if kind is InstrumentChanged:
-        payload, fields = _changes(columns["changes"])
-        arrays.update(payload)
-    else:
-        arrays.update({name: _column(name, columns[name]) for name in _STORED[kind]})
-        fields = _set_fields(arrays, kind.payload_fields, size)
-    arrays["fields"] = fields
-    arrays["kind"] = pa.array([kind.__name__] * size, pa.string())
+    arrays["fields"] = _payload(kind, columns, arrays, size)
+    arrays["kind"] = pa.array([kind.name] * size, pa.string())
     arrays["schema_version"] = pa.array(np.full(size, SCHEMA_VERSION, np.int32))
     return pa.Table.from_arrays(
         [arrays[f.name] if f.name in arrays else pa.nulls(size, f.type) for f in SCHEMA],
         schema=SCHEMA,
     )
+
+
+def _payload(
+    kind: Kind, columns: dict[str, list[Any]], arrays: dict[str, pa.Array], size: int
+) -> pa.Array:
+    """Add the payload columns of a group of `kind` to `arrays`; return its `fields` column."""
+    match kind.layout:
+        case Layout.CHANGES:
+            payload, fields = _changes(columns["changes"])
+            arrays.update(payload)
+            return fields
+        case Layout.ATTRIBUTES:
+            arrays.update({name: _column(name, columns[name]) for name in kind.stored})
+            return _set_fields(arrays, kind.optional, size)
+        case _ as unreachable:
+            assert_never(unreachable)
 
 
 def _all(envelope: Envelope) -> dict[str, pa.Array]:

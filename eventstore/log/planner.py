@@ -33,9 +33,10 @@ from eventstore.encoding.table import Envelope, PlannedEvents
 from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
 from eventstore.gcpause import paused_gc
 from eventstore.log.tail import LogTail, id_key
-from eventstore.log.versions import OPENS_STREAM, all_new_versions
+from eventstore.log.versions import all_new_versions
 from eventstore.model.events import Event, EventRetracted
 from eventstore.model.instants import from_micros
+from eventstore.model.kinds import OPENS_STREAM
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from eventstore.model.events import EventRetracted, ExchangeListed, InstrumentListed
+from eventstore.model.events import EventRetracted
+from eventstore.model.kinds import OPENS_STREAM
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from eventstore.model.events import Event
-
-#: The kinds that may open a stream (its first event).
-OPENS_STREAM = (InstrumentListed, ExchangeListed)
 
 
 @dataclass(frozen=True)

@@ -230,40 +230,17 @@ class ExchangeChanged(_ExchangeEvent, frozen=True, kw_only=True):
     """Some descriptive fields of an exchange changed (only those given)."""
 
 
-AnyEvent = (
-    InstrumentListed
-    | InstrumentChanged
-    | InstrumentDelisted
-    | InstrumentRenamed
-    | EventRetracted
-    | ExchangeListed
-    | ExchangeChanged
-)
-EVENT_TYPES: Final[dict[str, type[Event]]] = {
-    cls.__name__: cls
-    for cls in (
-        InstrumentListed,
-        InstrumentChanged,
-        InstrumentDelisted,
-        InstrumentRenamed,
-        EventRetracted,
-        ExchangeListed,
-        ExchangeChanged,
-    )
-}
 GENESIS_HASH: Final = _GENESIS
 
 __all__ = [
     "DECIMAL_FIELDS",
     "DECIMAL_SCALE",
     "DELISTED",
-    "EVENT_TYPES",
     "EXCHANGE_FIELDS",
     "GENESIS_HASH",
     "INSTRUMENT_FIELDS",
     "STRING_FIELDS",
     "TIME_FIELDS",
-    "AnyEvent",
     "Event",
     "EventRetracted",
     "ExchangeChanged",

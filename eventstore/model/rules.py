@@ -14,7 +14,8 @@ from typing import Final
 from eventstore.errors import InvalidEventError
 from eventstore.model.instants import to_utc
 
-STRING_FIELDS: Final = (
+#: The text fields that describe an instrument.
+DESCRIPTIVE_FIELDS: Final = (
     "exchange",
     "base",
     "quote",
@@ -26,9 +27,10 @@ STRING_FIELDS: Final = (
     "country",
     "timezone",
     "session",
-    "status",
-    "venue_status",
 )
+#: The normalized status and the venue's own word for it.
+STATUS_FIELDS: Final = ("status", "venue_status")
+STRING_FIELDS: Final = (*DESCRIPTIVE_FIELDS, *STATUS_FIELDS)
 DECIMAL_FIELDS: Final = (
     "tick_size",
     "minmov",
@@ -41,10 +43,9 @@ DECIMAL_FIELDS: Final = (
 TIME_FIELDS: Final = ("listed_at", "expiry")
 #: Every instrument field an event may set, in the canonical order of the design.
 INSTRUMENT_FIELDS: Final = (
-    *STRING_FIELDS[:11],
+    *DESCRIPTIVE_FIELDS,
     *DECIMAL_FIELDS,
-    "status",
-    "venue_status",
+    *STATUS_FIELDS,
     *TIME_FIELDS,
 )
 EXCHANGE_FIELDS: Final = ("country", "timezone", "is_crypto", "description")

@@ -10,10 +10,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.codec import TIMESTAMP
-from eventstore.model.events import normalized_decimal
+from eventstore.model.events import (
+    Event,
+    InstrumentDelisted,
+    InstrumentListed,
+    InstrumentRenamed,
+    normalized_decimal,
+)
 from eventstore.model.instants import from_micros
+from eventstore.model.kinds import KINDS, Subject, names_of
 from projections.index.fold_arrays import (
     CHANGED,
+    COLUMN_FIELDS,
     DELISTED,
     LISTED,
     RENAMED,
@@ -36,15 +44,25 @@ BUILD_COLUMNS: Final = (
     "recorded_at",
     "fields",
     "target",
-    *STORE_FIELDS[1:],
+    *COLUMN_FIELDS,
 )
-#: The kinds an instrument's versions are folded from, a listing first.
-INSTRUMENT_KINDS: Final = pa.array(
-    ["InstrumentListed", "InstrumentChanged", "InstrumentDelisted", "InstrumentRenamed"]
-)
+#: The kinds an instrument's versions are folded from.
+INSTRUMENT_KINDS: Final = pa.array(names_of(Subject.INSTRUMENT))
 #: The kinds of an exchange's stream.
-EXCHANGE_KINDS: Final = pa.array(["ExchangeListed", "ExchangeChanged"])
-_KIND_CODES: Final = (LISTED, CHANGED, DELISTED, RENAMED)
+EXCHANGE_KINDS: Final = pa.array(names_of(Subject.EXCHANGE))
+#: The kinds that withdraw another event.
+RETRACTION_KINDS: Final = pa.array(names_of(Subject.EVENT))
+#: The fold's code of the instrument kinds it treats apart; any other kind sets what its
+#: `fields` list names.
+_SPECIAL_CODES: Final[dict[type[Event], int]] = {
+    InstrumentListed: LISTED,
+    InstrumentDelisted: DELISTED,
+    InstrumentRenamed: RENAMED,
+}
+#: The fold's code of each of `INSTRUMENT_KINDS`, in its order.
+_KIND_CODES: Final = tuple(
+    _SPECIAL_CODES.get(kind.cls, CHANGED) for kind in KINDS if kind.subject is Subject.INSTRUMENT
+)
 _FIELD_NAMES: Final = pa.array(STORE_FIELDS)
 #: Below this many values, encode through a Python dict: no hashing of the whole dictionary.
 _SMALL = 20_000
@@ -166,7 +184,7 @@ def visible_rows(
         recorded = rows["recorded_at"].cast(pa.int64())
         rows = rows.filter(pc.less_equal(recorded, known_at_us))
     if targets is None:
-        retractions = rows.filter(pc.equal(rows["kind"], "EventRetracted"))
+        retractions = rows.filter(pc.is_in(rows["kind"], value_set=RETRACTION_KINDS))
         targets = retractions["target"].combine_chunks()
     keep = pc.is_in(rows["kind"], value_set=INSTRUMENT_KINDS)
     if len(targets):
@@ -201,10 +219,10 @@ def encode_events(
         setting["status"], np.flatnonzero((kind == LISTED) | (kind == DELISTED))
     )
     setting["status"] = status_rows
-    renamed = pc.equal(rows["kind"], "InstrumentRenamed")
+    renamed = pa.array(kind == RENAMED)
     symbols = pc.if_else(renamed, rows["new_symbol"], rows["symbol"])
     setters = {"symbol": _coded(dictionaries["symbol"], symbols, setting["symbol"])}
-    for name in STORE_FIELDS[1:]:
+    for name in COLUMN_FIELDS:
         setters[name] = _coded(dictionaries[name], rows[name], setting[name])
     return EventArrays(
         inst=instruments.encode(rows["instrument_id"]),
@@ -229,7 +247,7 @@ def withdrawals(
     when the retraction was, so the answers from there on are known only since then.
     `targets` holds the retracted events' rows when `rows` does not.
     """
-    retractions = rows.filter(pc.equal(rows["kind"], "EventRetracted"))
+    retractions = rows.filter(pc.is_in(rows["kind"], value_set=RETRACTION_KINDS))
     if known_at_us is not None:
         recorded = retractions["recorded_at"].cast(pa.int64())
         retractions = retractions.filter(pc.less_equal(recorded, known_at_us))

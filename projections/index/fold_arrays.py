@@ -26,8 +26,11 @@ RENAMED: Final = 3
 SNAPSHOT: Final = 4
 #: An internal kind: where a retracted event stood; it sets nothing but is recorded later.
 WITHDRAWN: Final = 5
+#: The stored fields read from the log's column of the same name (the symbol comes from
+#: `symbol` or `new_symbol`).
+COLUMN_FIELDS: Final = ("status", *FIELDS)
 #: The fields a version stores as dictionary codes, in this order.
-STORE_FIELDS: Final = ("symbol", "status", *FIELDS)
+STORE_FIELDS: Final = ("symbol", *COLUMN_FIELDS)
 #: `valid_until` of a version that is still current.
 OPEN_END: Final = np.iinfo(np.int64).max
 

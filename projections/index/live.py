@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from eventstore.encoding.codec import SCHEMA, TIMESTAMP, from_table
 from eventstore.model.events import exchange_stream
+from eventstore.model.kinds import RETRACTION
 from projections.errors import IndexStateError
 from projections.index import snapshots as persist
 from projections.index.encoding import (
@@ -99,7 +100,7 @@ class PitIndex:
         self.log_version = self.log.refresh()
         retractions = self.log.read(
             ["kind", "target", "instrument_id", "recorded_at"],
-            where=pc.field("kind") == "EventRetracted",
+            where=pc.field("kind") == RETRACTION,
         )
         targets = retractions["target"].combine_chunks()
         self.store = store = VersionStore()
@@ -110,7 +111,7 @@ class PitIndex:
             self.position = _next_position(rows, self.position)
             self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
             self._take_exchanges(rows)
-            retracting = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["instrument_id"]
+            retracting = rows.filter(pc.equal(rows["kind"], RETRACTION))["instrument_id"]
             store.instruments.encode(retracting)  # known even if nothing of it is left
             visible = visible_rows(rows, None, targets)
             parts.append(encode_events(visible, store.instruments, store.dictionaries))
@@ -205,7 +206,7 @@ class PitIndex:
     def _take_exchanges(self, rows: pa.Table) -> None:
         """Keep the events of exchange streams, retractions of them included."""
         retraction = pc.and_(
-            pc.equal(rows["kind"], "EventRetracted"),
+            pc.equal(rows["kind"], RETRACTION),
             pc.starts_with(rows["instrument_id"], exchange_stream("")),
         )
         exchanges = rows.filter(
@@ -227,7 +228,7 @@ class PitIndex:
         self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
         store = self.store
         known_before = len(store.instruments)
-        retracting = rows.filter(pc.equal(rows["kind"], "EventRetracted"))["instrument_id"]
+        retracting = rows.filter(pc.equal(rows["kind"], RETRACTION))["instrument_id"]
         # known even if nothing of it is left to fold; its versions are refolded below
         retracted = store.instruments.encode(retracting)
         events = encode_events(visible_rows(rows, None), store.instruments, store.dictionaries)

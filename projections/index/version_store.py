@@ -23,7 +23,9 @@ from projections.model import VERSION_SCHEMA, Instrument
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
-_SCALARS = ("inst", "valid_from", "valid_until", "known_since", "active", "alive")
+#: The columns a store adopts from `VersionArrays`, and its own `alive` flag.
+_FROM_VERSIONS = ("inst", "valid_from", "valid_until", "known_since", "active")
+_SCALARS = (*_FROM_VERSIONS, "alive")
 _DTYPES: dict[str, Any] = {
     "inst": np.int32,
     "valid_from": np.int64,
@@ -84,7 +86,7 @@ class VersionStore:
         """Fill an empty store with `versions` (adopting its arrays) and index the holders."""
         self.ensure_directory()
         if self.n == 0:  # adopt, not copy: a rebuild's arrays are large
-            self.columns = {name: getattr(versions, name) for name in _SCALARS[:-1]}
+            self.columns = {name: getattr(versions, name) for name in _FROM_VERSIONS}
             self.columns["alive"] = np.ones(len(versions), dtype=bool)
             self.set_matrix(versions.matrix)
             self.n = len(versions)
@@ -104,7 +106,7 @@ class VersionStore:
                 self.columns[name] = _resized(column, capacity)
             self.set_matrix(_resized(self.matrix, capacity))
         end = self.n + size
-        for name in _SCALARS[:-1]:
+        for name in _FROM_VERSIONS:
             self.columns[name][self.n : end] = getattr(versions, name)
         self.columns["alive"][self.n : end] = True
         self.matrix[self.n : end] = versions.matrix

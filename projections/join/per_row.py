@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventstore.model.events import InstrumentListed, InstrumentRenamed
+from eventstore.model.kinds import RETRACTION
 from projections.index.encoding import BUILD_COLUMNS, EXCHANGE_KINDS
 from projections.index.fold_arrays import fold_versions, running_max_by_group
 from projections.index.holders import holder_groups
@@ -87,7 +89,7 @@ def _lateness(index: PitIndex) -> Lateness:
     ids = pc.unique(events["instrument_id"].combine_chunks())
     inst = codes_in(events["instrument_id"].combine_chunks(), ids)
     eff, rec = _micros(events["effective_at"]), _micros(events["recorded_at"])
-    retraction = np.asarray(pc.equal(events["kind"], "EventRetracted").to_numpy(False), bool)
+    retraction = np.asarray(pc.equal(events["kind"], RETRACTION).to_numpy(False), bool)
     late = ~retraction & (rec > eff)
     withdrawing, withdrawn_at = _withdrawn(index, events, np.flatnonzero(retraction))
     i_inst = np.r_[inst[late], inst[withdrawing]]
@@ -126,10 +128,12 @@ def _holders(events: pa.Table, inst: np.ndarray) -> tuple[pa.Array, np.ndarray, 
     """Return the symbols listings and renames gave, and per symbol the instruments given it."""
     kind = events["kind"]
     given = pc.if_else(
-        pc.equal(kind, "InstrumentRenamed"),
+        pc.equal(kind, InstrumentRenamed.__name__),
         events["new_symbol"],
         pc.if_else(
-            pc.equal(kind, "InstrumentListed"), events["symbol"], pa.scalar(None, pa.string())
+            pc.equal(kind, InstrumentListed.__name__),
+            events["symbol"],
+            pa.scalar(None, pa.string()),
         ),
     ).combine_chunks()
     symbols = pc.unique(given.drop_null())

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from projections.index.fold_arrays import STORE_FIELDS
+from projections.index.fold_arrays import COLUMN_FIELDS
 from projections.index.holders import holder_groups
 from projections.join.inputs import codes_in
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 _ACTIVE_BONUS: Final = np.int64(1) << np.int64(62)
 NO_SCORE: Final = np.iinfo(np.int64).min
 #: Fields a join can add besides `instrument_id`, `active` and `valid_from`.
-JOIN_FIELDS: Final = (*STORE_FIELDS[1:], "known_since")
+JOIN_FIELDS: Final = (*COLUMN_FIELDS, "known_since")
 
 
 @dataclass

@@ -19,6 +19,7 @@ from eventstore.log.storage import write_table
 from eventstore.model.instants import to_micros
 from projections import rounding
 from projections.errors import InvalidTableError
+from projections.index.fold_arrays import COLUMN_FIELDS
 from projections.join.answers import Columns, gather, join_view
 from projections.join.inputs import add_columns, column, instants, read_table, texts
 from projections.join.per_row import lateness, strict_match
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from projections.model import Instrument
 
 #: Fields `pit_join` adds when not told which.
-DEFAULT_FIELDS: Final = JOIN_FIELDS[:-1]
+DEFAULT_FIELDS: Final = COLUMN_FIELDS
 #: The columns every join adds after the requested fields.
 ANSWER_COLUMNS: Final = ("instrument_id", "active", "valid_from")
 

@@ -17,8 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.codec import TIMESTAMP
-from eventstore.model.events import EXCHANGE_FIELDS, ExchangeChanged, ExchangeListed
+from eventstore.model.events import EXCHANGE_FIELDS
 from eventstore.model.instants import to_micros
+from eventstore.model.kinds import Subject, classes_of
 from projections import fold
 from projections.model import FIELDS, VERSION_SCHEMA
 
@@ -85,7 +86,7 @@ def symbols_table(store: VersionStore, skip: frozenset[int] = frozenset()) -> pa
 
 def exchanges_table(events: Sequence[Event], known_at: datetime | None = None) -> pa.Table:
     """Return every version of every exchange in the SCD2 layout (exchanges stay active)."""
-    relevant = [e for e in events if isinstance(e, ExchangeListed | ExchangeChanged)]
+    relevant = [e for e in events if isinstance(e, classes_of(Subject.EXCHANGE))]
     rows: list[dict[str, Any]] = []
     for at in sorted({e.effective_at for e in relevant}):
         for exchange in fold.exchanges(events, at, known_at).values():
