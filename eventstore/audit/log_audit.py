@@ -26,6 +26,7 @@ from eventstore.audit.row_checks import (
     prepare_chunk,
 )
 from eventstore.errors import StorageError
+from eventstore.log.reading import gathered
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -76,7 +77,9 @@ class LogAudit:
                 self.facts, self.readable = [], False
                 return False
             with _chunk_friendly_pool():
-                self.facts = _pipelined(_chunks(self.log, self.chunk_rows), self.findings)
+                self.facts = _pipelined(
+                    gathered(self.log.read_files(), self.chunk_rows), self.findings
+                )
         except StorageError as exc:
             self.findings.add("readable", None, None, _unreadable(self.log, exc))
             self.facts, self.readable = [], False
@@ -161,20 +164,6 @@ def _pipelined(tables: Iterator[pa.Table], findings: Findings) -> list[ChunkFact
         if ahead is not None:
             facts.append(finish_chunk(ahead.result(), findings))
     return facts
-
-
-def _chunks(log: EventLog, size: int) -> Iterator[pa.Table]:
-    """Gather the log's files into tables of about `size` rows."""
-    pending: list[pa.Table] = []
-    count = 0
-    for table in log.read_files():
-        pending.append(table)
-        count += table.num_rows
-        if count >= size:
-            yield pa.concat_tables(pending)
-            pending, count = [], 0
-    if pending:
-        yield pa.concat_tables(pending)
 
 
 __all__ = ["CHUNK_ROWS", "LOG_CHECKS", "LogAudit", "audit_log", "audit_rows"]

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.codec import SCHEMA, TIMESTAMP, from_table
+from eventstore.log.reading import gathered
 from eventstore.model.events import exchange_stream
 from eventstore.model.kinds import RETRACTION
 from projections.errors import IndexStateError
@@ -40,7 +41,6 @@ from projections.index.known_view import View
 from projections.index.version_store import VersionStore
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from eventstore import EventLog
@@ -107,7 +107,7 @@ class PitIndex:
         self.exchange_events, self.position, self.max_recorded_us = [], 0, 0
         self.exchange_rows = SCHEMA.empty_table()
         parts = []
-        for rows in _chunks(self.log.read_batches(BUILD_COLUMNS), 1_000_000):
+        for rows in gathered(self.log.read_batches(BUILD_COLUMNS), 1_000_000):  # costly per call
             self.position = _next_position(rows, self.position)
             self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
             self._take_exchanges(rows)
@@ -281,20 +281,6 @@ def stream_events(rows: pa.Table, known_at_us: int | None, store: VersionStore) 
     events = encode_events(visible, store.instruments, store.dictionaries)
     markers = withdrawals(rows, known_at_us, store.instruments)
     return events if markers is None else EventArrays.concat([events, markers])
-
-
-def _chunks(batches: Iterator[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
-    """Gather record batches into tables of about `size` rows: encoding per call is costly."""
-    pending: list[pa.RecordBatch] = []
-    count = 0
-    for batch in batches:
-        pending.append(batch)
-        count += batch.num_rows
-        if count >= size:
-            yield pa.Table.from_batches(pending)
-            pending, count = [], 0
-    if pending:
-        yield pa.Table.from_batches(pending)
 
 
 def _next_position(rows: pa.Table, current: int) -> int:

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import xxhash
 
+from eventstore.log.places import write_atomically
 from projections.errors import IndexStateError
 from projections.index.encoding import Dictionary
 from projections.index.fold_arrays import STORE_FIELDS
@@ -73,15 +74,12 @@ def save(store: VersionStore, header: Header, exchanges: pa.Table, directory: Pa
     name = f"snapshot-{uuid.uuid4().hex}"
     staging = directory / f".{name}"
     staging.mkdir()
-    pointer = directory / f".{name}.pointer"
     try:
         _write_snapshot(store, header, exchanges, staging)
         staging.rename(directory / name)
-        pointer.write_text(name)
-        os.replace(pointer, directory / POINTER)
+        write_atomically(directory / POINTER, name.encode())
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        pointer.unlink(missing_ok=True)
         raise
     _remove_old(directory, keep=name)
 
