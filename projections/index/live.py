@@ -30,14 +30,11 @@ from projections.index.encoding import (
     withdrawals,
 )
 from projections.index.fold_arrays import (
-    SNAPSHOT,
-    STORE_FIELDS,
     EventArrays,
-    Setters,
-    VersionArrays,
     fold_versions,
 )
 from projections.index.known_view import View
+from projections.index.restate import as_snapshots, concat_versions, versions_at
 from projections.index.version_store import VersionStore
 
 if TYPE_CHECKING:
@@ -257,12 +254,12 @@ class PitIndex:
         mine = events.take(np.flatnonzero(np.isin(events.inst, insts)))
         existing = insts[store.count[insts] > 0]
         last_rows = store.first[existing] + store.count[existing] - 1
-        folded = fold_versions(EventArrays.concat([_snapshots(store, last_rows), mine]))
+        folded = fold_versions(EventArrays.concat([as_snapshots(store, last_rows), mine]))
         earlier = np.concatenate(
             [np.arange(store.first[i], store.first[i] + store.count[i] - 1) for i in existing]
             or [np.empty(0, np.int64)]
         ).astype(np.int64)
-        merged = _concat_versions(_versions_at(store, earlier), folded)
+        merged = concat_versions(versions_at(store, earlier), folded)
         store.replace(insts.tolist(), merged)
 
     def _refold(self, codes: np.ndarray) -> None:
@@ -293,49 +290,6 @@ def _max_recorded(rows: pa.Table, current: int) -> int:
     if rows.num_rows == 0:
         return current
     return max(current, int(pc.max(rows["recorded_at"].cast(pa.int64())).as_py()))
-
-
-def _snapshots(store: VersionStore, rows: np.ndarray) -> EventArrays:
-    """Restate the versions at `rows` as SNAPSHOT events that set every field."""
-    size = len(rows)
-    c = store.columns
-    return EventArrays(
-        inst=c["inst"][rows],
-        eff=c["valid_from"][rows],
-        pos=np.full(size, -1, dtype=np.int64),
-        rec=c["known_since"][rows],
-        kind=np.full(size, SNAPSHOT, dtype=np.int8),
-        active=c["active"][rows],
-        setters={
-            f: Setters(np.arange(size, dtype=np.int64), store.codes[f][rows]) for f in STORE_FIELDS
-        },
-    )
-
-
-def _versions_at(store: VersionStore, rows: np.ndarray) -> VersionArrays:
-    c = store.columns
-    return VersionArrays(
-        inst=c["inst"][rows],
-        valid_from=c["valid_from"][rows],
-        valid_until=c["valid_until"][rows],
-        known_since=c["known_since"][rows],
-        active=c["active"][rows],
-        matrix=store.matrix[rows],
-    )
-
-
-def _concat_versions(a: VersionArrays, b: VersionArrays) -> VersionArrays:
-    inst = np.concatenate([a.inst, b.inst])
-    valid_from = np.concatenate([a.valid_from, b.valid_from])
-    order = np.lexsort((valid_from, inst))
-    return VersionArrays(
-        inst=inst[order],
-        valid_from=valid_from[order],
-        valid_until=np.concatenate([a.valid_until, b.valid_until])[order],
-        known_since=np.concatenate([a.known_since, b.known_since])[order],
-        active=np.concatenate([a.active, b.active])[order],
-        matrix=np.concatenate([a.matrix, b.matrix])[order],
-    )
 
 
 __all__ = ["PitIndex", "View"]
