@@ -100,7 +100,7 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
         _write_arrow(into / f"dict_{field}.arrow", dictionary.values)
     _write_arrow(into / "exchanges.arrow", exchanges)
     sums = {path.name: _checksum(path) for path in sorted(into.iterdir())}
-    meta = {"format": FORMAT, "n": n, "dead": store.dead, **asdict(header), "checksums": sums}
+    meta = {"format": FORMAT, "n": n, **asdict(header), "checksums": sums}
     meta["self"] = _header_sum(meta)
     (into / HEADER).write_text(json.dumps(meta))
 
@@ -206,23 +206,22 @@ def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
         # a plain ndarray over the mapping: np.memmap's Python-level indexing is slow
         return np.load(snapshot / f"{key}.npy", mmap_mode="c").view(np.ndarray)
 
-    store = VersionStore()
-    store.instruments = Dictionary(
-        pa.string(), _read_arrow(snapshot / "instruments.arrow")[0].combine_chunks()
-    )
+    dictionaries = {}
     for field in STORE_FIELDS:
         values = _read_arrow(snapshot / f"dict_{field}.arrow")[0].combine_chunks()
-        store.dictionaries[field] = Dictionary(values.type, values)
-    store.set_matrix(array("matrix"))
-    store.columns = {k: array(f"col_{k}") for k in store.columns}
-    store.n = n
-    if store.matrix.shape[1] != len(STORE_FIELDS) or any(
-        len(v) < n for v in (store.matrix, *store.columns.values())
-    ):
-        raise ValueError("arrays shorter than the header says")
-    store.first, store.count = array("first"), array("count")
-    store.holder_offsets, store.holder_insts = array("holder_offsets"), array("holder_insts")
-    store.dead = int(meta["dead"])
+        dictionaries[field] = Dictionary(values.type, values)
+    names = [f.name.removeprefix("col_").removesuffix(".npy") for f in snapshot.glob("col_*.npy")]
+    store = VersionStore.from_arrays(
+        instruments=Dictionary(
+            pa.string(), _read_arrow(snapshot / "instruments.arrow")[0].combine_chunks()
+        ),
+        dictionaries=dictionaries,
+        matrix=array("matrix"),
+        columns={name: array(f"col_{name}") for name in names},
+        n=n,
+        directory=(array("first"), array("count")),
+        holders=(array("holder_offsets"), array("holder_insts")),
+    )
     header = Header(
         int(meta["position"]),
         str(meta["last_hash"]),

@@ -59,6 +59,46 @@ class VersionStore:
         #: What the PIT join derived from the holders, and the generation it was derived at.
         self.join_holders: tuple[int, object] | None = None
 
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        instruments: Dictionary,
+        dictionaries: dict[str, Dictionary],
+        matrix: np.ndarray,
+        columns: dict[str, np.ndarray],
+        n: int,
+        directory: tuple[np.ndarray, np.ndarray] | None = None,
+        holders: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> VersionStore:
+        """Return a store over saved arrays: `n` versions, their codes and columns.
+
+        `directory` is (first, count) by instrument code and `holders` the per-symbol CSR;
+        both are derived from the versions when not given. Rows no longer alive are counted
+        from the `alive` column. Arrays shorter than `n` raise `ValueError`.
+        """
+        if matrix.shape[1] != len(STORE_FIELDS) or set(columns) != set(_SCALARS):
+            raise ValueError("the arrays are not those of a version store")
+        if any(len(v) < n for v in (matrix, *columns.values())):
+            raise ValueError("arrays shorter than the header says")
+        store = cls()
+        store.instruments = instruments
+        store.dictionaries.update(dictionaries)
+        store.set_matrix(matrix)
+        store.columns = dict(columns)
+        store.n = n
+        store.dead = n - int(np.count_nonzero(columns["alive"][:n]))
+        if directory is None:
+            store.ensure_directory()
+            store._index_directory()
+        else:
+            store.first, store.count = directory
+        if holders is None:
+            store.index_holders()
+        else:
+            store.holder_offsets, store.holder_insts = holders
+        return store
+
     # -- writing -------------------------------------------------------------------------
 
     def replace(self, touched: Iterable[int], versions: VersionArrays) -> None:
@@ -133,13 +173,18 @@ class VersionStore:
         self.set_matrix(self.matrix[keep])
         self.n = len(keep)
         self.dead = 0
-        self.count[:] = 0
-        codes, first_index, counts = np.unique(
-            self.columns["inst"], return_index=True, return_counts=True
-        )
-        self.first[codes] = first_index
-        self.count[codes] = counts
+        self._index_directory()
         self.index_holders()
+
+    def _index_directory(self) -> None:
+        """Set each instrument's (first, count) from the alive rows, which are grouped."""
+        self.count[:] = 0
+        alive = np.flatnonzero(self.columns["alive"][: self.n])
+        codes, first_index, counts = np.unique(
+            self.columns["inst"][alive], return_index=True, return_counts=True
+        )
+        self.first[codes] = alive[first_index]
+        self.count[codes] = counts
 
     def index_holders(self) -> None:
         """Rebuild, for each symbol code, the instruments that ever held it."""

@@ -124,11 +124,16 @@ def _codes(matrix: np.ndarray, rows: np.ndarray, columns: list[int]) -> np.ndarr
 
 
 def _blank() -> VersionStore:
-    blank = VersionStore()
-    blank.columns = {name: np.zeros(1, dtype=v.dtype) for name, v in blank.columns.items()}
-    blank.set_matrix(np.zeros((1, len(STORE_FIELDS)), dtype=np.int32))
-    blank.n = 1
-    return blank
+    empty = VersionStore()
+    return VersionStore.from_arrays(
+        instruments=empty.instruments,
+        dictionaries=empty.dictionaries,
+        matrix=np.zeros((1, len(STORE_FIELDS)), dtype=np.int32),
+        columns={name: np.zeros(1, dtype=v.dtype) for name, v in empty.columns.items()},
+        n=1,
+        directory=(empty.first, empty.count),
+        holders=(empty.holder_offsets, empty.holder_insts),
+    )
 
 
 def _instants(micros: np.ndarray, missing: np.ndarray) -> pa.Array:
