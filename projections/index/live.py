@@ -61,8 +61,8 @@ class PitIndex:
         self.position = 0
         self.max_recorded_us = 0  # the latest recorded_at folded in
         self.log_version = -1
-        self.exchange_events: list[Event] = []
-        self.exchange_rows = SCHEMA.empty_table()
+        self.exchange_rows = SCHEMA.empty_table()  # the exchange streams' events, whole rows
+        self._decoded: tuple[pa.Table | None, list[Event]] = (None, [])
         self._unsaved = 0
         self._loaded = False
         self._views: dict[tuple[int, int], View] = {}
@@ -101,7 +101,7 @@ class PitIndex:
         )
         targets = retractions["target"].combine_chunks()
         self.store = store = VersionStore()
-        self.exchange_events, self.position, self.max_recorded_us = [], 0, 0
+        self.position, self.max_recorded_us = 0, 0
         self.exchange_rows = SCHEMA.empty_table()
         parts = []
         for rows in gathered(self.log.read_batches(BUILD_COLUMNS), 1_000_000):  # costly per call
@@ -167,7 +167,6 @@ class PitIndex:
         self.log_version = header.log_version  # nothing to read if the log is still there
         self.max_recorded_us = header.max_recorded_us
         self.exchange_rows = exchanges
-        self.exchange_events = from_table(exchanges)
         return True
 
     def view(self, known_at_us: int | None) -> View:
@@ -200,6 +199,14 @@ class PitIndex:
 
     # -- incremental folding -------------------------------------------------------------
 
+    @property
+    def exchange_events(self) -> list[Event]:
+        """Return the exchange events: `exchange_rows` decoded (again only when they change)."""
+        rows = self.exchange_rows
+        if self._decoded[0] is not rows:  # a table is immutable: a new one means new rows
+            self._decoded = (rows, from_table(rows))
+        return self._decoded[1]
+
     def _take_exchanges(self, rows: pa.Table) -> None:
         """Keep the events of exchange streams, retractions of them included."""
         retraction = pc.and_(
@@ -217,7 +224,6 @@ class PitIndex:
             self.exchange_rows = pa.concat_tables(
                 [self.exchange_rows, full], promote_options="permissive"
             )
-            self.exchange_events.extend(from_table(full))
 
     def _fold_in(self, rows: pa.Table) -> None:
         self._take_exchanges(rows)
