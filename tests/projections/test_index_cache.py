@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING
 
-from pit_oracle import Clock, assert_catalog_matches_fold, changed, day, delisted, listed
+from builders import changed, day, delisted, listed
+from clock import Clock
+from pit_oracle import assert_catalog_matches_fold
 
 from eventstore import EventLog
 from projections import Catalog

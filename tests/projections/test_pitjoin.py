@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pytest
-from pit_oracle import changed, day, delisted, listed, renamed
+from builders import changed, day, delisted, listed, renamed
 
 from projections.errors import InvalidTableError, NaiveColumnError
 from projections.join import answers as pitanswer
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-    from pit_oracle import Clock
+    from clock import Clock
 
     from eventstore import EventLog
     from projections import Catalog
