@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test quick lint demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,20 @@ lint: install
 	$(BIN)/ruff check eventstore projections connectors tests bench
 	$(BIN)/ruff format --check eventstore projections connectors tests bench
 	$(BIN)/mypy
-	# tests/* and bench are script folders (their modules import each other by bare name)
-	for dir in tests/eventstore tests/projections tests/connectors bench; do \
-		MYPYPATH=$$dir $(BIN)/mypy --strict --explicit-package-bases $$dir || exit 1; \
+	# tests/* and bench are script folders (their modules import each other by bare name);
+	# every test folder also imports the shared helpers of tests/support by bare name
+	MYPYPATH=tests/support $(BIN)/mypy --strict --explicit-package-bases tests/support
+	for dir in tests/eventstore tests/projections tests/connectors; do \
+		MYPYPATH=$$dir:tests/support $(BIN)/mypy --strict --explicit-package-bases $$dir || exit 1; \
 	done
+	MYPYPATH=bench $(BIN)/mypy --strict --explicit-package-bases bench
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --hypothesis-profile=thorough
+
+# A quick local run: no lint, a few examples per property test.
+quick: install
+	$(BIN)/pytest -q --hypothesis-profile=quick $(PYTEST_ARGS)
 
 demo: install
 	$(BIN)/python -m connectors.cli.demo

@@ -21,7 +21,7 @@ import synth
 from context import say
 from measure import Result, clock, duration, ratio, times, verdict
 
-from projections.join.answers import _THREADS
+from projections.join.answers import THREADS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -107,7 +107,7 @@ def pitjoin(b: Bench) -> Result:
     table = bars(b.history.symbols, size, b.args.seed)
     fields = list(baseline_asof.FIELDS)
     mine, runs, mine_peak = measured(lambda: catalog.pit_join(table, fields=fields), repeat)
-    mine_s = _report(f"catalog pit_join ({_THREADS} threads)", runs, mine_peak, size)
+    mine_s = _report(f"catalog pit_join ({THREADS.most} threads)", runs, mine_peak, size)
     con = baseline_asof.duckdb_connection(versions, table)
     threads = con.execute("SELECT current_setting('threads')").fetchall()[0]
     duck, runs, duck_peak = measured(lambda: baseline_asof.duckdb_join(con), repeat)

@@ -18,6 +18,7 @@ from eventstore.model.kinds import RETRACTION
 from projections import fold
 from projections.errors import UnknownSymbolError
 from projections.index.live import PitIndex
+from projections.join.answers import THREADS, Threads
 from projections.join.queries import BacktestQueries
 
 if TYPE_CHECKING:
@@ -71,9 +72,10 @@ class Catalog(BacktestQueries):
     catalog knew at K, exactly, even after later corrections.
     """
 
-    def __init__(self, log: EventLog, *, persist: bool = True) -> None:
+    def __init__(self, log: EventLog, *, persist: bool = True, threads: Threads = THREADS) -> None:
         """Use `Catalog.open`."""
         self.log = log
+        self.threads = threads
         directory = index_directory(log.root) if persist else None
         self._index = PitIndex(log, directory)
 
@@ -84,12 +86,15 @@ class Catalog(BacktestQueries):
         *,
         storage_options: Mapping[str, str] | None = None,
         persist: bool = True,
+        threads: Threads = THREADS,
     ) -> Catalog:
         """Open the catalog whose log lives under `root` (a folder or an object-store URI).
 
-        The index is saved under `<root>/projections/` unless `persist` is False.
+        The index is saved under `<root>/projections/` unless `persist` is False. Large
+        joins run in `threads` (at most one per CPU, for 500,000 rows or more each).
         """
-        return cls(EventLog.open(root, storage_options=storage_options), persist=persist)
+        log = EventLog.open(root, storage_options=storage_options)
+        return cls(log, persist=persist, threads=threads)
 
     def refresh(self) -> None:
         """Take in events appended since the last query, by any writer."""

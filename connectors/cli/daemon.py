@@ -15,10 +15,15 @@ from connectors.daemon import logs
 from connectors.daemon import status as status_store
 from connectors.daemon.runner import Daemon
 from connectors.lease.writer import WriterLease
+from eventstore.clock import utc_now
 
 if TYPE_CHECKING:
     import argparse
+    import logging
+    from collections.abc import Callable
+    from datetime import datetime
 
+    from connectors.daemon.config import Config
     from connectors.daemon.status import DaemonStatus
 
 
@@ -39,9 +44,20 @@ def run_daemon(args: argparse.Namespace) -> int:
     """Run the daemon until SIGTERM or SIGINT; return 0 after a clean stop."""
     config = config_file.load(args.config)
     logger = logs.configure(args.log_format or config.log_format)
-    with WriterLease(config.root, purpose="catalog daemon"):  # one writer per catalog
-        asyncio.run(Daemon(config, logger).serve())
+    asyncio.run(serve(config, logger))
     return 0
+
+
+async def serve(
+    config: Config,
+    logger: logging.Logger,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """Take the catalog's writer lease, then run the daemon until `stop` (or SIGTERM or
+    SIGINT), stamping its status with `clock`."""
+    with WriterLease(config.root, purpose="catalog daemon"):  # one writer per catalog
+        await Daemon(config, logger, clock).serve(stop)
 
 
 def add_status_arguments(parser: argparse.ArgumentParser) -> None:

@@ -30,6 +30,9 @@ from connectors.venues.registry import SOURCES
 from eventstore.clock import utc_now
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
     from apscheduler.triggers.base import BaseTrigger
 
     from connectors.daemon.config import Config, SourceConfig
@@ -57,14 +60,18 @@ def describe(source: SourceConfig) -> str:
 class Daemon:
     """Run the configured sources on their schedules until told to stop."""
 
-    def __init__(self, config: Config, logger: logging.Logger) -> None:
-        """Sync into `config.root`; log through `logger`."""
+    def __init__(
+        self, config: Config, logger: logging.Logger, clock: Callable[[], datetime] = utc_now
+    ) -> None:
+        """Sync into `config.root`; log through `logger`; stamp the status with `clock`
+        (the scheduler keeps the real time)."""
         self.config = config
         self.logger = logger
+        self.clock = clock
         self.syncer = Syncer(config.root)
         self.anchor = DaemonAnchor(config)
         self.anchor.attach(self.syncer.log)
-        self.status = DaemonStatus.starting(utc_now())
+        self.status = DaemonStatus.starting(clock())
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[None]] = set()
 
@@ -85,7 +92,7 @@ class Daemon:
         self.scheduler.pause()  # no new runs; the running ones finish or are cancelled
         await self._drain()
         self.scheduler.shutdown(wait=False)
-        self.status.stopped_at = utc_now()
+        self.status.stopped_at = self.clock()
         self._save()
         event(self.logger, "daemon stopped")
 
@@ -117,7 +124,7 @@ class Daemon:
         assert task is not None
         self._running.add(task)
         state = self.status.sources[name]
-        state.running, state.last_run, state.runs = True, utc_now(), state.runs + 1
+        state.running, state.last_run, state.runs = True, self.clock(), state.runs + 1
         self._save()
         event(self.logger, "sync started", source=name)
         try:
@@ -149,7 +156,7 @@ class Daemon:
             event(self.logger, "sync crashed", logging.ERROR, source=name, error=state.last_error)
             return
         if report.ok:
-            state.last_success, state.last_error = utc_now(), None
+            state.last_success, state.last_error = self.clock(), None
             state.last_appended = report.appended
             state.appended_total += report.appended
             state.last_rejected, state.rejections = report.rejected, report.rejections

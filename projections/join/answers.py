@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -26,17 +27,36 @@ if TYPE_CHECKING:
 
     from projections.index.known_view import View
 
-#: Below this many rows per thread, threads cost more than they save.
-_PER_THREAD: Final = 500_000
-#: Threads at most: one per CPU.
-_THREADS: Final = os.cpu_count() or 1
 Columns = dict[str, pa.Array | pa.ChunkedArray]
 
 
+@dataclass(frozen=True)
+class Threads:
+    """How a large join is cut into slices matched in threads."""
+
+    #: Threads at most: one per CPU.
+    most: int = os.cpu_count() or 1
+    #: Below this many rows per thread, threads cost more than they save.
+    rows_each: int = 500_000
+
+    def workers(self, rows: int) -> int:
+        """Return how many threads a join of `rows` rows uses."""
+        return max(1, min(self.most, rows // self.rows_each))
+
+
+#: The limits a catalog joins with unless told otherwise.
+THREADS: Final = Threads()
+
+
 def join_view(
-    view: View, symbols: pa.Array, at: np.ndarray, valid: np.ndarray, fields: Sequence[str]
+    view: View,
+    symbols: pa.Array,
+    at: np.ndarray,
+    valid: np.ndarray,
+    fields: Sequence[str],
+    threads: Threads = THREADS,
 ) -> Columns:
-    """Return the answer columns of every row against `view`, in threads when it pays."""
+    """Return the answer columns of every row against `view`, in `threads` when it pays."""
     skip = np.fromiter(view.skip, dtype=np.int64, count=len(view.skip))
     stores = [(view.main, skip)] + ([(view.extra, None)] if view.extra is not None else [])
     for store, _ in stores:
@@ -52,7 +72,7 @@ def join_view(
         return combine(found, fields)
 
     size = len(at)
-    workers = max(1, min(_THREADS, size // _PER_THREAD))
+    workers = threads.workers(size)
     if workers == 1:
         return dict(part(0, size))
     bounds = np.linspace(0, size, workers + 1).astype(int).tolist()

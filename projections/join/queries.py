@@ -20,7 +20,7 @@ from eventstore.model.instants import to_micros
 from projections import rounding
 from projections.errors import InvalidTableError
 from projections.index.fold_arrays import COLUMN_FIELDS
-from projections.join.answers import Columns, gather, join_view
+from projections.join.answers import THREADS, Columns, Threads, gather, join_view
 from projections.join.inputs import add_columns, column, instants, read_table, texts
 from projections.join.per_row import lateness, strict_match
 from projections.join.pit_join import JOIN_FIELDS
@@ -44,6 +44,8 @@ class BacktestQueries:
     """Table-at-a-time PIT queries; mixed into `Catalog`."""
 
     _index: PitIndex
+    #: How large joins are cut into threads (`Catalog.open(threads=...)`).
+    threads: Threads = THREADS
 
     def get(self, symbol: str, as_of: object, known_at: object = None) -> Instrument | None:
         """Return the instrument that held `symbol` at `as_of` (defined by `Catalog`)."""
@@ -88,7 +90,7 @@ class BacktestQueries:
         strict = isinstance(known_at, str) and known_at == "row"
         known = None if strict or known_at is None else to_micros(to_utc(known_at, "known_at"))
         self._index.catch_up()
-        answer = join_view(self._index.view(known), symbols, at, valid, fields)
+        answer = join_view(self._index.view(known), symbols, at, valid, fields, self.threads)
         if strict:
             late = lateness(self._index)
             rows = late.strict_rows(symbols, at, valid)

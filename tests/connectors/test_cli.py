@@ -9,16 +9,14 @@ import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from builders import T0, changed, delisted, listed, retracted
 
 from connectors.cli.main import main
 from eventstore import (
     EventLog,
-    EventRetracted,
-    InstrumentChanged,
-    InstrumentDelisted,
     InstrumentListed,
 )
 
@@ -26,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 REPO = Path(__file__).resolve().parents[2]
-JAN = datetime(2024, 1, 1, tzinfo=UTC)
+JAN = T0
 MAR = datetime(2024, 3, 1, tzinfo=UTC)
 JUN = datetime(2024, 6, 1, tzinfo=UTC)
 #: When the fixture log recorded its first batch, and its later correction.
@@ -36,17 +34,9 @@ BTC = "BINANCE:BTCUSDT"
 ETH = "BINANCE:ETHUSDT"
 
 
-def listed(instrument_id: str, symbol: str, **fields: object) -> InstrumentListed:
+def spot_pair(instrument_id: str, symbol: str, **fields: Any) -> InstrumentListed:
     """Return a listing on 2024-01-01 of a BINANCE spot pair."""
-    return InstrumentListed(
-        instrument_id=instrument_id,
-        symbol=symbol,
-        effective_at=JAN,
-        source="test",
-        exchange="BINANCE",
-        type="spot",
-        **fields,  # type: ignore[arg-type]
-    )
+    return listed(instrument_id, symbol, JAN, exchange="BINANCE", type="spot", **fields)
 
 
 def line(event: Mapping[str, object]) -> str:
@@ -70,25 +60,13 @@ def filled(root: Path) -> Path:
     first = EventLog.open(root, clock=lambda: FIRST_RECORDED)
     first.append(
         [
-            listed("btc", BTC, base="BTC", quote="USDT", tick_size="0.01", lot_size="0.00001"),
-            listed("eth", ETH, base="ETH", quote="USDT", tick_size="0.01", min_notional="5"),
-            InstrumentDelisted(
-                instrument_id="eth", symbol=ETH, effective_at=MAR, source="test", reason="gone"
-            ),
+            spot_pair("btc", BTC, base="BTC", quote="USDT", tick_size="0.01", lot_size="0.00001"),
+            spot_pair("eth", ETH, base="ETH", quote="USDT", tick_size="0.01", min_notional="5"),
+            delisted("eth", ETH, MAR, "gone"),
         ]
     )
     later = EventLog.open(root, clock=lambda: LATER_RECORDED)
-    later.append(
-        [
-            InstrumentChanged(
-                instrument_id="btc",
-                symbol=BTC,
-                effective_at=JUN,
-                source="test",
-                changes={"tick_size": "0.1", "lot_size": None},
-            )
-        ]
-    )
+    later.append([changed("btc", BTC, JUN, tick_size="0.1", lot_size=None)])
     return root
 
 
@@ -424,15 +402,8 @@ def test_changes_json_has_old_and_new_values(
 def test_changes_flags_retracted_events(capsys: pytest.CaptureFixture[str], root: Path) -> None:
     """A retracted event is still listed, flagged; the retraction says what it withdraws."""
     log = EventLog.open(root)
-    [listing] = log.append([listed("btc", BTC, tick_size="1")])
-    retraction = EventRetracted(
-        instrument_id="btc",
-        symbol=BTC,
-        effective_at=MAR,
-        source="manual",
-        target=listing.event_id or "",
-        reason="wrong tick",
-    )
+    [listing] = log.append([spot_pair("btc", BTC, tick_size="1")])
+    retraction = retracted(listing, MAR, "wrong tick", source="manual")
     log.append([retraction])
     _, out, _ = run(capsys, "--root", str(root), "changes", *WINDOW)
     assert out.splitlines()[1].endswith(
@@ -642,7 +613,7 @@ def test_root_defaults_to_data_lakehouse(
 ) -> None:
     """Without `--root` or `CATALOG_ROOT`, the root is `data/lakehouse` under the working dir."""
     monkeypatch.delenv("CATALOG_ROOT", raising=False)
-    EventLog.open(tmp_path / "data" / "lakehouse").append([listed("btc", BTC)])
+    EventLog.open(tmp_path / "data" / "lakehouse").append([spot_pair("btc", BTC)])
     monkeypatch.chdir(tmp_path)
     assert run(capsys, "get", BTC, "--as-of", "2024-02-01T00:00:00Z")[0] == 0
 

@@ -16,12 +16,13 @@ import stat
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import tamper
+from builders import T0, coin_symbol, listed
 from deltalake import DeltaTable, write_deltalake
 from msgspec.structs import replace
 from test_sync import spot, spot_snapshots
@@ -40,19 +41,13 @@ if TYPE_CHECKING:
 
     import pyarrow as pa
 
-DAY0 = datetime(2024, 1, 1, tzinfo=UTC)
 LAST = 1_001  # the position of the last event
 
 
 def _listed(n: int, tick: str = "0.01") -> InstrumentListed:
-    return InstrumentListed(
-        instrument_id=f"inst-{n}",
-        symbol=f"BINANCE:COIN{n}USDT",
-        effective_at=DAY0 + timedelta(minutes=n),
-        source="test",
-        exchange="BINANCE",
-        quote="USDT",
-        tick_size=Decimal(tick),
+    at = T0 + timedelta(minutes=n)
+    return listed(
+        f"inst-{n}", coin_symbol(n), at, exchange="BINANCE", quote="USDT", tick_size=Decimal(tick)
     )
 
 
@@ -274,7 +269,7 @@ def test_whole_log_rewritten_with_a_recomputed_chain(
     if heads == "deleted":
         shutil.rmtree(lake / "heads")
     log = EventLog.open(lake)
-    exchange = ExchangeListed(exchange="BINANCE", effective_at=DAY0, source="manual", country="MT")
+    exchange = ExchangeListed(exchange="BINANCE", effective_at=T0, source="manual", country="MT")
     log.append([exchange, replace(_listed(0), instrument_id="btc", symbol="BINANCE:BTCUSDT")])
     log.append([_listed(n, "0.1" if n == 500 else "0.01") for n in range(1_000)])
 

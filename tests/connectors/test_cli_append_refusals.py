@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from builders import T0, changed, listed
 
 from connectors.cli.main import main
-from eventstore import EventLog, InstrumentChanged, InstrumentListed, compute_event_id
+from eventstore import EventLog, InstrumentChanged, compute_event_id
 from projections.invariants import check_listing_order
 
 if TYPE_CHECKING:
@@ -170,19 +171,8 @@ def test_an_early_change_is_refused_where_the_python_api_would_fail_the_audit(
     assert status == 2
     assert "listed-first" in err
     log = EventLog.open(tmp_path / "api")
-    when = datetime(2024, 1, 1, tzinfo=UTC)
-    log.append(
-        [
-            InstrumentListed(instrument_id="btc", symbol=BTC, effective_at=when, source="test"),
-            InstrumentChanged(
-                instrument_id="btc",
-                symbol=BTC,
-                effective_at=datetime(2020, 1, 1, tzinfo=UTC),
-                source="test",
-                changes={"tick_size": "0.1"},
-            ),
-        ]
-    )
+    four_years_early = datetime(2020, 1, 1, tzinfo=UTC)
+    log.append([listed("btc", BTC, T0), changed("btc", BTC, four_years_early, tick_size="0.1")])
     assert check_listing_order(log).count == 1
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -22,36 +21,27 @@ import numpy as np
 import pytest
 import tamper
 import xxhash
+from builders import T0, changed, day, delisted, listed, renamed, retracted
 
 from connectors.cli.main import main
 from eventstore import (
     EventLog,
-    EventRetracted,
     ExchangeListed,
-    InstrumentChanged,
-    InstrumentDelisted,
     InstrumentListed,
-    InstrumentRenamed,
 )
 from projections import Catalog
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-DAY0 = datetime(2024, 1, 1, tzinfo=UTC)
 BTC, ETH, SOL = "BINANCE:BTCUSDT", "BINANCE:ETHUSDT", "BINANCE:SOLUSDT"
 
 
-def _day(n: int) -> datetime:
-    return DAY0 + timedelta(days=n)
-
-
-def _listed(instrument_id: str, symbol: str, day: int = 0) -> InstrumentListed:
-    return InstrumentListed(
-        instrument_id=instrument_id,
-        symbol=symbol,
-        effective_at=_day(day),
-        source="test",
+def _listed(instrument_id: str, symbol: str, n: int = 0) -> InstrumentListed:
+    return listed(
+        instrument_id,
+        symbol,
+        day(n),
         exchange="BINANCE",
         quote="USDT",
         tick_size=Decimal("0.01"),
@@ -63,56 +53,25 @@ def _build(root: Path) -> None:
     log = EventLog.open(root)
     log.append(
         [
-            ExchangeListed(exchange="BINANCE", effective_at=DAY0, source="test", country="MT"),
+            ExchangeListed(exchange="BINANCE", effective_at=T0, source="test", country="MT"),
             _listed("btc", BTC),
             _listed("eth", ETH),
         ]
     )
     change = log.append(
         [
-            InstrumentChanged(
-                instrument_id="btc",
-                symbol=BTC,
-                effective_at=_day(1),
-                source="test",
-                changes={"tick_size": Decimal("0.1")},
-            ),
-            InstrumentChanged(
-                instrument_id="eth",
-                symbol=ETH,
-                effective_at=_day(1),
-                source="test",
-                changes={"description": None},
-            ),
+            changed("btc", BTC, day(1), tick_size=Decimal("0.1")),
+            changed("eth", ETH, day(1), description=None),
         ]
     )
     log.append(
         [
-            InstrumentDelisted(
-                instrument_id="eth", symbol=ETH, effective_at=_day(3), source="test", reason="gone"
-            ),
-            InstrumentRenamed(
-                instrument_id="btc",
-                symbol=BTC,
-                effective_at=_day(4),
-                source="test",
-                new_symbol="BINANCE:XBTUSDT",
-            ),
+            delisted("eth", ETH, day(3), "gone"),
+            renamed("btc", BTC, "BINANCE:XBTUSDT", day(4)),
         ]
     )
-    log.append(
-        [
-            EventRetracted(
-                instrument_id="btc",
-                symbol=BTC,
-                effective_at=_day(5),
-                source="manual",
-                target=change[0].event_id or "",
-                reason="wrong tick",
-            )
-        ]
-    )
-    log.append([_listed("sol", SOL, day=6)])
+    log.append([retracted(change[0], day(5), "wrong tick", source="manual")])
+    log.append([_listed("sol", SOL, 6)])
     Catalog.open(root).refresh()  # builds and saves the index the audit also checks
 
 
@@ -291,26 +250,20 @@ def test_overlapping_version_in_the_saved_index(
 
 def test_two_active_holders_of_a_symbol(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Listing a second instrument under a symbol still active breaks `one-holder`."""
-    EventLog.open(root).append([_listed("sol-again", SOL, day=8)])
+    EventLog.open(root).append([_listed("sol-again", SOL, 8)])
 
     status, report = audit(root, capsys)
 
     assert status == 1
     (violation,) = failures(report)["one-holder"]
-    assert violation["detail"] == (f"{SOL} is held by sol and sol-again from {_day(8).isoformat()}")
+    assert violation["detail"] == (f"{SOL} is held by sol and sol-again from {day(8).isoformat()}")
 
 
 def test_change_effective_before_the_listing(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A change dated before its instrument's listing is reported with its id."""
-    early = InstrumentChanged(
-        instrument_id="sol",
-        symbol=SOL,
-        effective_at=_day(2),
-        source="test",
-        changes={"tick_size": Decimal("1")},
-    )
+    early = changed("sol", SOL, day(2), tick_size=Decimal("1"))
     recorded = EventLog.open(root).append([early])
 
     status, report = audit(root, capsys)

@@ -13,18 +13,18 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from builders import T0, listed
 from venues import SAMPLES, Answer, ScriptedVenue, ThreadedVenue
 
 from connectors.cli import main as cli
 from connectors.cli import sync as cli_sync
 from connectors.cli.main import main
 from connectors.lease.writer import LEASE_FILE
-from eventstore import EventLog, InstrumentListed
+from eventstore import EventLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -296,17 +296,7 @@ def test_control_characters_from_data_are_escaped(
     output shows them as \\uXXXX, letters of any script as they are; --json stays JSON."""
     root = tmp_path / "lake"
     EventLog.open(root).append(
-        [
-            InstrumentListed(
-                instrument_id="btc",
-                symbol="BINANCE:BTCUSDT",
-                effective_at=datetime(2024, 1, 1, tzinfo=UTC),
-                source="test",
-                exchange="BINANCE",
-                type="spot",
-                description=HOSTILE,
-            )
-        ]
+        [listed("btc", "BINANCE:BTCUSDT", T0, exchange="BINANCE", type="spot", description=HOSTILE)]
     )
     argv = ["--root", str(root), "get", "BINANCE:BTCUSDT", "--as-of", "2024-02-01T00:00:00Z"]
 

@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from builders import T0, changed, listed
 
 from connectors.cli.main import main
-from eventstore import EventLog, InstrumentChanged, InstrumentListed
+from eventstore import EventLog
 from projections import Catalog
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-JAN = datetime(2024, 1, 1, tzinfo=UTC)
+JAN = T0
 JUN = datetime(2024, 6, 1, tzinfo=UTC)
 FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -29,20 +30,8 @@ def filled(tmp_path: Path) -> Path:
     root = tmp_path / "lake"
     EventLog.open(root).append(
         [
-            InstrumentListed(
-                instrument_id="btc",
-                symbol="BINANCE:BTCUSDT",
-                effective_at=JAN,
-                source="test",
-                tick_size=Decimal("0.01"),
-            ),
-            InstrumentChanged(
-                instrument_id="btc",
-                symbol="BINANCE:BTCUSDT",
-                effective_at=JUN,
-                source="test",
-                changes={"tick_size": Decimal("0.1")},
-            ),
+            listed("btc", "BINANCE:BTCUSDT", JAN, tick_size=Decimal("0.01")),
+            changed("btc", "BINANCE:BTCUSDT", JUN, tick_size=Decimal("0.1")),
         ]
     )
     return root

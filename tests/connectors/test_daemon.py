@@ -1,29 +1,45 @@
-"""A real `catalog daemon` process on short intervals, against venues served on loopback."""
+"""`catalog daemon` on short intervals, against venues served on loopback.
+
+Most tests run the daemon in this process, as `catalog daemon` does (its writer lease, then
+the scheduler), and stop it through its stop event, with an injected clock stamping its
+status. The lease test needs real processes: one is killed without a clean stop.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from clock import Clock
 from test_sync import spot
 from venues import Answer, ScriptedVenue, ThreadedVenue
 
+from connectors.cli.daemon import serve
+from connectors.cli.main import main
+from connectors.daemon import logs
+from connectors.daemon import status as status_store
 from connectors.daemon.config import load
 from connectors.errors import ConfigError
 from connectors.venues import binance, okx
 from eventstore import EventLog, verify_chain
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 SPOT = Answer(200, json.dumps(spot(22)).encode())
+#: Where the injected clock starts; it steps a second on each reading.
+START = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def _config(tmp_path: Path, sources: str, **top: object) -> Path:
@@ -34,33 +50,46 @@ def _config(tmp_path: Path, sources: str, **top: object) -> Path:
     return path
 
 
-def _start(config: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "connectors.cli.main", "daemon", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Return where the daemon's log goes; put the loggers back as they were afterwards."""
+    loggers = [logging.getLogger(name) for name in (logs.LOGGER, "apscheduler")]
+    saved = [(lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
+    yield io.StringIO()
+    for lg, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+        lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
 
 
-def _status(root: Path) -> dict[str, Any]:
-    found = subprocess.run(
-        [sys.executable, "-m", "connectors.cli.main", "--root", str(root), "status", "--json"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    loaded: dict[str, Any] = json.loads(found.stdout)
+async def _run_daemon(
+    config: Path,
+    until: Callable[[], bool],
+    stream: io.StringIO,
+    clock: Callable[[], datetime],
+    seconds: float = 30,
+) -> None:
+    """Run `catalog daemon --config config` here until `until()` holds, then stop it; fail
+    if it does not stop within 8 seconds (or ends by itself)."""
+    loaded = load(config)
+    logger = logs.configure(loaded.log_format, stream)
+    stop = asyncio.Event()
+    daemon = asyncio.create_task(serve(loaded, logger, stop, clock))
+    try:
+        deadline = time.monotonic() + seconds
+        while not until():
+            assert not daemon.done(), "the daemon ended by itself"
+            assert time.monotonic() < deadline, "timed out waiting"
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.wait_for(daemon, timeout=8)
+
+
+def _status(root: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """Return what `catalog status --json` prints (run in this process)."""
+    capsys.readouterr()
+    assert main(["--root", str(root), "status", "--json"]) == 0
+    loaded: dict[str, Any] = json.loads(capsys.readouterr().out)
     return loaded
-
-
-def _wait(condition: Callable[[], bool], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def _count(root: Path, source: str, key: str = "runs") -> int:
@@ -73,34 +102,43 @@ def _count(root: Path, source: str, key: str = "runs") -> int:
         return 0
 
 
-def _stop(process: subprocess.Popen[str], seconds: float = 15) -> tuple[int, str]:
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=seconds)
-    return process.returncode, err
+def _wait(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
 
 
-def test_runs_jobs_survives_a_failing_source_and_reports_truthfully(tmp_path: Path) -> None:
-    """Binance syncs every second (appending once); OKX fails each run; status says so."""
-    venue = ScriptedVenue()
-    venue.queue(binance.SPOT_PATH, SPOT)
-    venue.queue(okx.PATH, Answer(503))
-    with ThreadedVenue(venue) as served:
-        sources = (
-            f'[sources.binance-spot]\ninterval = "1s"\nbase_url = "{served.base_url}"\n'
-            f'[sources.okx]\ninterval = "1s"\nbase_url = "{served.base_url}"\n'
-            'markets = ["SPOT"]\ntimeout = 2\n'
-        )
-        config = _config(tmp_path, sources)
-        daemon = _start(config)
-        root = tmp_path / "lake"
-        try:
-            _wait(
-                lambda: _count(root, "binance-spot") >= 3 and _count(root, "okx", "failures") >= 2
+def test_runs_jobs_survives_a_failing_source_and_reports_truthfully(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], log_lines: io.StringIO
+) -> None:
+    """Binance syncs every fifth of a second (appending once); OKX fails each run; status
+    says so, stamped by the daemon's clock."""
+    root = tmp_path / "lake"
+    clock = Clock(START, timedelta(seconds=1))
+    seen: dict[str, Any] = {}
+
+    def done() -> bool:
+        if not (_count(root, "binance-spot") >= 3 and _count(root, "okx", "failures") >= 2):
+            return False
+        seen.update(_status(root, capsys))  # while it runs
+        return True
+
+    async def scenario() -> None:
+        async with ScriptedVenue() as venue:
+            venue.queue(binance.SPOT_PATH, SPOT)
+            venue.queue(okx.PATH, Answer(503))
+            sources = (
+                f'[sources.binance-spot]\ninterval = "0.2s"\nbase_url = "{venue.base_url}"\n'
+                f'[sources.okx]\ninterval = "0.2s"\nbase_url = "{venue.base_url}"\n'
+                'markets = ["SPOT"]\ntimeout = 2\n'
             )
-            status = _status(root)
-        finally:
-            code, err = _stop(daemon)
-    assert code == 0, err
+            await _run_daemon(_config(tmp_path, sources), done, log_lines, clock)
+
+    asyncio.run(scenario())
+    status = seen
     assert status["state"] == "running"
     spot_status, okx_status = status["sources"]["binance-spot"], status["sources"]["okx"]
     assert spot_status["appended_total"] == 2  # listed once; later runs append nothing
@@ -110,7 +148,7 @@ def test_runs_jobs_survives_a_failing_source_and_reports_truthfully(tmp_path: Pa
     assert okx_status["failures"] >= 2
     assert "HTTP 503" in okx_status["last_error"]
     assert okx_status["last_success"] is None
-    lines = [json.loads(line) for line in err.splitlines()]
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
     assert {"daemon started", "sync done", "sync failed", "daemon stopped"} <= {
         e["event"] for e in lines
     }
@@ -118,34 +156,71 @@ def test_runs_jobs_survives_a_failing_source_and_reports_truthfully(tmp_path: Pa
     log = EventLog.open(root)
     assert len(log) == 2
     assert verify_chain(log.read()) == []
-    assert _status(root)["state"].startswith("stopped at")
+    assert _status(root, capsys)["state"].startswith("stopped at")
+    final = status_store.read(str(root))
+    assert final is not None
+    assert final.started_at == clock.readings[0]  # every stamp is a reading of the clock
+    assert final.stopped_at == clock.readings[-1]
+    stamps: list[datetime | None] = [final.started_at, final.stopped_at]
+    for source in final.sources.values():
+        stamps += [source.last_run, source.last_success]
+    assert {s for s in stamps if s is not None} <= set(clock.readings)
 
 
-def test_sigterm_while_fetching_exits_in_time_and_appends_nothing(tmp_path: Path) -> None:
-    """A venue that never answers: SIGTERM cancels the fetch within stop_timeout."""
-    venue = ScriptedVenue()
-    venue.queue(binance.SPOT_PATH, Answer(hang=True))
-    with ThreadedVenue(venue) as served:
-        sources = '[sources.binance-spot]\ninterval = "1h"\ntimeout = 60\n'
-        sources += f'base_url = "{served.base_url}"\n'
-        config = _config(tmp_path, sources, stop_timeout=1)
-        daemon = _start(config)
-        root = tmp_path / "lake"
-        try:
-            _wait(lambda: len(venue.seen) >= 1)
-        finally:
-            started = time.monotonic()
-            code, err = _stop(daemon)
-            took = time.monotonic() - started
-    assert code == 0, err
-    assert took < 8
-    assert "sync cancelled" in err
-    status = _status(root)
+def test_a_stop_while_fetching_ends_in_time_and_appends_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], log_lines: io.StringIO
+) -> None:
+    """A venue that never answers: a stop cancels the fetch after stop_timeout (well within
+    the 8 seconds `_run_daemon` allows), and nothing is appended."""
+    root = tmp_path / "lake"
+
+    async def scenario() -> ScriptedVenue:
+        async with ScriptedVenue() as venue:
+            venue.queue(binance.SPOT_PATH, Answer(hang=True))
+            sources = '[sources.binance-spot]\ninterval = "1h"\ntimeout = 60\n'
+            sources += f'base_url = "{venue.base_url}"\n'
+            config = _config(tmp_path, sources, stop_timeout=1)
+            await _run_daemon(config, lambda: len(venue.seen) >= 1, log_lines, Clock(START))
+        return venue
+
+    asyncio.run(scenario())
+    assert "sync cancelled" in log_lines.getvalue()
+    status = _status(root, capsys)
     assert (
         status["sources"]["binance-spot"]["last_error"]
         == "stopped while fetching; nothing appended"
     )
     assert not (root / "events").exists() or len(EventLog.open(root)) == 0
+
+
+def test_sigterm_stops_the_daemon_cleanly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], log_lines: io.StringIO
+) -> None:
+    """SIGTERM sets the daemon's stop event (what `catalog daemon` relies on)."""
+    root = tmp_path / "lake"
+    unheard: list[int] = []
+
+    async def scenario() -> None:
+        async with ScriptedVenue() as venue:
+            venue.queue(binance.SPOT_PATH, SPOT)
+            sources = f'[sources.binance-spot]\ninterval = "1h"\nbase_url = "{venue.base_url}"\n'
+            config = load(_config(tmp_path, sources))
+            logger = logs.configure(config.log_format, log_lines)
+            daemon = asyncio.create_task(serve(config, logger, None, Clock(START)))
+            while _count(root, "binance-spot") < 1:
+                await asyncio.sleep(0.02)
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.wait_for(daemon, timeout=8)
+
+    # should the daemon not take SIGTERM, this handler does, and the wait above times out
+    before = signal.signal(signal.SIGTERM, lambda number, _: unheard.append(number))
+    try:
+        asyncio.run(scenario())
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert unheard == []
+    assert _status(root, capsys)["state"].startswith("stopped at")
+    assert "daemon stopped" in log_lines.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -175,19 +250,14 @@ def test_a_bad_config_is_refused_with_the_key_and_the_reason(
     assert says in str(caught.value)
 
 
-def test_a_bad_config_exits_2_from_the_command_line(tmp_path: Path) -> None:
+def test_a_bad_config_exits_2_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`catalog daemon` with a bad config exits 2 with one line, starting nothing."""
     path = tmp_path / "bad.toml"
     path.write_text('[sources.okx]\ninterval = "5m"\nspeed = 3\n')
-    found = subprocess.run(
-        [sys.executable, "-m", "connectors.cli.main", "daemon", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ},
-    )
-    assert found.returncode == 2
-    assert "sources.okx.speed: unknown key" in found.stderr
+    assert main(["daemon", "--config", str(path)]) == 2
+    assert "sources.okx.speed: unknown key" in capsys.readouterr().err
 
 
 def test_the_example_config_is_valid() -> None:
@@ -199,49 +269,50 @@ def test_the_example_config_is_valid() -> None:
 
 
 def test_a_second_daemon_and_a_manual_sync_are_refused_then_a_killed_one_is_recovered(
-    tmp_path: Path,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], log_lines: io.StringIO
 ) -> None:
     """One writer per catalog: a second daemon and `catalog sync` are refused, naming the
-    holder; after the first daemon is killed (no clean stop), a new one recovers the lease."""
+    holder (a real `catalog daemon` process); after it is killed (no clean stop), a new one
+    recovers the lease."""
     venue = ScriptedVenue()
     venue.queue(binance.SPOT_PATH, SPOT)
     with ThreadedVenue(venue) as served:
         sources = f'[sources.binance-spot]\ninterval = "1h"\nbase_url = "{served.base_url}"\n'
         config = _config(tmp_path, sources)
         root = tmp_path / "lake"
-        first = _start(config)
+        first = subprocess.Popen(
+            [sys.executable, "-m", "connectors.cli.main", "daemon", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             _wait(lambda: _count(root, "binance-spot") >= 1)
-            second = subprocess.run(
-                [sys.executable, "-m", "connectors.cli.main", "daemon", "--config", str(config)],
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            manual = subprocess.run(
-                [
-                    *[sys.executable, "-m", "connectors.cli.main", "--root", str(root), "sync"],
-                    *["binance-spot", "--base-url", f"binance-spot={served.base_url}"],
-                ],
-                capture_output=True,
-                text=True,
-                timeout=60,
+            capsys.readouterr()
+            second = main(["daemon", "--config", str(config)]), capsys.readouterr().err
+            manual = (
+                main(
+                    [
+                        *["--root", str(root), "sync", "binance-spot"],
+                        *["--base-url", f"binance-spot={served.base_url}"],
+                    ]
+                ),
+                capsys.readouterr().err,
             )
         finally:
             first.kill()
-            first.communicate(timeout=15)
-        assert second.returncode == 2
-        assert f"pid {first.pid}" in second.stderr
-        assert "catalog daemon" in second.stderr
-        assert manual.returncode == 2
-        assert f"pid {first.pid}" in manual.stderr
-        assert "gone without a clean stop" in _status(root)["state"]
-        third = _start(config)
-        try:
-            _wait(lambda: _status(root)["pid"] == third.pid)
-        finally:
-            code, err = _stop(third)
-        assert code == 0, err
+            first.wait(timeout=15)
+        assert second[0] == 2
+        assert f"pid {first.pid}" in second[1]
+        assert "catalog daemon" in second[1]
+        assert manual[0] == 2
+        assert f"pid {first.pid}" in manual[1]
+        assert "gone without a clean stop" in _status(root, capsys)["state"]
+
+        def recovered() -> bool:
+            return bool(_status(root, capsys)["pid"] == os.getpid())
+
+        asyncio.run(_run_daemon(config, recovered, log_lines, Clock(START)))  # a clean stop
+    assert _status(root, capsys)["state"].startswith("stopped at")
 
 
 def test_schedules_become_triggers_with_their_jitter() -> None:

@@ -11,17 +11,17 @@ import logging
 import shutil
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
-from eventlog_builders import StepClock
+from clock import MILLISECOND, Clock
 
 from eventstore import EventLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from datetime import datetime
 
 BUCKET = "catalog"
 
@@ -162,9 +162,9 @@ def root(location: Location) -> str:
 
 
 @pytest.fixture
-def clock() -> StepClock:
-    """Return a fresh step clock."""
-    return StepClock()
+def clock() -> Clock:
+    """Return a fresh clock that steps one millisecond on each reading, from 2025-06-01."""
+    return Clock(datetime(2025, 6, 1, tzinfo=UTC), MILLISECOND)
 
 
 @pytest.fixture

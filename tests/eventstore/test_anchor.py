@@ -12,10 +12,10 @@ import stat
 from typing import TYPE_CHECKING
 
 import pytest
+from builders import exchange_listed, listed
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from deltalake import DeltaTable
-from eventlog_builders import exchange_listed, listed
 from msgspec.structs import replace
 
 from eventstore import EventLog

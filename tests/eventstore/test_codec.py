@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from eventlog_builders import DAY0, changed, exchange_changed, exchange_listed, listed, retracted
+from builders import T0, changed, exchange_changed, exchange_listed, listed, retracted
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -51,12 +51,12 @@ EVERY_KIND = [
     listed(1, min_notional="5", listed_at="2023-06-01T00:00:00Z", status="trading"),
     changed(1, tick_size=None, description="Coin one", expiry="2025-03-28T08:00:00Z"),
     InstrumentDelisted(
-        instrument_id="inst-1", symbol="X:A", effective_at=DAY0, source="t", reason="expired"
+        instrument_id="inst-1", symbol="X:A", effective_at=T0, source="t", reason="expired"
     ),
     InstrumentRenamed(
-        instrument_id="inst-1", symbol="X:A", effective_at=DAY0, source="t", new_symbol="X:B"
+        instrument_id="inst-1", symbol="X:A", effective_at=T0, source="t", new_symbol="X:B"
     ),
-    retracted(1, "3f2a0c59-8a3e-5f51-9c4c-1a0b2c3d4e5f"),
+    retracted("3f2a0c59-8a3e-5f51-9c4c-1a0b2c3d4e5f", stream=1),
     exchange_listed(),
     exchange_changed(description=None, timezone="Europe/Malta"),
 ]
@@ -129,7 +129,7 @@ def test_any_change_round_trips_through_a_row(changes: dict[str, Any], day: int)
     event = InstrumentChanged(
         instrument_id="inst-1",
         symbol="X:A",
-        effective_at=DAY0 + timedelta(days=day),
+        effective_at=T0 + timedelta(days=day),
         source="t",
         changes=changes,
     )

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from eventlog_builders import (
-    StepClock,
+from builders import (
     changed,
     delisted,
     exchange_changed,
@@ -21,6 +20,7 @@ from eventlog_builders import (
     renamed,
     retracted,
 )
+from clock import MILLISECOND, Clock
 
 from eventstore import (
     ConcurrencyError,
@@ -54,7 +54,7 @@ def positions(events: list[Event]) -> list[int | None]:
 # -- appending -------------------------------------------------------------------------------
 
 
-def test_append_returns_recorded_events_in_input_order(open_log: Opener, clock: StepClock) -> None:
+def test_append_returns_recorded_events_in_input_order(open_log: Opener, clock: Clock) -> None:
     """Append assigns contiguous positions, per-stream versions and the log's recorded_at."""
     log = open_log(clock=clock)
     batch = [listed(2), listed(1), changed(2), changed(2, day=3, lot_size="1")]
@@ -73,7 +73,7 @@ def test_append_returns_recorded_events_in_input_order(open_log: Opener, clock: 
 
 
 def test_second_append_continues_positions_and_stream_versions(
-    open_log: Opener, clock: StepClock
+    open_log: Opener, clock: Clock
 ) -> None:
     """A later append continues the global positions, each stream's version and the chain."""
     log = open_log(clock=clock)
@@ -188,7 +188,7 @@ def test_relisting_an_instrument_continues_its_stream(open_log: Opener) -> None:
 
 
 def test_identical_event_appended_again_returns_the_original(
-    open_log: Opener, clock: StepClock
+    open_log: Opener, clock: Clock
 ) -> None:
     """Appending an event already in the log appends nothing and returns its recorded form."""
     log = open_log(clock=clock)
@@ -329,9 +329,9 @@ def test_retraction_of_an_own_event_is_appended(open_log: Opener) -> None:
     _, change = log.append([listed(1), changed(1)])
     assert change.event_id is not None
 
-    (retraction,) = log.append([retracted(1, change.event_id)])
+    (retraction,) = log.append([retracted(change.event_id, stream=1)])
     fresh = changed(1, tick_size="0.5")
-    same_batch = log.append([fresh, retracted(1, compute_event_id(fresh))])
+    same_batch = log.append([fresh, retracted(compute_event_id(fresh), stream=1)])
 
     assert retraction.position == 2
     assert positions(same_batch) == [3, 4]
@@ -344,7 +344,7 @@ def test_retraction_of_a_missing_event_is_refused(open_log: Opener) -> None:
     missing = compute_event_id(changed(1))
 
     with pytest.raises(UnknownStreamError, match=missing):
-        log.append([listed(2), retracted(1, missing)])
+        log.append([listed(2), retracted(missing, stream=1)])
 
     assert len(open_log()) == 1
 
@@ -356,7 +356,7 @@ def test_retraction_of_another_streams_event_is_refused(open_log: Opener) -> Non
     assert other.event_id is not None
 
     with pytest.raises(InvalidEventError, match="inst-1") as caught:
-        log.append([changed(2), retracted(2, other.event_id)])
+        log.append([changed(2), retracted(other.event_id, stream=2)])
 
     assert caught.value.field == "target"
     assert len(open_log()) == 2
@@ -366,10 +366,10 @@ def test_retraction_of_a_retraction_is_refused(open_log: Opener) -> None:
     """A retraction cannot itself be retracted."""
     log = open_log()
     _, change = log.append([listed(1), changed(1)])
-    (retraction,) = log.append([retracted(1, change.event_id or "")])
+    (retraction,) = log.append([retracted(change.event_id or "", stream=1)])
 
     with pytest.raises(InvalidEventError, match="retraction cannot be retracted"):
-        log.append([retracted(1, retraction.event_id or "", day=3)])
+        log.append([retracted(retraction.event_id or "", day=3, stream=1)])
 
     assert len(open_log()) == 3
 
@@ -378,7 +378,7 @@ def test_retraction_of_a_retraction_is_refused(open_log: Opener) -> None:
 
 
 def test_recorded_at_never_goes_backwards_when_the_clock_does(
-    open_log: Opener, clock: StepClock
+    open_log: Opener, clock: Clock
 ) -> None:
     """A clock set back between appends does not make recorded_at go backwards."""
     log = open_log(clock=clock)
@@ -386,7 +386,7 @@ def test_recorded_at_never_goes_backwards_when_the_clock_does(
     clock.now -= timedelta(days=1)
 
     (second,) = log.append([listed(2)])
-    later = open_log(clock=StepClock(datetime(2000, 1, 1, tzinfo=UTC)))
+    later = open_log(clock=Clock(datetime(2000, 1, 1, tzinfo=UTC), MILLISECOND))
     (third,) = later.append([listed(3)])
 
     assert first.recorded_at is not None
@@ -465,7 +465,7 @@ def test_verify_chain_on_a_clean_log_finds_nothing(open_log: Opener) -> None:
     """verify_chain on an untouched log, of every event kind, returns no violation."""
     log = open_log()
     _, change, *_ = log.append([listed(1), changed(1), exchange_listed(), exchange_changed()])
-    log.append([retracted(1, change.event_id or ""), listed(2), changed(2, tick_size=None)])
+    log.append([retracted(change.event_id or "", stream=1), listed(2), changed(2, tick_size=None)])
 
     assert verify_chain(open_log().read()) == []
 
@@ -502,7 +502,7 @@ def _record_file_size(location: Location, root: str, size: int) -> None:
 def test_log_with_delistings_and_renames_verifies_clean(open_log: Opener) -> None:
     """verify_chain finds nothing in a log holding delistings (default status) and renames."""
     log = open_log()
-    log.append([listed(1), listed(2), renamed(1, "BINANCE:NEWUSDT")])
+    log.append([listed(1), listed(2), renamed(1, None, "BINANCE:NEWUSDT")])
     log.append([delisted(1), delisted(2, status="expired")])
 
     assert verify_chain(open_log().read()) == []

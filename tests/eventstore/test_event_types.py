@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from eventlog_builders import DAY0, changed, exchange_changed, exchange_listed, listed
+from builders import T0, changed, exchange_changed, exchange_listed, listed
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -99,7 +99,7 @@ def test_iso_string_with_zone_is_accepted_as_utc(text: str) -> None:
     """An ISO-8601 string with Z or an offset becomes the same instant in UTC."""
     event = listing_at(text)
 
-    assert event.effective_at == DAY0
+    assert event.effective_at == T0
     assert event.effective_at.tzinfo is UTC
     assert type(event.effective_at) is datetime
 
@@ -110,7 +110,7 @@ def test_aware_datetime_in_another_zone_is_converted_to_utc() -> None:
 
     event = listing_at(datetime(2023, 12, 31, 19, tzinfo=new_york_winter))
 
-    assert event.effective_at == DAY0
+    assert event.effective_at == T0
     assert event.effective_at.tzinfo is UTC
     assert event.effective_at.hour == 0
 
@@ -284,7 +284,7 @@ def test_empty_changes_are_refused() -> None:
     """An InstrumentChanged that changes nothing is refused."""
     with pytest.raises(InvalidEventError, match="non-empty mapping"):
         InstrumentChanged(
-            instrument_id="inst-1", symbol="X:Y", effective_at=DAY0, source="t", changes={}
+            instrument_id="inst-1", symbol="X:Y", effective_at=T0, source="t", changes={}
         )
 
 
@@ -329,7 +329,7 @@ def test_envelope_text_is_required(field: str, value: object) -> None:
     fields: dict[str, Any] = {
         "instrument_id": "inst-1",
         "symbol": "X:Y",
-        "effective_at": DAY0,
+        "effective_at": T0,
         "source": "t",
     }
 
@@ -349,19 +349,17 @@ def test_rename_to_the_same_symbol_is_refused() -> None:
     """An InstrumentRenamed whose new symbol is the current one is refused."""
     with pytest.raises(InvalidEventError, match="new_symbol"):
         InstrumentRenamed(
-            instrument_id="inst-1", symbol="X:A", effective_at=DAY0, source="t", new_symbol="X:A"
+            instrument_id="inst-1", symbol="X:A", effective_at=T0, source="t", new_symbol="X:A"
         )
 
 
 def test_delisting_needs_a_reason() -> None:
     """An InstrumentDelisted without a reason is refused; its status defaults to delisted."""
     with pytest.raises(InvalidEventError, match="reason"):
-        InstrumentDelisted(
-            instrument_id="i", symbol="X:A", effective_at=DAY0, source="t", reason=""
-        )
+        InstrumentDelisted(instrument_id="i", symbol="X:A", effective_at=T0, source="t", reason="")
 
     delisted = InstrumentDelisted(
-        instrument_id="i", symbol="X:A", effective_at=DAY0, source="t", reason="expired"
+        instrument_id="i", symbol="X:A", effective_at=T0, source="t", reason="expired"
     )
     assert delisted.status == "delisted"
 
@@ -378,13 +376,13 @@ def test_exchange_events_live_in_the_exchange_stream() -> None:
 def test_exchange_event_in_another_stream_is_refused() -> None:
     """An exchange event whose instrument_id is not its exchange's stream is refused."""
     with pytest.raises(InvalidEventError, match="exchange:OKX"):
-        ExchangeListed(exchange="OKX", instrument_id="inst-1", effective_at=DAY0, source="t")
+        ExchangeListed(exchange="OKX", instrument_id="inst-1", effective_at=T0, source="t")
 
 
 def test_exchange_is_crypto_must_be_a_bool() -> None:
     """is_crypto takes true or false, not a truthy string."""
     with pytest.raises(InvalidEventError, match="is_crypto"):
-        ExchangeListed(exchange="OKX", effective_at=DAY0, source="t", is_crypto="yes")  # type: ignore[arg-type]
+        ExchangeListed(exchange="OKX", effective_at=T0, source="t", is_crypto="yes")  # type: ignore[arg-type]
 
 
 # -- identity --------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import numpy as np
 import pyarrow as pa
-from eventlog_builders import (
-    DAY0,
+from builders import (
+    T0,
     changed,
     exchange_changed,
     exchange_listed,
@@ -25,6 +25,7 @@ from eventlog_builders import (
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from legacy_table import legacy_table
+from profiles import examples
 
 from eventstore import (
     INSTRUMENT_FIELDS,
@@ -168,14 +169,14 @@ def same_table(table: pa.Table, reference: pa.Table) -> None:
     assert mine.equals(theirs)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(batch=st.lists(events(), min_size=1, max_size=12), at=INSTANTS)
 def test_table_equals_the_reference_construction(batch: list[Event], at: datetime) -> None:
     """to_table gives the reference table for events of every kind, nulls and extremes."""
     same_table(to_table(recorded(batch, at)), legacy_table(recorded(batch, at)))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(batch=st.lists(events(), min_size=1, max_size=12), at=INSTANTS)
 def test_batch_ids_and_links_equal_the_single_event_definitions(
     batch: list[Event], at: datetime
@@ -210,7 +211,7 @@ def _valid(batch: list[Event], tail: LogTail) -> list[Event]:
     return kept
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     batch=st.lists(events(st.sampled_from(["a", "b", "c", "d"])), min_size=1, max_size=20),
     repeats=st.integers(min_value=0, max_value=3),
@@ -257,7 +258,7 @@ def test_a_changed_list_of_planned_events_is_read_from_its_events() -> None:
 def test_explicit_nulls_and_decimal_extremes_survive_the_table() -> None:
     """An explicit null is listed in `fields`; tiny and 38-digit decimals stay exact."""
     change = changed(1, tick_size=None, lot_size="1E-8", min_qty=str(LIMIT), sector=None)
-    (row,) = to_table(recorded([change], DAY0)).to_pylist()
+    (row,) = to_table(recorded([change], T0)).to_pylist()
 
     assert row["fields"] == ["lot_size", "min_qty", "sector", "tick_size"]
     assert (row["tick_size"], row["sector"]) == (None, None)
@@ -287,7 +288,7 @@ def test_appended_rows_equal_the_reference_table(tmp_path: Path) -> None:
     log = EventLog.open(tmp_path)
     first = log.append([listed(1), exchange_listed()])
     batch = [changed(1, tick_size=None), listed(2, lot_size="1E-8"), first[0], changed(1)]
-    batch += [changed(1), retracted(1, first.new[0].event_id or ""), exchange_changed()]
+    batch += [changed(1), retracted(first.new[0].event_id or "", stream=1), exchange_changed()]
 
     recorded = log.append(batch)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from eventlog_builders import changed, exchange_listed, listed
+from builders import changed, exchange_listed, listed
 
 from eventstore import ChainViolation, EventLog, verify_chain
 

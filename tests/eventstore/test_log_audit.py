@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pytest
-from eventlog_builders import changed, delisted, exchange_listed, listed, renamed, retracted
+from builders import changed, delisted, exchange_listed, listed, renamed, retracted
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace
+from profiles import examples
 
 from eventstore import (
     INSTRUMENT_FIELDS,
@@ -105,7 +106,7 @@ def any_event(draw: st.DrawFn) -> Event:
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(any_event(), min_size=1, max_size=6))
 def test_vectorized_payloads_and_links_equal_the_codec(batch: list[Event]) -> None:
     """Payloads and link texts built by Arrow kernels are byte for byte the codec's."""
@@ -149,7 +150,9 @@ def clean_rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
     log = EventLog.open(tmp_path_factory.mktemp("audit"))
     log.append([exchange_listed(), listed(1), listed(2)])
     first = log.append([changed(1), changed(2, lot_size="1", min_notional=None)])
-    log.append([delisted(2), renamed(1, "BINANCE:ONE"), retracted(1, first[0].event_id or "")])
+    log.append(
+        [delisted(2), renamed(1, None, "BINANCE:ONE"), retracted(first[0].event_id or "", stream=1)]
+    )
     rows: Rows = log.read().to_pylist()
     return rows
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eventlog_builders import exchange_listed
+from builders import exchange_listed
 
 import eventstore
 from eventstore import EventLog, verify_chain

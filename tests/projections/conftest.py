@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from pit_oracle import Clock
+from clock import Clock
 
 from eventstore import EventLog
 from projections import Catalog

@@ -1,4 +1,6 @@
-"""The oracle for projection tests: event builders, and the fold's answers as comparable rows.
+"""The oracle for projection tests: the fold's answers as comparable rows.
+
+The events come from the shared builders (`tests/support/builders.py`).
 
 Every expected answer here is computed with `projections.fold` from `log.events()`, never from
 a `Catalog`, so the fast path is held to the pure fold and not to itself.
@@ -7,97 +9,24 @@ a `Catalog`, so the fast path is held to the pure fold and not to itself.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from eventstore import (
-    EventRetracted,
-    InstrumentChanged,
-    InstrumentDelisted,
-    InstrumentListed,
-    InstrumentRenamed,
-)
+from eventstore import EventRetracted, InstrumentRenamed
 from projections import VERSION_SCHEMA, Catalog, UnknownSymbolError, fold
 from projections.catalog import END_OF_TIME
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from datetime import datetime
 
     import pyarrow as pa
 
     from eventstore import Event
     from projections import Instrument
 
-T0 = datetime(2024, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
 #: The columns of a version row that `universe` and `history` share (all but `valid_until`).
 ROW_COLUMNS = tuple(name for name in VERSION_SCHEMA.names if name != "valid_until")
 Row = tuple[Any, ...]
-
-
-def day(n: float, hours: float = 0) -> datetime:
-    """Return the instant `n` days and `hours` hours after 2024-01-01T00:00Z."""
-    return T0 + timedelta(days=n, hours=hours)
-
-
-class Clock:
-    """A settable clock to inject into `EventLog.open`: the log records what it says."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        """Start at `now`."""
-        self.now = now
-
-    def __call__(self) -> datetime:
-        """Return the current instant."""
-        return self.now
-
-    def set(self, now: datetime) -> datetime:
-        """Move the clock to `now` and return it (the recorded_at of the next append)."""
-        self.now = now
-        return now
-
-
-def listed(instrument_id: str, symbol: str, at: datetime, **fields: Any) -> InstrumentListed:
-    """Return a listing (or relisting) of `instrument_id` as `symbol`, effective `at`."""
-    return InstrumentListed(
-        instrument_id=instrument_id, symbol=symbol, effective_at=at, source="test", **fields
-    )
-
-
-def changed(instrument_id: str, symbol: str, at: datetime, **changes: Any) -> InstrumentChanged:
-    """Return a change of some fields of `instrument_id`, effective `at`."""
-    return InstrumentChanged(
-        instrument_id=instrument_id, symbol=symbol, effective_at=at, source="test", changes=changes
-    )
-
-
-def delisted(
-    instrument_id: str, symbol: str, at: datetime, reason: str = "venue notice"
-) -> InstrumentDelisted:
-    """Return a delisting of `instrument_id`, effective `at`."""
-    return InstrumentDelisted(
-        instrument_id=instrument_id, symbol=symbol, effective_at=at, source="test", reason=reason
-    )
-
-
-def renamed(instrument_id: str, old: str, new: str, at: datetime) -> InstrumentRenamed:
-    """Return the rename of `instrument_id` from `old` to `new`, effective `at`."""
-    return InstrumentRenamed(
-        instrument_id=instrument_id, symbol=old, effective_at=at, source="test", new_symbol=new
-    )
-
-
-def retracted(target: Event, at: datetime, reason: str = "wrong value") -> EventRetracted:
-    """Return the retraction of the recorded event `target`, decided `at`."""
-    assert target.event_id is not None, "retract an event as returned by append"
-    return EventRetracted(
-        instrument_id=target.instrument_id,
-        symbol=target.symbol,
-        effective_at=at,
-        source="test",
-        target=target.event_id,
-        reason=reason,
-    )
 
 
 def holder(

@@ -9,19 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pytest
-from pit_oracle import (
-    MICROSECOND,
-    assert_catalog_matches_fold,
-    assert_changes_matches,
-    changed,
-    day,
-    delisted,
-    holder,
-    listed,
-    renamed,
-    retracted,
-    table_rows,
-)
+from builders import MICROSECOND, changed, day, delisted, listed, renamed, retracted
+from pit_oracle import assert_catalog_matches_fold, assert_changes_matches, holder, table_rows
 
 from eventstore import EventLog
 from projections import VERSION_SCHEMA, Catalog, UnknownSymbolError
@@ -30,7 +19,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from pit_oracle import Clock
+    from clock import Clock
 
 NAIVE_INSTANTS = (
     datetime(2024, 1, 5),

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pit_oracle import (
-    MICROSECOND,
-    assert_catalog_matches_fold,
-    changed,
-    day,
-    delisted,
-    holder,
-    listed,
-    renamed,
-    retracted,
-    table_rows,
-)
+from builders import MICROSECOND, changed, day, delisted, listed, renamed, retracted
+from pit_oracle import assert_catalog_matches_fold, holder, table_rows
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from pit_oracle import Clock
+    from clock import Clock
 
     from eventstore import EventLog
     from projections import Catalog
@@ -245,7 +235,7 @@ def test_an_announced_future_change_applies_only_from_its_effective_time(
 
 def test_decimals_come_out_exactly_as_they_went_in(log: EventLog, catalog: Catalog) -> None:
     """Structural numbers are exact Decimals in get, universe and history; absent ones are null."""
-    given = {
+    given: dict[str, Any] = {
         "tick_size": Decimal("0.00001"),
         "minmov": Decimal("1"),
         "pricescale": Decimal("100000"),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pytest
-from pit_oracle import MICROSECOND, changed, day, delisted, listed, renamed, retracted
+from builders import MICROSECOND, changed, day, delisted, listed, renamed, retracted
 
 from eventstore import NaiveTimestampError
 from eventstore.encoding.codec import TIMESTAMP
@@ -15,7 +15,7 @@ from projections import fold
 from projections.changes import ChangeFilter, change_lines
 
 if TYPE_CHECKING:
-    from pit_oracle import Clock
+    from clock import Clock
 
     from eventstore import EventLog
     from projections import Catalog

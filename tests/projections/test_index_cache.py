@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 from typing import TYPE_CHECKING
 
-from pit_oracle import Clock, assert_catalog_matches_fold, changed, day, delisted, listed
+from builders import changed, day, delisted, listed
+from clock import Clock
+from pit_oracle import assert_catalog_matches_fold
 
 from eventstore import EventLog
 from projections import Catalog
@@ -31,11 +33,17 @@ def _snapshot(root: Path) -> Path:
 
 
 def test_a_snapshot_is_saved_and_reused(tmp_path: Path) -> None:
-    """Opening a catalog saves a snapshot; a second catalog loads it and answers the same."""
+    """Opening a catalog saves a snapshot; a second catalog loads it and answers the same.
+
+    A rebuild would save a snapshot under a new name: the pointer staying put is the reuse.
+    """
     log = _history(tmp_path)
     Catalog.open(tmp_path).refresh()
-    assert (_snapshot(tmp_path) / "matrix.npy").exists()
+    saved = _snapshot(tmp_path)
+    assert (saved / "matrix.npy").exists()
     assert_catalog_matches_fold(Catalog.open(tmp_path), log.events(), INSTANTS)
+    assert _snapshot(tmp_path) == saved, "the second catalog rebuilt instead of loading"
+    assert sorted(p.name for p in saved.parent.glob("snapshot-*")) == [saved.name]
 
 
 def test_a_truncated_array_means_a_rebuild(tmp_path: Path) -> None:

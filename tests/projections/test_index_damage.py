@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
-from pit_oracle import Clock, assert_catalog_matches_fold, changed, day, delisted, listed
+from builders import changed, day, delisted, listed
+from clock import Clock
+from pit_oracle import assert_catalog_matches_fold
 
 from eventstore import EventLog
 from projections import Catalog

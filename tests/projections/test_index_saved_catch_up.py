@@ -7,7 +7,8 @@ import sys
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from pit_oracle import Clock, changed, day, delisted, listed
+from builders import changed, day, delisted, listed
+from clock import Clock
 
 from eventstore import Event, EventLog
 from projections import Catalog

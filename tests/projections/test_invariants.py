@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pit_oracle import changed, day, delisted, listed, renamed, retracted
+from builders import changed, day, delisted, listed, renamed, retracted
 
 from projections.invariants import PIT_CHECKS, check_history
 

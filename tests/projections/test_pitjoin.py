@@ -8,19 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pytest
-from pit_oracle import changed, day, delisted, listed, renamed
+from builders import changed, day, delisted, listed, renamed
 
+from projections import Catalog
 from projections.errors import InvalidTableError, NaiveColumnError
-from projections.join import answers as pitanswer
+from projections.join.answers import Threads
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
+    from pathlib import Path
 
-    from pit_oracle import Clock
+    from clock import Clock
 
     from eventstore import EventLog
-    from projections import Catalog
 
 UTC_US = pa.timestamp("us", tz="UTC")
 
@@ -186,7 +187,7 @@ def test_known_at_row_never_sees_a_fact_recorded_after_the_row(
 
 
 def test_slices_joined_in_threads_answer_as_one_pass(
-    history: EventLog, clock: Clock, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+    history: EventLog, clock: Clock, catalog: Catalog, root: Path
 ) -> None:
     """Cut into one slice per thread, the join returns the same columns, in the same order,
     with or without rows that known_at="row" refolds (a correction recorded late)."""
@@ -196,9 +197,8 @@ def test_slices_joined_in_threads_answer_as_one_pass(
     table = rows(["X:A", "X:B", "X:NOPE"] * len(instants), instants * 3)
     whole = [catalog.pit_join(table, known_at=mode) for mode in (None, "row")]
 
-    monkeypatch.setattr(pitanswer, "_PER_THREAD", 7)
-    monkeypatch.setattr(pitanswer, "_THREADS", 3)
-    sliced = [catalog.pit_join(table, known_at=mode) for mode in (None, "row")]
+    threaded = Catalog.open(root, threads=Threads(most=3, rows_each=7))
+    sliced = [threaded.pit_join(table, known_at=mode) for mode in (None, "row")]
 
     assert sliced[0].column("instrument_id").num_chunks == 3
     assert sliced == whole

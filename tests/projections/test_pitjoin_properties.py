@@ -13,9 +13,11 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+from builders import day
+from clock import Clock
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pit_oracle import Clock, day
+from profiles import examples
 from test_properties import AS_OF, HISTORIES, SYMBOLS, Operation, Recorder, known_ats
 
 from eventstore import EventLog
@@ -69,7 +71,7 @@ def assert_join_matches(
         assert got == expected(events, row["symbol"], at, known), (row, known_at)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(history=HISTORIES, data=st.data())
 def test_pit_join_equals_the_fold_row_by_row_in_every_known_at_mode(
     history: list[tuple[timedelta, list[Operation]]], data: st.DataObject

@@ -14,23 +14,18 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from builders import MICROSECOND, changed, day, delisted, listed, renamed, retracted
+from clock import Clock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pit_oracle import (
-    MICROSECOND,
-    Clock,
     assert_changes_matches,
     assert_get_matches,
     assert_history_matches,
     assert_symbol_history_matches,
     assert_universe_matches,
-    changed,
-    day,
-    delisted,
-    listed,
-    renamed,
-    retracted,
 )
+from profiles import examples
 
 from eventstore import EventLog, EventRetracted, ExchangeChanged, ExchangeListed
 from projections import Catalog, fold
@@ -194,7 +189,7 @@ def check_all(
             assert_history_matches(catalog, events, instrument_id, known_at)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(history=HISTORIES, data=st.data())
 def test_catalog_answers_as_the_fold_over_any_history(
     history: list[tuple[timedelta, list[Operation]]], data: st.DataObject

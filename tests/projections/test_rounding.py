@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pytest
+from builders import changed, day, listed
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pit_oracle import changed, day, listed
+from profiles import examples
 
 from eventstore.encoding.codec import DECIMAL
 from projections import rounding
@@ -160,7 +161,7 @@ VALUES = st.decimals(
 ) | st.decimals(min_value=-(10**19), max_value=10**19, places=4, allow_nan=False)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     cells=st.lists(st.tuples(VALUES, STEPS | st.none()), min_size=1, max_size=20),
     mode=st.sampled_from(rounding.MODES),

@@ -11,8 +11,10 @@ from __future__ import annotations
 import tempfile
 from typing import TYPE_CHECKING, Any
 
+from builders import day
+from clock import Clock
 from hypothesis import given, settings
-from pit_oracle import Clock, day
+from profiles import examples
 from test_properties import AS_OF, HISTORIES, SYMBOLS, Recorder
 
 from eventstore import EventLog
@@ -56,7 +58,7 @@ def reimported(catalog: Catalog, root: str) -> Catalog:
     return Catalog.open(root)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(history=HISTORIES)
 def test_importing_an_export_reproduces_every_answer(
     history: list[tuple[timedelta, list[Operation]]],
