@@ -36,7 +36,7 @@ from synth import (
     fold_order,
 )
 
-from eventstore.encoding.codec import DECIMAL, SCHEMA, TIMESTAMP
+from eventstore.encoding.schema import DECIMAL, SCHEMA, TIMESTAMP
 from projections.model import FIELDS
 
 if TYPE_CHECKING:

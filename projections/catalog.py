@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore import EventLog, NaiveTimestampError, to_utc
-from eventstore.encoding.codec import TIMESTAMP
+from eventstore.encoding.schema import TIMESTAMP
 from eventstore.log.places import local_folder
 from eventstore.model.instants import to_micros
 from eventstore.model.kinds import RETRACTION

@@ -9,7 +9,7 @@ from typing import Final
 import msgspec
 import pyarrow as pa
 
-from eventstore.encoding.codec import DECIMAL, TIMESTAMP
+from eventstore.encoding.schema import DECIMAL, TIMESTAMP
 from eventstore.model.events import DECIMAL_FIELDS, INSTRUMENT_FIELDS, TIME_FIELDS
 
 #: Instrument fields other than `status`, in the design's order.

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.encoding.codec import DECIMAL
+from eventstore.encoding.schema import DECIMAL
 from eventstore.model.events import DECIMAL_SCALE, normalized_decimal
 from projections.errors import InvalidTableError, RoundingError
 from projections.join.inputs import column

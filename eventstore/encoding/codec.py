@@ -1,7 +1,7 @@
 """The canonical encoding behind event ids and the hash chain, and decoding stored rows.
 
 The columnar form is described in `eventstore.encoding.schema` and built by
-`eventstore.encoding.table`; both are re-exported here.
+`eventstore.encoding.table`; import their names from there (nothing is re-exported).
 """
 
 from __future__ import annotations
@@ -15,17 +15,10 @@ import msgspec
 from msgspec.structs import force_setattr
 
 from eventstore.encoding.schema import (
-    DECIMAL,
-    ENVELOPE,
     ENVELOPE_FROM_EVENT,
     LOG_ASSIGNED,
-    PAYLOAD,
-    PAYLOAD_COLUMNS,
-    SCHEMA,
     SCHEMA_VERSION,
-    TIMESTAMP,
 )
-from eventstore.encoding.table import to_table
 from eventstore.errors import (
     CorruptEventError,
     UnknownEventKindError,
@@ -43,15 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CANONICAL",
-    "DECIMAL",
-    "ENVELOPE",
-    "ENVELOPE_FROM_EVENT",
     "EVENT_NAMESPACE",
-    "PAYLOAD",
-    "PAYLOAD_COLUMNS",
-    "SCHEMA",
-    "SCHEMA_VERSION",
-    "TIMESTAMP",
     "compute_event_id",
     "compute_hash",
     "decode_row",
@@ -61,7 +46,6 @@ __all__ = [
     "link_hash",
     "payload_bytes",
     "rfc3339",
-    "to_table",
 ]
 
 #: The UUIDv5 namespace of event ids.

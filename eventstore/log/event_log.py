@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.clock import Clock, utc_now
-from eventstore.encoding.codec import from_table, to_table
+from eventstore.encoding.codec import from_table
+from eventstore.encoding.table import to_table
 from eventstore.errors import CommitContentionError, ConcurrencyError
 from eventstore.log.compaction import CompactionReport, compact
 from eventstore.log.head import CommitHook, Head, ambient_hook, recorded_text

@@ -22,7 +22,7 @@ import pyarrow.fs as pa_fs
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from eventstore.encoding.codec import SCHEMA
+from eventstore.encoding.schema import SCHEMA
 from eventstore.errors import StorageError
 from eventstore.log.places import local_folder
 from eventstore.log.reading import ColumnsRead, column_names, read_fragment
@@ -264,14 +264,3 @@ class DeltaStorage:
             return paths
         infos = self._local.get_file_info(paths)
         return [i.path for i in infos if i.type != pa_fs.FileType.NotFound]
-
-
-def write_table(
-    uri: str, table: pa.Table, storage_options: Mapping[str, str] | None = None
-) -> None:
-    """Write `table` as the Delta table at `uri`, replacing its contents (an export, not a log)."""
-    options = dict(storage_options) if storage_options else None
-    with failing(uri, "writing the Delta table"):
-        write_deltalake(
-            uri, table, mode="overwrite", schema_mode="overwrite", storage_options=options
-        )

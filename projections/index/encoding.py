@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.encoding.codec import TIMESTAMP
+from eventstore.encoding.schema import TIMESTAMP
 from eventstore.model.events import (
     Event,
     InstrumentDelisted,

@@ -16,7 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.encoding.codec import SCHEMA, TIMESTAMP, from_table
+from eventstore.encoding.codec import from_table
+from eventstore.encoding.schema import SCHEMA, TIMESTAMP
 from eventstore.log.reading import gathered
 from eventstore.model.events import exchange_stream
 from eventstore.model.kinds import RETRACTION

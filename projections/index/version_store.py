@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from eventstore.encoding.codec import TIMESTAMP
+from eventstore.encoding.schema import TIMESTAMP
 from eventstore.model.instants import from_micros
 from projections.index.encoding import Dictionary, field_types
 from projections.index.fold_arrays import OPEN_END, STORE_FIELDS, VersionArrays

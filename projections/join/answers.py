@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.encoding.codec import TIMESTAMP
+from eventstore.encoding.schema import TIMESTAMP
 from projections.index.fold_arrays import STORE_FIELDS
 from projections.index.version_store import VersionStore
 from projections.join.pit_join import CHUNK, NO_SCORE, Match, holders, match_store

@@ -12,10 +12,8 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from eventstore import to_utc
-from eventstore.log.storage import write_table
 from eventstore.model.instants import to_micros
 from projections import rounding
 from projections.errors import InvalidTableError
@@ -24,7 +22,7 @@ from projections.join.answers import THREADS, Columns, Threads, gather, join_vie
 from projections.join.inputs import add_columns, column, instants, read_table, texts
 from projections.join.per_row import lateness, strict_match
 from projections.join.pit_join import JOIN_FIELDS
-from projections.scd2.export import exchanges_table, symbols_table
+from projections.scd2.export import exchanges_table, symbols_table, write_export
 
 if TYPE_CHECKING:
     import os
@@ -117,17 +115,8 @@ class BacktestQueries:
 
         Return the paths written.
         """
-        folder = Path(directory)
-        folder.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, table in zip(("symbols", "exchanges"), self.scd2(known_at), strict=True):
-            path = folder / f"{name}.parquet"
-            pq.write_table(table, path)
-            written.append(str(path))
-            if delta:
-                write_table(str(folder / "delta" / name), table)
-                written.append(str(folder / "delta" / name))
-        return written
+        symbols, exchanges = self.scd2(known_at)
+        return write_export(Path(directory), {"symbols": symbols, "exchanges": exchanges}, delta)
 
     def round_price(
         self, symbol: str, price: object, as_of: object, mode: str = "nearest"

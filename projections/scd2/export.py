@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from deltalake import write_deltalake
 
-from eventstore.encoding.codec import TIMESTAMP
+from eventstore.encoding.schema import TIMESTAMP
+from eventstore.log.storage import failing
 from eventstore.model.events import EXCHANGE_FIELDS
 from eventstore.model.instants import to_micros
 from eventstore.model.kinds import Subject, classes_of
@@ -24,7 +27,8 @@ from projections import fold
 from projections.model import FIELDS, VERSION_SCHEMA
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
     from eventstore.model.events import Event
     from projections.index.version_store import VersionStore
@@ -112,3 +116,20 @@ def is_open(until: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Return, per row, whether a `valid_until` means "still current" (null or 9999-12-31)."""
     micros = until.cast(TIMESTAMP).cast(pa.int64()).fill_null(_OPEN_US)
     return np.asarray(micros.to_numpy(zero_copy_only=False), dtype=np.int64) >= _OPEN_US
+
+
+def write_export(folder: Path, tables: Mapping[str, pa.Table], delta: bool) -> list[str]:
+    """Write each table as `<name>.parquet` under `folder` (and, with `delta`, as the Delta
+    table `delta/<name>`, its contents replaced); return the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables.items():
+        path = folder / f"{name}.parquet"
+        pq.write_table(table, path)
+        written.append(str(path))
+        if delta:
+            uri = str(folder / "delta" / name)
+            with failing(uri, "writing the Delta table"):
+                write_deltalake(uri, table, mode="overwrite", schema_mode="overwrite")
+            written.append(uri)
+    return written

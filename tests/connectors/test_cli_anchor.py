@@ -33,7 +33,8 @@ from connectors.daemon.config import load
 from connectors.errors import ConfigError
 from connectors.venues import binance
 from eventstore import EventLog, ExchangeListed, InstrumentListed
-from eventstore.encoding.codec import compute_event_id, compute_hash, from_table, to_table
+from eventstore.encoding.codec import compute_event_id, compute_hash, from_table
+from eventstore.encoding.table import to_table
 from eventstore.log.anchor import HeadSigner, SigningKey
 
 if TYPE_CHECKING:

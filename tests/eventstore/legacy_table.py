@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from eventstore.encoding.codec import SCHEMA, SCHEMA_VERSION
+from eventstore.encoding.schema import SCHEMA, SCHEMA_VERSION
 from eventstore.model.events import (
     DECIMAL_FIELDS,
     EXCHANGE_FIELDS,

@@ -24,7 +24,9 @@ from eventstore import (
     compute_event_id,
     compute_hash,
 )
-from eventstore.encoding.codec import SCHEMA, SCHEMA_VERSION, decode_row, from_table, to_table
+from eventstore.encoding.codec import decode_row, from_table
+from eventstore.encoding.schema import SCHEMA, SCHEMA_VERSION
+from eventstore.encoding.table import to_table
 from eventstore.model.events import DECIMAL_FIELDS, GENESIS_HASH, TIME_FIELDS
 
 

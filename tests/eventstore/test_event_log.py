@@ -33,7 +33,7 @@ from eventstore import (
     compute_hash,
     verify_chain,
 )
-from eventstore.encoding.codec import SCHEMA
+from eventstore.encoding.schema import SCHEMA
 from eventstore.model.events import GENESIS_HASH
 
 if TYPE_CHECKING:

@@ -42,16 +42,10 @@ from eventstore import (
     compute_hash,
     verify_chain,
 )
-from eventstore.encoding.codec import (
-    SCHEMA,
-    event_id_for,
-    link_hash,
-    payload_bytes,
-    rfc3339,
-    to_table,
-)
+from eventstore.encoding.codec import event_id_for, link_hash, payload_bytes, rfc3339
 from eventstore.encoding.hashing import batch_event_ids, batch_payloads, chain_links, link_texts
-from eventstore.encoding.table import PlannedEvents
+from eventstore.encoding.schema import SCHEMA
+from eventstore.encoding.table import PlannedEvents, to_table
 from eventstore.log.planner import _Pass, plan_batch
 from eventstore.log.tail import LogTail, id_key
 from eventstore.log.versions import all_new_versions

@@ -32,14 +32,14 @@ from eventstore.audit.findings import MAX_KEPT, Findings
 from eventstore.audit.log_audit import LOG_CHECKS, audit_log, audit_rows
 from eventstore.audit.row_shape import named_columns
 from eventstore.encoding.codec import (
-    SCHEMA,
     compute_event_id,
     decode_row,
     link_hash,
     payload_bytes,
     rfc3339,
-    to_table,
 )
+from eventstore.encoding.schema import SCHEMA
+from eventstore.encoding.table import to_table
 from eventstore.model.events import DECIMAL_FIELDS, TIME_FIELDS
 
 if TYPE_CHECKING:

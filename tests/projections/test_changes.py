@@ -10,7 +10,7 @@ import pytest
 from builders import MICROSECOND, changed, day, delisted, listed, renamed, retracted
 
 from eventstore import NaiveTimestampError
-from eventstore.encoding.codec import TIMESTAMP
+from eventstore.encoding.schema import TIMESTAMP
 from projections import fold
 from projections.changes import ChangeFilter, change_lines
 

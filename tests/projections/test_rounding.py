@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from profiles import examples
 
-from eventstore.encoding.codec import DECIMAL
+from eventstore.encoding.schema import DECIMAL
 from projections import rounding
 from projections.errors import InvalidTableError, RoundingError
 
