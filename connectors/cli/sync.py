@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from connectors.cli.render import table, to_json
 from connectors.errors import UsageError
 from connectors.lease.writer import WriterLease
-from connectors.replay.driver import replay, snapshots
+from connectors.replay.driver import replay
+from connectors.replay.folders import snapshots
 from connectors.sync.syncer import (
     DEFAULT_ABSENCE_RUNS,
     DEFAULT_MAX_DELIST_SHARE,

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.errors import ConnectorError
-from connectors.replay.driver import ReplayServer, snapshots
+from connectors.replay.folders import snapshots
+from connectors.replay.server import ReplayServer
 from connectors.sync.absence import AbsenceStore
 from connectors.sync.compare import active_in_scope, differs, field_differences, positions
 from connectors.sync.ownership import compared, split

@@ -12,7 +12,7 @@ from test_sync import spot, spot_snapshots
 from venues import write_snapshot
 
 from connectors.cli.main import main
-from connectors.replay.driver import ReplayServer
+from connectors.replay.server import ReplayServer
 from eventstore import EventLog
 
 if TYPE_CHECKING:

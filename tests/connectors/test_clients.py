@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from venues import FAST, FIXTURES, run, write_snapshot
 
-from connectors.replay.driver import ReplayServer
+from connectors.replay.server import ReplayServer
 from connectors.venues.http import SourceHttp, open_session
 from connectors.venues.registry import SOURCES
 
