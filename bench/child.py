@@ -157,7 +157,7 @@ def rebuild_duckdb(root: str) -> None:
 
 
 def audit_project(root: str) -> None:
-    from connectors.cli.audit import audit_catalog
+    from connectors.catalog_audit import audit_catalog
 
     base = _rss_kb()
     indexed = os.path.exists(os.path.join(root, "projections", "CURRENT"))

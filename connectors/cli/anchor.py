@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
+from connectors.catalog_audit import AuditAnchor
 from connectors.cli.render import to_json
-from connectors.cli.views import plural
-from eventstore import EventLog, StorageError
-from eventstore.audit.anchor_checks import AnchorReport, audit_anchor, log_head
+from eventstore import EventLog
+from eventstore.audit.anchor_checks import log_head
 from eventstore.errors import AnchorError
 from eventstore.log.anchor import (
     HeadSigner,
@@ -34,17 +34,12 @@ from eventstore.log.head import Head, SignedHead, commits_seen_by
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from eventstore.audit.findings import CheckResult
 
 #: A subcommand: given the parsed arguments, print its answer and return the exit status.
 Command = Callable[[argparse.Namespace], int]
 SIGNING_VARIABLE: Final = "CATALOG_SIGNING_KEY"
 #: The commands that commit to the log, and so sign when given a key.
 WRITERS: Final = frozenset({"append", "sync", "import-scd2", "compact"})
-UNANCHORED: Final = (
-    "the head is unanchored: nothing outside the log vouches for its last commit "
-    "(give --public-key and --witness)"
-)
 
 
 def add_signing_option(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
@@ -170,6 +165,14 @@ ANCHOR_COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParse
 # -- audit -------------------------------------------------------------------------------
 
 
+def audit_anchor_from(args: argparse.Namespace) -> AuditAnchor:
+    """Read `--public-key` and `--witness`: a bad one stops the audit before it starts."""
+    path = getattr(args, "public_key", None)
+    given = getattr(args, "witness", None)
+    key = VerifyKey.load(path) if path else None
+    return AuditAnchor(key, Witness(given) if given else None)
+
+
 def add_audit_options(parser: argparse.ArgumentParser) -> None:
     """Declare `--public-key` and `--witness` of `catalog audit`."""
     parser.add_argument(
@@ -180,57 +183,13 @@ def add_audit_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class AuditAnchor:
-    """What `catalog audit` was given to anchor the head, read before the audit runs."""
-
-    def __init__(self, key: VerifyKey | None = None, witness: Witness | None = None) -> None:
-        """Check with `key` and `witness`, which is read now (neither: the head is unanchored)."""
-        self.key = key
-        self.witness = witness
-        self.lines = witness.read() if witness else None
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> AuditAnchor:
-        """Read `--public-key` and `--witness`: a bad one stops the audit before it starts."""
-        path = getattr(args, "public_key", None)
-        given = getattr(args, "witness", None)
-        key = VerifyKey.load(path) if path else None
-        return cls(key, Witness(given) if given else None)
-
-    def checks(self, log: EventLog, readable: bool) -> tuple[list[CheckResult], str]:
-        """Return the anchor checks and a line that says how the head is anchored."""
-        if self.key is None and self.witness is None:
-            return [], UNANCHORED
-        if not readable:
-            return [], "the anchor was not checked: the log cannot be read"
-        try:
-            report = audit_anchor(log, self.key, self.lines)
-        except StorageError as exc:
-            return [], f"the anchor was not checked: {exc}"
-        return report.checks, self._note(report)
-
-    def _note(self, report: AnchorReport) -> str:
-        parts = []
-        if self.key is not None:
-            parts.append(f"{plural(report.signed, 'signed head')} checked with key {self.key.id}")
-        else:
-            parts.append("signatures not checked (no --public-key)")
-        if self.witness is not None:
-            parts.append(f"{plural(report.witnessed, 'witnessed head')} in {self.witness.uri}")
-        else:
-            parts.append("no witness (no --witness)")
-        if report.signed == 0 and report.witnessed == 0:
-            parts.append("no signed head found: the head is unanchored")
-        return "anchor: " + "; ".join(parts)
-
-
 __all__ = [
     "ANCHOR_COMMANDS",
     "SIGNING_VARIABLE",
     "WRITERS",
-    "AuditAnchor",
     "add_audit_options",
     "add_signing_option",
+    "audit_anchor_from",
     "signing",
     "signing_key",
 ]

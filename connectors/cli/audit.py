@@ -1,33 +1,26 @@
 """`catalog audit`: prove the log intact and its history consistent, or say what is not.
 
-The report is a list of named checks: the log's integrity (`eventstore.audit.log_audit`), then the
-PIT invariants (`projections.invariants`). A check that needs something else (a drift
-against a fresh source snapshot, say) is one more `CheckResult` appended to the list.
-Exit status: 0 when every check passed, 1 on any violation, 2 on bad usage.
+The audit itself is `connectors.catalog_audit.audit_catalog`: the log's integrity, the PIT
+invariants, the anchored head. This module adds the drift against a source when asked, and
+prints the report. Exit status: 0 when every check passed, 1 on any violation, 2 on bad usage.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from connectors.cli.anchor import AuditAnchor, add_audit_options
+from connectors.catalog_audit import AuditRun, audit_catalog
+from connectors.cli.anchor import add_audit_options, audit_anchor_from
 from connectors.cli.render import cell, to_json
 from connectors.cli.sync import positive
-from connectors.errors import NoCatalogError, UsageError
+from connectors.errors import UsageError
 from connectors.sync import drift
 from connectors.sync.syncer import DEFAULT_ABSENCE_RUNS, SourceRun
 from connectors.venues.http import HttpSettings
 from connectors.venues.registry import SOURCES
-from eventstore import EventLog, StorageError
 from eventstore.audit.findings import MAX_KEPT, AuditReport, CheckResult, Violation
-from eventstore.audit.log_audit import LogAudit
-from eventstore.audit.removals import check_removes
 from projections import Catalog
-from projections.invariants import PIT_CHECKS, check_listing_order, check_versions
 
 if TYPE_CHECKING:
     import argparse
@@ -36,55 +29,6 @@ if TYPE_CHECKING:
 EXIT_VIOLATION: Final = 1
 #: Violations shown per check in the text report (`--json` has every one kept).
 SHOWN: Final = 10
-
-
-#: The audit's name for a root with no catalog under it (exit status 2).
-NoLogError = NoCatalogError
-
-
-@dataclass
-class AuditRun:
-    """An audit's report, with where it ran and how long it took."""
-
-    root: str
-    report: AuditReport
-    seconds: float
-    #: How the head is anchored outside the log (or that it is not), for the report.
-    anchor: str | None = None
-
-
-def audit_catalog(root: str, anchor: AuditAnchor | None = None) -> AuditRun:
-    """Audit the catalog under `root`: the log, then the history; write nothing to the log.
-
-    `anchor` adds the checks of signed heads and a witness (`eventstore.audit.anchor_checks`).
-
-    `listed-first` reads the log in a thread while the log's checks across rows run here:
-    both are mostly NumPy and Arrow, so on two cores they overlap. The index checks come
-    after, so that their memory does not add to that of the checks across rows.
-    """
-    started = time.perf_counter()
-    log = EventLog.open(root)
-    try:
-        if log.refresh() < 0:
-            raise NoLogError(log.root)
-    except StorageError:
-        pass  # an unreadable log is a finding of the audit, not a usage error
-    audit = LogAudit(log)
-    readable = audit.read()
-    if readable:
-        with ThreadPoolExecutor(max_workers=1) as worker:
-            listing = worker.submit(check_listing_order, EventLog.open(root))
-            report = audit.finish()
-            report.checks.append(check_removes(log.uri, log.storage_options))
-            report.checks.extend([*check_versions(Catalog(log)), listing.result()])
-    else:
-        report = audit.finish()
-        report.checks.append(check_removes(log.uri, log.storage_options))
-        reason = "not checked: the log cannot be read"
-        report.checks.extend(CheckResult(n, d, skipped=reason) for n, d in PIT_CHECKS.items())
-    checks, note = (anchor or AuditAnchor()).checks(log, readable)
-    report.checks.extend(checks)
-    return AuditRun(log.root, report, time.perf_counter() - started, note)
 
 
 def add_audit(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -114,7 +58,7 @@ def run_audit(args: argparse.Namespace) -> int:
     """Run `catalog audit`: print the report; return 0 if clean, 1 on any violation."""
     if args.replay and not args.against_source:
         raise UsageError("--replay needs --against-source SOURCE")
-    run = audit_catalog(args.root, AuditAnchor.from_args(args))
+    run = audit_catalog(args.root, audit_anchor_from(args))
     if args.against_source:
         check = drift_check(run.root, args.against_source, args.replay, args.absence_runs)
         run.report.checks.append(check)
@@ -221,4 +165,4 @@ def _verdict(report: AuditReport, seconds: float) -> str:
     return f"FAILED: {report.violations:,} {noun} in {failed} of {len(report.checks)} checks {took}"
 
 
-__all__ = ["AuditRun", "NoLogError", "add_audit", "audit_catalog", "report_json", "run_audit"]
+__all__ = ["add_audit", "report_json", "report_text", "run_audit"]
