@@ -154,20 +154,26 @@ class Catalog(BacktestQueries):
         raise UnknownSymbolError(key)
 
     def versions_before(
-        self, instrument_ids: pa.Array, at: object, known_at: object = None
+        self, instrument_ids: object, at: object, known_at: object = None
     ) -> pa.Table:
         """Return each instrument's version valid just before each instant (`VERSION_SCHEMA`).
 
-        `at` holds one instant per id, under the timestamp contract of every other argument:
+        `instrument_ids` is an Arrow string array or a sequence of ids. `at` holds one
+        instant per id, under the timestamp contract of every other argument:
         an Arrow timestamp array with a time zone, or a sequence of aware datetimes or ISO
         strings with an offset; naive timestamps and bare numbers raise
         `NaiveTimestampError`. A row is null where the instrument did not exist yet. This
         is the "old value" of a change effective at that instant.
         """
+        ids = (
+            instrument_ids
+            if isinstance(instrument_ids, pa.Array | pa.ChunkedArray)
+            else pa.array(instrument_ids, pa.string())
+        )
         instants = _instant_column(at, "at")
         known = _known_micros(known_at)
         self._index.catch_up()
-        return self._index.view(known).versions_before(instrument_ids, instants)
+        return self._index.view(known).versions_before(ids, instants)
 
     def changes(self, since: object, until: object, known_at: object = None) -> pa.Table:
         """Return the events effective in [`since`, `until`), with a `retracted` flag.
