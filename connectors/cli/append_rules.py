@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, assert_never
+from typing import TYPE_CHECKING, Any, assert_never
 
 import pyarrow.compute as pc
 
@@ -29,7 +29,7 @@ from eventstore import (
 )
 from eventstore.encoding.codec import from_table
 from eventstore.model.events import ExchangeChanged, ExchangeListed
-from eventstore.model.kinds import Subject, classes_of
+from eventstore.model.kinds import Subject, as_any, classes_of
 from eventstore.model.rules import (
     SIZE_FIELDS,
     check_instrument_id,
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from eventstore.model.kinds import AnyEvent
 
 #: Kinds whose envelope `symbol` must be the one the instrument holds at `effective_at`.
-_NAMING: Final = (InstrumentChanged, InstrumentDelisted, InstrumentRenamed)
 
 
 def check_values(event: AnyEvent, raw: Mapping[str, Any]) -> None:
@@ -168,8 +167,13 @@ def _walk(timeline: list[_Step]) -> Iterator[LogRuleError]:
 
 def _judge(event: Event, line: int, held: _Held) -> Iterator[LogRuleError]:
     assert held.first_listing is not None
-    if not isinstance(event, _NAMING):
-        return
+    match as_any(event):
+        case InstrumentChanged() | InstrumentDelisted() | InstrumentRenamed():
+            pass  # they name the instrument's symbol: it must be the one it holds
+        case InstrumentListed() | EventRetracted() | ExchangeListed() | ExchangeChanged():
+            return
+        case other:
+            assert_never(other)
     if event.effective_at < held.first_listing:
         yield LogRuleError(
             line,
@@ -187,21 +191,38 @@ def _judge(event: Event, line: int, held: _Held) -> Iterator[LogRuleError]:
 
 
 def _apply(held: _Held, event: Event) -> None:
-    if isinstance(event, InstrumentListed):
-        held.symbol = event.symbol
-        held.listed_at = event.listed_at or held.listed_at
-        held.expiry = event.expiry or held.expiry
-    elif isinstance(event, InstrumentRenamed):
-        held.symbol = event.new_symbol
-    elif isinstance(event, InstrumentChanged):
-        held.listed_at = event.changes.get("listed_at", held.listed_at)
-        held.expiry = event.changes.get("expiry", held.expiry)
+    match as_any(event):
+        case InstrumentListed() as listed:
+            held.symbol = listed.symbol
+            held.listed_at = listed.listed_at or held.listed_at
+            held.expiry = listed.expiry or held.expiry
+        case InstrumentRenamed() as renamed:
+            held.symbol = renamed.new_symbol
+        case InstrumentChanged() as changed:
+            held.listed_at = changed.changes.get("listed_at", held.listed_at)
+            held.expiry = changed.changes.get("expiry", held.expiry)
+        case InstrumentDelisted() | EventRetracted() | ExchangeListed() | ExchangeChanged():
+            pass  # the symbol and the span stay
+        case other:
+            assert_never(other)
 
 
 def _sets_span(event: Event) -> bool:
-    if isinstance(event, InstrumentChanged):
-        return "expiry" in event.changes or "listed_at" in event.changes
-    return isinstance(event, InstrumentListed)
+    match as_any(event):
+        case InstrumentChanged() as changed:
+            return "expiry" in changed.changes or "listed_at" in changed.changes
+        case InstrumentListed():
+            return True
+        case (
+            InstrumentDelisted()
+            | InstrumentRenamed()
+            | EventRetracted()
+            | ExchangeListed()
+            | ExchangeChanged()
+        ):
+            return False
+        case other:
+            assert_never(other)
 
 
 def _span(held: _Held, line: int) -> Iterator[LogRuleError]:

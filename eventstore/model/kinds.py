@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, Final, assert_never
+from typing import Any, Final, assert_never, cast
 
 import msgspec
 
@@ -134,6 +134,16 @@ KIND_NAMES: Final = tuple(kind.name for kind in KINDS)
 BY_NAME: Final[dict[str, Kind]] = {kind.name: kind for kind in KINDS}
 BY_CLASS: Final[dict[type[Event], Kind]] = {kind.cls: kind for kind in KINDS}
 EVENT_TYPES: Final[dict[str, type[Event]]] = {kind.name: kind.cls for kind in KINDS}
+
+
+def as_any(event: Event) -> AnyEvent:
+    """Return `event` as a member of `AnyEvent`, so that a `match` on it can be exhaustive.
+
+    Every event class has a row here; an instance of any other class is a `TypeError`.
+    """
+    if type(event) not in BY_CLASS:
+        raise TypeError(f"{type(event).__name__} is not a kind of event")
+    return cast("AnyEvent", event)
 
 
 def kind_of(cls: type[Event]) -> Kind:
