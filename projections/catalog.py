@@ -19,6 +19,7 @@ from projections import fold
 from projections.errors import UnknownSymbolError
 from projections.index.live import PitIndex
 from projections.join.answers import THREADS, Threads
+from projections.join.inputs import instants
 from projections.join.queries import BacktestQueries
 
 if TYPE_CHECKING:
@@ -47,9 +48,9 @@ def _instant_column(values: object, what: str) -> np.ndarray:
     if isinstance(values, pa.Array) and pa.types.is_timestamp(values.type):
         if values.type.tz is None:
             raise NaiveTimestampError(what, f"a column of {values.type}")
-        if values.null_count:
+        micros, valid = instants(pa.chunked_array([values]), what, assume_utc=False)
+        if not valid.all():
             raise NaiveTimestampError(what, None, "holds a null, not an instant")
-        micros: np.ndarray = values.cast(TIMESTAMP).cast(pa.int64()).to_numpy(zero_copy_only=False)
         return micros
     if isinstance(values, pa.Array):
         values = values.to_pylist()

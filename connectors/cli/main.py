@@ -187,10 +187,9 @@ def _run(args: argparse.Namespace) -> int:
     before = log_version(args.root) if args.command in WRITING_COMMANDS else None
     try:
         return int(args.handler(args))
-    except Interrupted as exc:
-        return _interrupted(exc, args, before)
-    except KeyboardInterrupt:
-        return _interrupted(Interrupted(signal.SIGINT), args, before)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM as `Interrupted`
+        stopped = exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT)
+        return _interrupted(stopped, args, before)
 
 
 def main(argv: list[str] | None = None) -> int:

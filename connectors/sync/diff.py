@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from connectors.sync.compare import active_in_scope, differs, field_differences, positions
-from connectors.sync.outcome import Absence, Plan
+from connectors.sync.outcome import Absence, Plan, absence_after
 from connectors.sync.ownership import compared, split
 from eventstore import (
     ExchangeListed,
@@ -225,9 +225,7 @@ class Differ:
                 # A dated contract gone after its expiry cannot come back: it expired.
                 self._delist_absent(instrument_id, symbol, expiry, "expired", "expired")
                 continue
-            before = absence.get(instrument_id)
-            at = self.observed_at
-            now = Absence(1, at, at) if before is None else before.after(at)
+            now = absence_after(absence.get(instrument_id), self.observed_at)
             if now.count < runs:
                 self.plan.absence[instrument_id] = now
                 self.plan.absent += 1

@@ -19,6 +19,7 @@ from connectors.replay.folders import snapshots
 from connectors.replay.server import ReplayServer
 from connectors.sync.absence import AbsenceStore
 from connectors.sync.compare import active_in_scope, differs, field_differences, positions
+from connectors.sync.outcome import absence_after
 from connectors.sync.ownership import compared, split
 from connectors.sync.syncer import DEFAULT_ABSENCE_RUNS
 from connectors.venues.http import HttpSettings, open_session
@@ -61,7 +62,7 @@ def compare(
     snapshot: Snapshot,
     current: pa.Table,
     *,
-    at: datetime | None = None,
+    at: datetime,
     absence: Mapping[str, Absence] | None = None,
     absence_runs: int = DEFAULT_ABSENCE_RUNS,
 ) -> list[Drift]:
@@ -88,9 +89,8 @@ def compare(
         gone["expiry"].to_pylist(),
         strict=True,
     ):
-        before = counts.get(instrument_id)
-        runs = 1 if before is None or at is None else before.after(at).count
-        expired = expiry is not None and at is not None and expiry <= at
+        runs = absence_after(counts.get(instrument_id), at).count
+        expired = expiry is not None and expiry <= at
         kind = PENDING if runs < absence_runs and not expired else "missing from the source"
         found.append(
             Drift(

@@ -30,6 +30,11 @@ class Absence(msgspec.Struct, frozen=True, array_like=True):
         return Absence(self.count + 1, self.since, observed_at)
 
 
+def absence_after(before: Absence | None, observed_at: datetime) -> Absence:
+    """Return an instrument's absence once the snapshot observed at `observed_at` lacks it."""
+    return Absence(1, observed_at, observed_at) if before is None else before.after(observed_at)
+
+
 @dataclass
 class Plan:
     """The events one snapshot calls for, with what they amount to."""

@@ -68,14 +68,14 @@ class VersionStore:
         matrix: np.ndarray,
         columns: dict[str, np.ndarray],
         n: int,
-        directory: tuple[np.ndarray, np.ndarray] | None = None,
-        holders: tuple[np.ndarray, np.ndarray] | None = None,
+        directory: tuple[np.ndarray, np.ndarray],
+        holders: tuple[np.ndarray, np.ndarray],
     ) -> VersionStore:
         """Return a store over saved arrays: `n` versions, their codes and columns.
 
-        `directory` is (first, count) by instrument code and `holders` the per-symbol CSR;
-        both are derived from the versions when not given. Rows no longer alive are counted
-        from the `alive` column. Arrays shorter than `n` raise `ValueError`.
+        `directory` is (first, count) by instrument code and `holders` the per-symbol CSR.
+        Rows no longer alive are counted from the `alive` column. Arrays shorter than `n`
+        raise `ValueError`.
         """
         if matrix.shape[1] != len(STORE_FIELDS) or set(columns) != set(_SCALARS):
             raise ValueError("the arrays are not those of a version store")
@@ -88,15 +88,8 @@ class VersionStore:
         store.columns = dict(columns)
         store.n = n
         store.dead = n - int(np.count_nonzero(columns["alive"][:n]))
-        if directory is None:
-            store.ensure_directory()
-            store._index_directory()
-        else:
-            store.first, store.count = directory
-        if holders is None:
-            store.index_holders()
-        else:
-            store.holder_offsets, store.holder_insts = holders
+        store.first, store.count = directory
+        store.holder_offsets, store.holder_insts = holders
         return store
 
     # -- writing -------------------------------------------------------------------------
@@ -173,18 +166,13 @@ class VersionStore:
         self.set_matrix(self.matrix[keep])
         self.n = len(keep)
         self.dead = 0
-        self._index_directory()
-        self.index_holders()
-
-    def _index_directory(self) -> None:
-        """Set each instrument's (first, count) from the alive rows, which are grouped."""
         self.count[:] = 0
-        alive = np.flatnonzero(self.columns["alive"][: self.n])
         codes, first_index, counts = np.unique(
-            self.columns["inst"][alive], return_index=True, return_counts=True
+            self.columns["inst"], return_index=True, return_counts=True
         )
-        self.first[codes] = alive[first_index]
+        self.first[codes] = first_index
         self.count[codes] = counts
+        self.index_holders()
 
     def index_holders(self) -> None:
         """Rebuild, for each symbol code, the instruments that ever held it."""
