@@ -186,7 +186,7 @@ def usdm_record(info: SymbolInfo, observed_at: datetime | None = None) -> Source
 
 def _usdm_status(info: SymbolInfo) -> str:
     # A delivered quarterly stays listed as DELIVERING with "CURRENT_QUARTER DELIVERING".
-    if (info.contract_type or "").endswith(" DELIVERING"):
+    if (info.contract_type or "").endswith((" DELIVERING", "_DELIVERING")):
         return "expired"
     return USDM_STATUS.get(info.status, "halted")
 

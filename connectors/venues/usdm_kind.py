@@ -3,11 +3,13 @@
 The kind comes from `contractType`, never from `deliveryDate`: Binance gives a settling
 perpetual a real `deliveryDate` (its delist time), and pending-trading and pre-settle
 perpetuals can carry one too, so reading a real date as "dated" would rename a perpetual
-(`BINANCE:XUSDT.P`) into a dated symbol with an expiry in the past.
+(`BINANCE:XUSDT.P`) into a dated symbol with an expiry in the past. The values are those of
+Binance's USD-M API "ENUM definitions" (contract type: PERPETUAL, CURRENT_MONTH, NEXT_MONTH,
+CURRENT_QUARTER, NEXT_QUARTER, PERPETUAL_DELIVERING; TRADIFI_PERPETUAL added later).
 
 - perpetual: `PERPETUAL`, `TRADIFI_PERPETUAL`, `PERPETUAL_DELIVERING`;
 - dated: `CURRENT_QUARTER`, `NEXT_QUARTER`, `CURRENT_MONTH`, `NEXT_MONTH`, each also with the
-  ` DELIVERING` suffix Binance adds while it delivers;
+  ` DELIVERING` (or `_DELIVERING`) suffix Binance adds while it delivers;
 - `""` (a contract still `PENDING_TRADING`): by the symbol, a `_YYMMDD` suffix is dated,
   else perpetual;
 - anything else: the row is rejected, naming the value.
@@ -43,7 +45,7 @@ def contract_kind(symbol: str, contract_type: str | None) -> Kind:
 
     Raises `InvalidEventError` (field `contractType`) for a type this table does not know.
     """
-    word = (contract_type or "").removesuffix(" DELIVERING")
+    word = (contract_type or "").removesuffix(" DELIVERING").removesuffix("_DELIVERING")
     if word in PERPETUAL:
         return "perpetual"
     if word in DATED:

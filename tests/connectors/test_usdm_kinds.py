@@ -106,6 +106,10 @@ def test_a_delivering_quarterly_is_dated_and_expired() -> None:
         "expired",
         "futures",
     )
+    body = copy.deepcopy(fixture(DERIVED))
+    body["symbols"][-1]["contractType"] = "CURRENT_QUARTER_DELIVERING"  # the enum's spelling
+    eth = _by_id(_parse(body))["ETHUSDT_210924"]
+    assert (eth.symbol, eth.status) == ("BINANCE:ETHUSDT210924", "expired")
 
 
 def test_an_unknown_contract_type_is_a_rejected_row_naming_it() -> None:
@@ -130,6 +134,8 @@ def test_an_unknown_contract_type_is_a_rejected_row_naming_it() -> None:
         ("BTCUSDT_211231", "NEXT_QUARTER", "dated"),
         ("BTCUSDT_210924", "CURRENT_QUARTER DELIVERING", "dated"),
         ("BTCUSDT_211231", "NEXT_QUARTER DELIVERING", "dated"),
+        ("BTCUSDT_211231", "NEXT_QUARTER_DELIVERING", "dated"),
+        ("BTCUSDT_210730", "CURRENT_MONTH", "dated"),
         ("BTCSTUSDT", "", "perpetual"),
         ("BTCUSDT_220325", "", "dated"),
         ("BTCSTUSDT", None, "perpetual"),
