@@ -147,26 +147,29 @@ class PartitionJoin:
     def output_schema(self, input_schema: pa.Schema) -> pa.Schema:
         """Return the schema of the joined rows of input with `input_schema`, or raise the
         error the join would raise on such rows (a column missing or mistyped)."""
-        names = input_schema.names
-        for name in (self.symbol, self.ts):
-            if name not in names:
-                raise InvalidTableError(
-                    f"column {name!r}", f"is not in the table (its columns: {', '.join(names)})"
-                )
+        added = self._added(input_schema.names)
         _check_text(input_schema.field(self.symbol).type, self.symbol)
         kind = input_schema.field(self.ts).type
         if not pa.types.is_timestamp(kind):
             raise InvalidTableError(f"column {self.ts!r}", f"is {kind}, not a timestamp")
         if kind.tz is None and not self.options.get("assume_utc", False):
             raise NaiveColumnError(self.ts, kind)
+        return pa.schema([*input_schema, *added])
+
+    def _added(self, names: Sequence[str]) -> list[pa.Field]:
+        """Return the answer columns, once the key columns are there and none clashes."""
+        for name in (self.symbol, self.ts):
+            if name not in names:
+                raise InvalidTableError(
+                    f"column {name!r}", f"is not in the table (its columns: {', '.join(names)})"
+                )
         added = (*self.fields, *ANSWER_COLUMNS)
         clash = sorted(set(added) & set(names))
         if clash:
             raise InvalidTableError(
                 "table", f"already has the column(s) {', '.join(clash)} that the answer adds"
             )
-        types = {name: self._type(name) for name in added}
-        return pa.schema([*input_schema, *(pa.field(n, t) for n, t in types.items())])
+        return [pa.field(name, self._type(name)) for name in added]
 
     def _type(self, name: str) -> pa.DataType:
         if name in _ANSWER_TYPES:
@@ -233,15 +236,33 @@ class PartitionJoin:
             yield from self(batch).to_batches()
 
     def pandas(self, frame: Any) -> Any:
-        """Return a pandas DataFrame joined, its index kept (Dask's `map_partitions`)."""
-        joined = self(pa.Table.from_pandas(frame, preserve_index=False)).to_pandas()
-        joined.index = frame.index
-        return joined
+        """Return a pandas DataFrame with the answer columns added (Dask's `map_partitions`).
+
+        Only the symbol and timestamp columns go through Arrow; the frame's own columns and
+        index are kept as they are, and the answer columns are Arrow-backed
+        (`pd.ArrowDtype`: exact decimals, no Python object per cell).
+        """
+        import pandas as pd  # only when called: not a dependency
+
+        self._added([str(name) for name in frame.columns])
+        keys = pa.Table.from_pandas(frame[[self.symbol, self.ts]], preserve_index=False)
+        joined = self(keys)
+        added = {
+            name: pd.Series(pd.arrays.ArrowExtensionArray(joined[name]), index=frame.index)
+            for name in joined.column_names[2:]
+        }
+        return pd.concat([frame, pd.DataFrame(added, index=frame.index)], axis=1)
 
     def pandas_meta(self, frame: Any) -> Any:
-        """Return an empty pandas DataFrame shaped like `pandas(frame)` (Dask's `meta`)."""
-        schema = self.output_schema(pa.Schema.from_pandas(frame, preserve_index=False))
-        return schema.empty_table().to_pandas().set_axis(frame.index[:0])
+        """Return an empty DataFrame shaped like `pandas(frame)` (Dask's `meta=`)."""
+        import pandas as pd  # only when called: not a dependency
+
+        added = {
+            f.name: pd.Series(pd.arrays.ArrowExtensionArray(pa.array([], f.type)))
+            for f in self._added([str(name) for name in frame.columns])
+        }
+        empty = pd.DataFrame(added).set_axis(frame.index[:0])
+        return pd.concat([frame.iloc[:0], empty], axis=1)
 
     def polars(self, frame: Any) -> Any:
         """Return a Polars DataFrame joined (Polars' `LazyFrame.map_batches`)."""

@@ -77,7 +77,7 @@ def test_the_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert isinstance(out, pa.Table)
     assert out["tick_size"].to_pylist() == [Decimal("0.01"), Decimal("0.1"), None]
     dask = session["out_dask"]
-    assert [dask[f].tolist() for f in ("tick_size", "lot_size")] == [
+    assert [pa.array(dask[f]).to_pylist() for f in ("tick_size", "lot_size")] == [
         out[f].to_pylist() for f in ("tick_size", "lot_size")
     ]
     assert session["out_polars"]["tick_size"].to_list() == out["tick_size"].to_pylist()
