@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test quick lint demo bench clean
+.PHONY: install test test-spark quick lint demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,21 @@ lint: install
 	# tests/* and bench are script folders (their modules import each other by bare name);
 	# every test folder also imports the shared helpers of tests/support by bare name
 	MYPYPATH=tests/support $(BIN)/mypy --strict --explicit-package-bases tests/support
-	for dir in tests/eventstore tests/projections tests/connectors; do \
+	for dir in tests/eventstore tests/projections tests/connectors tests/spark; do \
 		MYPYPATH=$$dir:tests/support $(BIN)/mypy --strict --explicit-package-bases $$dir || exit 1; \
 	done
 	MYPYPATH=bench $(BIN)/mypy --strict --explicit-package-bases bench
 
 test: lint
 	$(BIN)/pytest -q --hypothesis-profile=thorough
+
+# The Spark smoke tests: the optional extra `spark` (pyspark; Java must be installed), outside
+# `make test`. The repository is on PYTHONPATH because Spark's Python workers do not see
+# the editable install's import hook.
+test-spark: install
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,spark]'
+	PIT_SPARK=1 PYTHONPATH=$(CURDIR) PYSPARK_PYTHON=$(CURDIR)/$(BIN)/python \
+		$(BIN)/pytest -q --hypothesis-profile=quick tests/spark
 
 # A quick local run: no lint, a few examples per property test.
 quick: install

@@ -2,6 +2,7 @@
 
 CatalogError
 ├── UnknownSymbolError (LookupError)     no instrument ever held that symbol or id
+├── NoCatalogError (LookupError)         a root whose log holds no commit
 ├── IndexStateError                      a persisted index that cannot be used (rebuilt)
 ├── InvalidTableError (ValueError)       a table that cannot be read (a column missing or mistyped)
 │   └── NaiveColumnError (TypeError)     a timestamp column without a time zone
@@ -62,3 +63,11 @@ class RoundingError(CatalogError, ValueError):
         self.value = value
         self.reason = reason
         super().__init__(f"{symbol}: cannot round {value}: {reason}")
+
+
+class NoCatalogError(CatalogError, LookupError):
+    """A root holds no catalog: its log has no commit (a wrong path, or nothing appended yet)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        super().__init__(f"no catalog at {root}: its log ({root}/events) holds no commit yet")

@@ -33,6 +33,8 @@ from eventstore.model.instants import to_micros, to_utc
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
 
+    import pyarrow.dataset as pa_ds
+
     from eventstore.model.events import Event
 
 #: How many times an append is planned again after losing a commit race.
@@ -136,6 +138,18 @@ class EventLog:
         """
         self.refresh()
         yield from self._storage.files(columns, where)
+
+    def dataset(self, version: int | None = None) -> pa_ds.Dataset:
+        """Return the log (at Delta `version`, default the latest) as a lazy Arrow dataset.
+
+        It holds exactly the data files the Delta log lists, never a folder's every file
+        (after a compaction the folder holds each event twice until vacuum). Engines that
+        take Arrow datasets (DuckDB, Polars, Arrow itself) scan it with filter and column
+        pushdown; rows come in no particular order (sort by `position`).
+        """
+        if version is None:
+            self.refresh()
+        return self._storage.dataset(version)
 
     def events(self, *, since: int = 0, until: int | None = None) -> list[Event]:
         """Return the decoded events in positions `since` <= p < `until`."""

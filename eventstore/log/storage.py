@@ -87,6 +87,20 @@ class DeltaStorage:
             return table.to_pyarrow_dataset()
         return table.to_pyarrow_dataset(filesystem=self._local)
 
+    def dataset(self, version: int | None = None) -> pa.dataset.Dataset:
+        """Return the files the Delta log lists (at `version`) as one Arrow dataset.
+
+        Its schema is the log's whole schema: a column added after a file was written
+        reads as null there. An empty dataset of that schema when there is no table yet.
+        """
+        table = self.table(version)
+        if table is None:
+            return pa.dataset.dataset(SCHEMA.empty_table())
+        with failing(self.uri, "listing the log's files"):
+            found = self._dataset(table)
+            missing = [field for field in SCHEMA if field.name not in found.schema.names]
+            return found.replace_schema(pa.schema([*found.schema, *missing])) if missing else found
+
     def table(self, version: int | None = None) -> DeltaTable | None:
         """Return the table (at `version`, or as last refreshed), None if it does not exist."""
         if version is not None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from deltalake import DeltaTable, write_deltalake
 
 from eventstore import EventLog, InstrumentChanged, InstrumentListed, verify_chain
-from eventstore.encoding.schema import ADDED
+from eventstore.encoding.schema import ADDED, SCHEMA
 from eventstore.encoding.table import to_table
 
 if TYPE_CHECKING:
@@ -76,3 +76,13 @@ def test_old_files_read_one_by_one_after_the_table_evolved(tmp_path: Path) -> No
     untouched = EventLog.open(tmp_path / "again" / "old")
     (only,) = list(untouched.read_files(["position", "venue_status"]))
     assert only["venue_status"].to_pylist() == [None]
+
+
+def test_the_dataset_of_an_old_table_has_every_column(tmp_path: Path) -> None:
+    """`EventLog.dataset` reads a column the table never had as null; no log: no rows."""
+    _old_log(tmp_path)
+    dataset = EventLog.open(tmp_path / "old").dataset()
+
+    assert dataset.schema.names == SCHEMA.names
+    assert dataset.to_table(columns=["venue_status"])["venue_status"].to_pylist() == [None]
+    assert EventLog.open(tmp_path / "none").dataset().count_rows() == 0
