@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from connectors.cli.main import main as catalog
-from connectors.cli.sync import summary
+from connectors.cli.sync import replayed, summary
 from connectors.replay.driver import replay
 from connectors.sync.syncer import SyncOptions
 from eventstore import EventLog, verify_chain
@@ -42,7 +42,9 @@ def run(root: Path) -> int:
     print(f"# replay the recorded snapshots in date order into a fresh catalog at {root}")
     options = SyncOptions(max_delist_share=SHARE)
     done = asyncio.run(replay(str(root), SAMPLES, options, progress=_progress))
-    reports = [(snapshot.path.name, report) for snapshot, items in done for report in items]
+    reports = replayed(done)
+    if done.stopped is not None:
+        print(f"\n{done.stopped}")
     _query()
     violations = _audit(root)
     print("\n# the sync summary")

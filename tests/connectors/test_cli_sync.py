@@ -37,7 +37,8 @@ def test_replay_prints_a_summary_per_source(
 def test_replay_json_and_a_failed_source_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`--json` gives every counter; a failing source makes the exit status 1."""
+    """`--json` gives every counter; a failing source makes the exit status 1 and stops
+    the replay there, saying so on stderr (even with --quiet)."""
     bad = spot(23)
     bad["symbols"] = "not a list"
     folder = spot_snapshots(tmp_path, spot(22), bad)
@@ -46,7 +47,8 @@ def test_replay_json_and_a_failed_source_exit_1(
     )
     assert code == 1
     out, err = capsys.readouterr()
-    assert err == ""
+    assert err.startswith("catalog: replay stopped at snapshot 01: binance-spot: ")
+    assert len(err.splitlines()) == 1
     first, failed = json.loads(out)
     assert first["ok"] is True
     assert first["markets"][0]["listed"] == 2
