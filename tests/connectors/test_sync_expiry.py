@@ -8,6 +8,7 @@ then BTCUSDT_220624 and ETHUSDT_220624. Variants derived in code say what they c
 from __future__ import annotations
 
 import copy
+import shutil
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -41,12 +42,15 @@ def body(path: str, at: datetime | None = None, **rows: dict[str, Any]) -> dict[
     return recorded  # type: ignore[no-any-return]
 
 
-def sync(root: Path, *bodies: dict[str, Any]) -> list[SourceReport]:
+def sync(
+    root: Path, *bodies: dict[str, Any], options: SyncOptions = BACKFILL
+) -> list[SourceReport]:
     """Replay one USD-M snapshot per body, in order, into the catalog under `root`."""
     folder = root.parent / f"{root.name}-replay"
+    shutil.rmtree(folder, ignore_errors=True)
     for number, recorded in enumerate(bodies):
         write_snapshot(folder, f"{number:02d}", {"binance-usdm/exchangeInfo.json": recorded})
-    done = run(lambda: replay(str(root), folder, BACKFILL, settings=FAST))
+    done = run(lambda: replay(str(root), folder, options, settings=FAST))
     return [report for _, reports in done.done for report in reports]
 
 
