@@ -136,5 +136,12 @@ def test_the_demo_replays_the_samples_queries_and_audits(
     assert "status         trading" in out
     assert "status         delisted" in out
     assert "3 versions of instrument binance:spot:BTCUSDC" in out
+    tradable = out.split("--tradable")[1].split("$ catalog")[0]
+    assert "BINANCE:ETHUSDT.P " in tradable
+    assert "BINANCE:BTCUSDT220624" not in tradable  # expired on 2022-06-24
+    assert "BINANCE:ETHUSDT220624" not in tradable
+    quarterly = out.split("get BINANCE:BTCUSDT220624")[1]
+    assert "status         expired" in quarterly
+    assert "replay stopped" not in out
     assert "hash chain and counters intact" in out
     assert out.rstrip().splitlines()[-1].split()[:2] == ["2023-11-23-subset-enveloped", "okx"]
