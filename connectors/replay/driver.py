@@ -24,7 +24,7 @@ from connectors.replay.server import ReplayServer
 from connectors.sync.syncer import SourceReport, Syncer, SyncOptions
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from connectors.venues.http import HttpSettings
@@ -73,10 +73,24 @@ class Stop:
 
 @dataclass
 class Replayed:
-    """Each snapshot replayed with its sources' reports, and where the replay stopped."""
+    """Each snapshot replayed with its sources' reports, and where the replay stopped.
+
+    It iterates, indexes and counts as `done`, the list of (snapshot, reports)."""
 
     done: list[tuple[RecordedSnapshot, list[SourceReport]]] = field(default_factory=list)
     stopped: Stop | None = None
+
+    def __iter__(self) -> Iterator[tuple[RecordedSnapshot, list[SourceReport]]]:
+        """Iterate over `done`."""
+        return iter(self.done)
+
+    def __len__(self) -> int:
+        """Return how many snapshots were replayed (the stopped one included)."""
+        return len(self.done)
+
+    def __getitem__(self, index: int) -> tuple[RecordedSnapshot, list[SourceReport]]:
+        """Return one replayed snapshot with its reports."""
+        return self.done[index]
 
     @property
     def appended(self) -> int:

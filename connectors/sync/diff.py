@@ -199,7 +199,8 @@ class Differ:
         self.plan.renamed += 1
 
     def _delist(self, record: SourceRecord, venue_status_changed: bool) -> None:
-        envelope = self._envelope(record, self.observed_at)
+        at = record.delisted_at  # the venue's own delist time, when it is already past
+        envelope = self._envelope(record, at if at and at <= self.observed_at else self.observed_at)
         if venue_status_changed and record.venue_status is not None:
             self.plan.events.append(
                 InstrumentChanged(**envelope, changes={"venue_status": record.venue_status})

@@ -3,15 +3,19 @@
 Wire Structs keep Binance's names. Spot: tick size from `PRICE_FILTER.tickSize`, lot step and
 min quantity from `LOT_SIZE`, min notional from `NOTIONAL.minNotional` or the older
 `MIN_NOTIONAL.minNotional`. USD-M: the same filters, min notional from
-`MIN_NOTIONAL.notional`, listing time `onboardDate`, expiry `deliveryDate` (a date after 2100
-is the perpetual sentinel, whose exact value varies). A filter value of 0 means Binance
+`MIN_NOTIONAL.notional`, listing time `onboardDate`. A filter value of 0 means Binance
 enforces nothing: it is stored as null; any other value must be a positive decimal
 (`eventstore.model.rules.size`), else the row is rejected.
+
+USD-M: perpetual or dated comes from `contractType` (`connectors.venues.usdm_kind`), never
+from `deliveryDate`: Binance gives a settling perpetual its delist time there. A dated
+contract's `deliveryDate` is its expiry; a perpetual's is a far-future sentinel (after 2100,
+its exact value varies) or, when real, when it is (to be) delisted: `delisted_at`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
 import msgspec
@@ -26,8 +30,11 @@ from connectors.venues.snapshot import (
     from_millis,
     parse_rows,
 )
+from connectors.venues.usdm_kind import contract_kind, delist_time, settled
+from eventstore import InvalidEventError
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from decimal import Decimal
 
     from connectors.venues.http import SourceHttp
@@ -36,8 +43,6 @@ SPOT_URL: Final = "https://api.binance.com"
 USDM_URL: Final = "https://fapi.binance.com"
 SPOT_PATH: Final = "/api/v3/exchangeInfo"
 USDM_PATH: Final = "/fapi/v1/exchangeInfo"
-#: deliveryDate beyond this marks a perpetual (4133404800000 and 4133404802000 are seen).
-_PERPETUAL_AFTER: Final = datetime(2100, 1, 1, tzinfo=UTC)
 
 #: Venue status -> normalized status. BREAK is how Binance keeps delisted spot pairs.
 SPOT_STATUS: Final = {
@@ -139,13 +144,24 @@ def spot_record(info: SymbolInfo) -> SourceRecord:
     )
 
 
-def usdm_record(info: SymbolInfo) -> SourceRecord:
-    """Return one USD-M contract (`BINANCE:BTCUSDT.P`, or `BINANCE:BTCUSDT220325` dated)."""
-    delivery = from_millis(info.delivery_date, "expiry")
-    perpetual = delivery is None or delivery >= _PERPETUAL_AFTER
+def usdm_record(info: SymbolInfo, observed_at: datetime | None = None) -> SourceRecord:
+    """Return one USD-M contract (`BINANCE:BTCUSDT.P`, or `BINANCE:BTCUSDT220325` dated).
+
+    `observed_at` is the body's `serverTime`: a perpetual whose delist time lies at or
+    before it is delisted (see `connectors.venues.usdm_kind`).
+    """
+    perpetual = contract_kind(info.symbol, info.contract_type) == "perpetual"
     pair = info.symbol.split("_")[0]
-    expiry = None if perpetual else delivery
-    symbol = f"BINANCE:{pair}.P" if perpetual else f"BINANCE:{pair}{dated_suffix(expiry)}"
+    delivery = from_millis(info.delivery_date, "expiry")
+    delisted_at = delist_time(delivery) if perpetual else None
+    if perpetual:
+        expiry, symbol = None, f"BINANCE:{pair}.P"
+    elif delivery is None or delist_time(delivery) is None:
+        raise InvalidEventError(
+            f"a dated {info.contract_type or 'contract'} has no delivery date", field="expiry"
+        )
+    else:
+        expiry, symbol = delivery, f"BINANCE:{pair}{dated_suffix(delivery)}"
     listed_at = from_millis(info.onboard_date, "listed_at")
     fields = {
         "exchange": "BINANCE",
@@ -156,25 +172,28 @@ def usdm_record(info: SymbolInfo) -> SourceRecord:
         "expiry": expiry,
         "listed_at": listed_at,
     }
+    gone = perpetual and settled(info.status, info.contract_type, delisted_at, observed_at)
     return SourceRecord(
         instrument_id=f"binance:usdm:{info.symbol}",
         symbol=symbol,
         fields=fields,
-        status=_usdm_status(info),
+        status="delisted" if gone else _usdm_status(info),
         venue_status=info.status,
         listed_at=listed_at,
+        delisted_at=delisted_at,
     )
 
 
 def _usdm_status(info: SymbolInfo) -> str:
     # A delivered quarterly stays listed as DELIVERING with "CURRENT_QUARTER DELIVERING".
-    if (info.contract_type or "").endswith(" DELIVERING"):
+    if (info.contract_type or "").endswith((" DELIVERING", "_DELIVERING")):
         return "expired"
     return USDM_STATUS.get(info.status, "halted")
 
 
 def _snapshot(body: ExchangeInfo, market: str, usdm: bool) -> Snapshot:
-    make = usdm_record if usdm else spot_record
+    server_time = from_millis(body.server_time)
+    make = partial(usdm_record, observed_at=server_time) if usdm else spot_record
     records, rejected = parse_rows(
         body.symbols, make, lambda info: f"binance:{market}:{info.symbol}"
     )
@@ -184,7 +203,7 @@ def _snapshot(body: ExchangeInfo, market: str, usdm: bool) -> Snapshot:
         scope=f"binance:{market}:",
         records=records,
         rejected=rejected,
-        server_time=from_millis(body.server_time),
+        server_time=server_time,
         reported=DATED_FIELDS if usdm else EXCHANGE_FIELDS,
     )
 

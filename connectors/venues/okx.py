@@ -4,7 +4,8 @@ All numbers are strings and unused fields are `""` (read as null); OKX documents
 means none", so a size of 0 (or any other that is not a positive decimal) rejects the row.
 `upcChg` lists announced parameter changes (`param`, `newValue`, `effTime`); each becomes a
 change effective at `effTime`. `listTime` is not stable between snapshots, so it dates a
-first listing only.
+first listing only, and not even that for a pre-open row (its listing is dated when it is
+observed). Symbols come from `instId` alone (`connectors.venues.okx_naming`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import msgspec
 
 from connectors.errors import MalformedResponseError
 from connectors.venues.http import shown_url
-from connectors.venues.naming import dated_suffix
+from connectors.venues.okx_naming import okx_name
 from connectors.venues.snapshot import (
     DATED_FIELDS,
     Announcement,
@@ -28,7 +29,6 @@ from connectors.venues.snapshot import (
 )
 
 if TYPE_CHECKING:
-    from datetime import datetime
     from decimal import Decimal
 
     from connectors.venues.http import SourceHttp
@@ -44,6 +44,8 @@ STATUS: Final = {
     "test": "pre_trading",
     "expired": "expired",
 }
+#: States of a row whose trading has not opened: its `listTime` is a plan, not a fact.
+PRE_OPEN: Final = frozenset({"preopen", "test"})
 #: `upcChg.param` -> the catalog field it announces.
 ANNOUNCED: Final = {"tickSz": "tick_size", "lotSz": "lot_size", "minSz": "min_qty"}
 #: OKX gives no min notional, and a contract size for derivatives.
@@ -90,27 +92,6 @@ class Response(msgspec.Struct, frozen=True):
 _DECODER: Final = msgspec.json.Decoder(Response)
 
 
-def _text(value: str) -> str | None:
-    return value or None
-
-
-def _pair(item: Instrument) -> tuple[str | None, str | None]:
-    if item.inst_type == "SPOT":
-        return _text(item.base_ccy), _text(item.quote_ccy)
-    base, _, quote = item.uly.partition("-")
-    return base or None, quote or None
-
-
-def _symbol(item: Instrument, expiry: datetime | None) -> str:
-    base, quote = _pair(item)
-    ticker = f"{base or ''}{quote or ''}"
-    if item.inst_type == "SWAP":
-        return f"OKX:{ticker}.P"
-    if item.inst_type == "FUTURES":
-        return f"OKX:{ticker}{dated_suffix(expiry)}"
-    return f"OKX:{ticker}"
-
-
 def _contract_size(item: Instrument) -> Decimal | None:
     value = decimal_text(item.ct_val, "contract_size")
     multiplier = decimal_text(item.ct_mult, "contract_size")
@@ -120,8 +101,8 @@ def _contract_size(item: Instrument) -> Decimal | None:
 
 
 def record(item: Instrument) -> SourceRecord:
-    """Return one OKX instrument as a record."""
-    base, quote = _pair(item)
+    """Return one OKX instrument as a record, named by its `instId` (`okx_naming`)."""
+    symbol, base, quote = okx_name(item.inst_type, item.inst_id)
     expiry, listed_at = (
         from_millis(item.exp_time, "expiry"),
         from_millis(item.list_time, "listed_at"),
@@ -140,11 +121,13 @@ def record(item: Instrument) -> SourceRecord:
     }
     return SourceRecord(
         instrument_id=f"okx:{item.inst_type.lower()}:{item.inst_id}",
-        symbol=_symbol(item, expiry),
+        symbol=symbol,
         fields=fields,
         status=STATUS.get(item.state, "halted"),
         venue_status=item.state,
-        listed_at=listed_at,
+        # A pre-open row's listTime is when trading is to open, often after the observation:
+        # it stays the `listed_at` field, but the listing itself is dated when it is observed.
+        listed_at=None if item.state in PRE_OPEN else listed_at,
         announced=tuple(_announced(item)),
     )
 

@@ -91,6 +91,10 @@ class SourceRecord(msgspec.Struct, frozen=True, kw_only=True):
     status: str | None = None
     venue_status: str | None = None
     listed_at: datetime | None = None
+    #: When the venue says the instrument is (to be) delisted (a Binance perpetual's real
+    #: `deliveryDate`); the sync dates a delisting at it when it lies at or before the
+    #: observation.
+    delisted_at: datetime | None = None
     announced: tuple[Announcement, ...] = ()
 
     @property

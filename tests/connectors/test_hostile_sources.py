@@ -368,14 +368,15 @@ def test_a_symbol_that_is_not_a_printable_name_is_rejected(
     ]
 
 
-def test_a_listed_instrument_whose_symbol_turns_unprintable_is_not_absent(tmp_path: Path) -> None:
-    """OKX builds symbols from its currencies: a BTC-USD row whose `baseCcy` holds a NUL
-    keeps its id, so it is rejected three times in a row without ever counting absent or
-    being delisted (absence after one run)."""
+def test_a_listed_instrument_whose_row_turns_unreadable_is_not_absent(tmp_path: Path) -> None:
+    """A BTC-USD row whose `tickSz` holds a NUL keeps its id, so it is rejected three times
+    in a row without ever counting absent or being delisted (absence after one run). (OKX
+    symbols come from `instId` alone, so a currency field can no longer make one
+    unprintable.)"""
     root = tmp_path / "lake"
     good = fixture("okx/okx_instruments_spot.json")
     bad = copy.deepcopy(good)
-    bad["data"][0]["baseCcy"] = "BTC\x00"
+    bad["data"][0]["tickSz"] = "0.1\x00"
     answers = {okx.PATH: [_answer(good)]}
     run_options = SyncOptions(absence_runs=1, observed_at=_day(1))
     (first,) = _sync(root, answers, ("okx",), run_options)
@@ -385,7 +386,9 @@ def test_a_listed_instrument_whose_symbol_turns_unprintable_is_not_absent(tmp_pa
         (report,) = _sync(root, {okx.PATH: [_answer(bad)]}, ("okx",), options)
         (market,) = [m for m in report.markets if m.market == "spot"]
         assert (market.rejected, market.absent, market.delisted) == (1, 0, 0)
-        assert market.rejections == ["'okx:spot:BTC-USD': symbol: 'OKX:BTC\\x00USD' holds U+0000"]
+        assert market.rejections == [
+            "'okx:spot:BTC-USD': tick_size: '0.1\\x00' is not a decimal of ASCII digits"
+        ]
     btc = Catalog.open(root).get("OKX:BTCUSD", _day(4))
     assert btc is not None
     assert btc.active
