@@ -54,21 +54,33 @@ class Stop:
 
     def __str__(self) -> str:
         """Say which snapshot, why, and how to go on."""
-        why = "; ".join(f"{r.source}: {r.error}" for r in self.failed)
+        why = "; ".join(_why(report) for report in self.failed)
         after = f" or the {self.remaining} after it" if self.remaining else ""
         share = self.share_needed
         if share is not None:
             how = (
-                f"if the venue really delisted them (snapshots months apart lose much of a "
-                f"market in between), run the same replay again with --max-delist-share "
-                f"{share:g} or with --force"
+                f"run the same replay again with --max-delist-share {share:g} (or --force) "
+                "if the venue really delisted them: snapshots months apart lose much of a "
+                "market in between"
             )
         else:
             how = "fix or remove that snapshot's recording, then run the same replay again"
         return (
             f"replay stopped at snapshot {self.snapshot.path.name}: {why}. Nothing was "
-            f"appended for it{after}; {how} (the snapshots before it append nothing again)"
+            f"appended for it{after}. To go on, {how}; the snapshots already replayed "
+            "append nothing again"
         )
+
+
+def _why(report: SourceReport) -> str:
+    refusal = report.cause
+    if isinstance(refusal, DelistingGuardError) and refusal.active:
+        share = refusal.delisting / refusal.active
+        return (
+            f"{refusal.source} ({refusal.market}) would delist {refusal.delisting} of "
+            f"{refusal.active} active instruments ({share:.1%}, limit {refusal.limit:.0%})"
+        )
+    return f"{report.source}: {report.error}"
 
 
 @dataclass

@@ -47,7 +47,8 @@ def test_replay_json_and_a_failed_source_exit_1(
     )
     assert code == 1
     out, err = capsys.readouterr()
-    assert err.startswith("catalog: replay stopped at snapshot 01: binance-spot: ")
+    assert err.startswith("catalog: replay stopped at snapshot 01: binance-spot: binance-spot: ")
+    assert "To go on, fix or remove that snapshot's recording" in err
     assert len(err.splitlines()) == 1
     first, failed = json.loads(out)
     assert first["ok"] is True
