@@ -162,8 +162,10 @@ class Differ:
         for index, symbol, end in zip(acting.tolist(), held, ends, strict=True):
             changes = {n: values[n][index] for n, d in zip(names, matrix[index], strict=True) if d}
             self._one(records[index], bool(active[index]), symbol, changes)
-            if active[index] and "expiry" in changes and not records[index].terminal:
-                self._moved_expiry(records[index], symbol, end)
+            if "expiry" in changes and not records[index].terminal:
+                self._withdraw(records[index], symbol, end)
+                if active[index]:  # a relisting announced the new expiry already
+                    self._announce_expiry(records[index])
 
     def _one(
         self, record: SourceRecord, active: bool, symbol: str, changes: dict[str, Any]
@@ -224,16 +226,16 @@ class Differ:
             self.plan.events.append(expiry_delisting(self._envelope(record, end)))
             self.plan.announced += 1
 
-    def _moved_expiry(self, record: SourceRecord, held: str, old: datetime | None) -> None:
-        """The expiry of a listed contract changed: retract the old announcement (if the
-        log has it) and announce the new expiry."""
+    def _withdraw(self, record: SourceRecord, held: str, old: datetime | None) -> None:
+        """The expiry of a contract moved from `old`: retract the announced delisting at
+        `old` if it is still to come and the log has it (a catalog built before
+        announcements has none)."""
         if old is not None and old > self.observed_at:
             announced = expiry_delisting({**self._envelope(record, old), "symbol": held})
             envelope = self._envelope(record, self.observed_at)
             withdrawal = retraction(announced, envelope, expiry_of(record))
             if self.history.stored([withdrawal.target]):  # rare: one look-up each
                 self.plan.events.append(withdrawal)
-        self._announce_expiry(record)
 
     # -- absence from a complete snapshot ----------------------------------------------
 

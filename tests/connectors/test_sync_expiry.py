@@ -163,3 +163,32 @@ def test_a_moved_expiry_retracts_the_old_announcement_and_announces_the_new(
     assert gone is not None
     assert (gone.active, gone.status, gone.valid_from) == (False, "expired", moved)
     assert sum(r.appended for r in sync(root, body(EARLY), later)) == 0
+
+
+def test_a_relisting_with_a_moved_expiry_retracts_the_old_announcement(tmp_path: Path) -> None:
+    """Derived: ETHUSDT_210924 is SETTLING on 2021-09-07 (delisted), TRADING again on
+    2021-09-08 with its deliveryDate moved to 2021-10-01: relisted, the delisting announced
+    at 2021-09-24 is retracted and one at 2021-10-01 announced."""
+    root = tmp_path / "lake"
+    moved = datetime(2021, 10, 1, 8, tzinfo=UTC)
+    settling = body(EARLY, datetime(2021, 9, 7, tzinfo=UTC), ETHUSDT_210924={"status": "SETTLING"})
+    back = body(
+        EARLY,
+        datetime(2021, 9, 8, tzinfo=UTC),
+        ETHUSDT_210924={"deliveryDate": int(moved.timestamp() * 1000)},
+    )
+    reports = sync(root, body(EARLY), settling, back)
+    assert all(r.ok for r in reports), [r.error for r in reports]
+    assert [kind for kind, _ in stream(root, "binance:usdm:ETHUSDT_210924")][-3:] == [
+        "InstrumentListed",
+        "InstrumentDelisted",
+        "EventRetracted",
+    ]
+    catalog = Catalog.open(root)
+    relisted = catalog.get("BINANCE:ETHUSDT211001", EXPIRY + timedelta(days=1))
+    assert relisted is not None
+    assert relisted.active
+    gone = catalog.get("BINANCE:ETHUSDT211001", moved)
+    assert gone is not None
+    assert (gone.active, gone.status) == (False, "expired")
+    assert sum(r.appended for r in sync(root, body(EARLY), settling, back)) == 0
