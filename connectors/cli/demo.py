@@ -3,7 +3,9 @@
 The samples under `data/samples/` are subsets of real Binance spot, Binance USD-M and OKX
 responses recorded between 2020 and 2023 (see `data/samples/NOTE.md`). Replaying them in
 date order builds a real history: listings, tick-size changes, pairs Binance moved to BREAK
-(delisted) and back to TRADING (relisted), expired quarterlies, contracts OKX dropped.
+(delisted) and back to TRADING (relisted), quarterlies delisted at their expiry (announced
+when they were listed), contracts OKX dropped. The samples lie months or years apart, so the
+replay needs `--max-delist-share` (see the README); it stops at a refused snapshot.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 
 from connectors.cli.main import main as catalog
-from connectors.cli.sync import summary
+from connectors.cli.sync import replayed, summary
 from connectors.replay.driver import replay
 from connectors.sync.syncer import SyncOptions
 from eventstore import EventLog, verify_chain
@@ -42,7 +44,9 @@ def run(root: Path) -> int:
     print(f"# replay the recorded snapshots in date order into a fresh catalog at {root}")
     options = SyncOptions(max_delist_share=SHARE)
     done = asyncio.run(replay(str(root), SAMPLES, options, progress=_progress))
-    reports = [(snapshot.path.name, report) for snapshot, items in done for report in items]
+    reports = replayed(done)
+    if done.stopped is not None:
+        print(f"\n{done.stopped}")
     _query()
     violations = _audit(root)
     print("\n# the sync summary")
@@ -76,11 +80,18 @@ def _query() -> None:
         "BINANCE:BTCUSDC",
     )
     _step(
-        "what could be traded on 2022-08-01",
+        "what could be traded on 2022-08-01 (no quarterly: those listed had expired)",
         "universe",
         "--as-of",
         "2022-08-01T00:00:00Z",
         "--tradable",
+    )
+    _step(
+        "BTCUSDT_220624 on 2022-08-01: delisted at its expiry, announced when it was listed",
+        "get",
+        "BINANCE:BTCUSDT220624",
+        "--as-of",
+        "2022-08-01T00:00:00Z",
     )
 
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from connectors.cli.render import table, to_json
 from connectors.errors import UsageError
 from connectors.lease.writer import WriterLease
-from connectors.replay.driver import replay
+from connectors.replay.driver import Replayed, Stop, replay
 from connectors.replay.folders import snapshots
 from connectors.sync.syncer import (
     DEFAULT_ABSENCE_RUNS,
@@ -157,8 +157,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         runs = _runs(args)
     with WriterLease(args.root, purpose="catalog sync"):
-        reports = asyncio.run(_sync(args, runs, options, settings))
-    return _print(args, reports)
+        reports, stopped = asyncio.run(_sync(args, runs, options, settings))
+    return _print(args, reports, stopped)
 
 
 async def _sync(
@@ -166,20 +166,29 @@ async def _sync(
     runs: list[SourceRun] | None,
     options: SyncOptions,
     settings: HttpSettings,
-) -> list[tuple[str, SourceReport]]:
+) -> tuple[list[tuple[str, SourceReport]], Stop | None]:
     progress = _progress(args)
     if runs is None:
         done = await replay(args.root, args.replay, options, settings=settings, progress=progress)
-        return [(snapshot.path.name, report) for snapshot, items in done for report in items]
+        return replayed(done), done.stopped
     syncer = Syncer(args.root, options, progress=progress)
-    return [("live", report) for report in await syncer.run(runs, settings)]
+    return [("live", report) for report in await syncer.run(runs, settings)], None
 
 
-def _print(args: argparse.Namespace, reports: list[tuple[str, SourceReport]]) -> int:
+def replayed(done: Replayed) -> list[tuple[str, SourceReport]]:
+    """Return the reports of a replay, each with its snapshot's name."""
+    return [(snapshot.path.name, report) for snapshot, items in done.done for report in items]
+
+
+def _print(
+    args: argparse.Namespace, reports: list[tuple[str, SourceReport]], stopped: Stop | None
+) -> int:
     if args.json:
         print(to_json([_json(name, report) for name, report in reports]))
     else:
         print(summary(reports))
+    if stopped is not None:
+        print(f"catalog: {stopped}", file=sys.stderr)
     return EXIT_SOURCE_FAILED if any(not report.ok for _, report in reports) else 0
 
 

@@ -23,6 +23,7 @@ from connectors.errors import (
 )
 from connectors.sync.absence import AbsenceStore
 from connectors.sync.diff import Differ
+from connectors.sync.history import LogHistory
 from connectors.sync.outcome import Absence, Plan
 from connectors.venues.http import HttpSettings, SourceHttp, open_session
 from connectors.venues.snapshot import NAMED_REJECTIONS
@@ -111,6 +112,8 @@ class SourceReport:
     error_kind: str | None = None
     seconds: float = 0.0
     requests: int = 0
+    #: The error that failed the source, if any.
+    cause: Exception | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -159,10 +162,18 @@ class Syncer:
         self, runs: Sequence[SourceRun], settings: HttpSettings | None = None
     ) -> list[SourceReport]:
         """Fetch every source at once, then commit them one by one; return their reports."""
+        fetched = await self.fetch(runs, settings)
+        return [self.apply(report, snapshots) for report, snapshots in fetched]
+
+    async def fetch(
+        self, runs: Sequence[SourceRun], settings: HttpSettings | None = None
+    ) -> list[tuple[SourceReport, list[Snapshot]]]:
+        """Fetch every source at once; return each one's report and snapshots, in order."""
         settings = settings or HttpSettings()
         async with open_session(settings) as session:
-            fetched = await asyncio.gather(*(self._fetch(run, session, settings) for run in runs))
-        return [self.apply(report, snapshots) for report, snapshots in fetched]
+            return list(
+                await asyncio.gather(*(self._fetch(run, session, settings) for run in runs))
+            )
 
     async def _fetch(
         self, run: SourceRun, session: aiohttp.ClientSession, settings: HttpSettings
@@ -195,6 +206,7 @@ class Syncer:
     def _fail(self, report: SourceReport, exc: Exception) -> None:
         report.error = str(exc)
         report.error_kind = type(exc).__name__
+        report.cause = exc
         self.progress(report.source, f"failed: {exc}")
 
     def apply(self, report: SourceReport, snapshots: Sequence[Snapshot]) -> SourceReport:
@@ -203,10 +215,10 @@ class Syncer:
         Nothing is appended if any snapshot is incomplete or trips the guard; `report`
         (the fetch's, or a fresh `SourceReport(name)`) is filled in and returned.
         """
-        if not report.ok:
+        plans = self.plan(report, snapshots)
+        if plans is None:
             return report
         try:
-            plans = [(snapshot, *self._plan(snapshot)) for snapshot in snapshots]
             events = [event for _, plan, _ in plans for event in plan.events]
             report.appended = self.log.append(events).appended if events else 0
         except (ConnectorError, EventStoreError, CatalogError) as exc:
@@ -216,6 +228,19 @@ class Syncer:
         report.markets = [_market(s, plan, at) for s, plan, at in plans]
         self.progress(report.source, f"appended {report.appended} events")
         return report
+
+    def plan(
+        self, report: SourceReport, snapshots: Sequence[Snapshot]
+    ) -> list[tuple[Snapshot, Plan, datetime]] | None:
+        """Plan every snapshot of one source, appending nothing: the plans, or None with
+        `report` saying why one failed (incomplete, malformed, the guard)."""
+        if not report.ok:
+            return None
+        try:
+            return [(snapshot, *self._plan(snapshot)) for snapshot in snapshots]
+        except (ConnectorError, EventStoreError, CatalogError) as exc:
+            self._fail(report, exc)
+            return None
 
     def _plan(self, snapshot: Snapshot) -> tuple[Plan, datetime]:
         if not snapshot.records:
@@ -232,8 +257,12 @@ class Syncer:
         current = self.catalog.universe(at, include_inactive=True)
         exchanges = self.catalog.exchanges(at) if snapshot.exchanges else {}
         counts = self.absence.of(snapshot.source, snapshot.market)
+        history = LogHistory(self.log, snapshot.source, snapshot.scope, at)
+        # A venue's clock a little ahead of ours must not date a fact after the log records it.
+        known_at = min(at, utc_now())
+        differ = Differ(snapshot, current, at, exchanges, history=history, known_at=known_at)
         try:
-            plan = Differ(snapshot, current, at, exchanges).run(counts, self.options.absence_runs)
+            plan = differ.run(counts, self.options.absence_runs)
         except InvalidEventError as exc:  # a value the source gave that no event can hold
             where = f"{snapshot.market} snapshot"
             raise MalformedResponseError(snapshot.source, where, str(exc)) from exc

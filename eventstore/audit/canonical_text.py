@@ -176,15 +176,29 @@ def payloads(table: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.Array:
     return pc.coalesce(*parts) if len(parts) > 1 else parts[0]
 
 
+def _observed_lines(rows: pa.Table, recorded: pa.Array, payload: pa.Array) -> pa.Array:
+    """Return each payload after its `codec.observed_line`: `observed_at` and a newline
+    when it differs from `recorded_at` (a row without one reads its `recorded_at`)."""
+    if "observed_at" not in rows.column_names:
+        return payload
+    observed = rfc3339_column(rows["observed_at"].combine_chunks())
+    same = pc.fill_null(pc.equal(observed, recorded), True)
+    if pc.all(same).as_py():
+        return payload
+    line = pc.if_else(same, scalar(""), join(observed, scalar("\n"))).cast(payload.type)
+    return pc.binary_join_element_wise(line, payload, pa.scalar(b"", payload.type))
+
+
 def link_texts(rows: pa.Table, payload: pa.Array) -> pa.Array:
     """Return the text each row's `hash` is the SHA-256 of, as `codec.link_hash` builds it."""
+    recorded = rfc3339_column(rows["recorded_at"].combine_chunks())
     parts = [
         rows["prev_hash"].combine_chunks(),
         rows["event_id"].combine_chunks(),
         rows["position"].combine_chunks().cast(TEXT),
-        rfc3339_column(rows["recorded_at"].combine_chunks()),
+        recorded,
         rows["stream_version"].combine_chunks().cast(TEXT),
-        payload,
+        _observed_lines(rows, recorded, payload),
     ]
     binary = [part.cast(pa.binary()) for part in parts]
     return pc.binary_join_element_wise(*binary, pa.scalar(b"\n", pa.binary()))

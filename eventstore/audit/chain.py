@@ -74,6 +74,9 @@ class _Checker:
         if self.last_recorded is not None and recorded < self.last_recorded:  # type: ignore[operator]
             self.flag("recorded-at", row, f"{recorded} is before {self.last_recorded}")
         self.last_recorded = recorded
+        observed = row.get("observed_at")
+        if observed is not None and recorded is not None and observed > recorded:  # type: ignore[operator]
+            self.flag("observed-at", row, f"observed at {observed}, after it was recorded")
         self.check_content(row)
 
     def check_content(self, row: dict[str, object]) -> None:
@@ -97,8 +100,8 @@ def verify_chain(rows: pa.Table | Iterable[dict[str, object]]) -> list[ChainViol
 
     Checked: each row decodes; positions run 0, 1, 2...; event ids are unique and equal
     the UUIDv5 of the content; stream versions run 1, 2, 3... per stream; `recorded_at`
-    never goes backwards; each `prev_hash` is the previous `hash` and each `hash`
-    recomputes. An empty list means the log is intact.
+    never goes backwards and `observed_at` is never after it; each `prev_hash` is the
+    previous `hash` and each `hash` recomputes. An empty list means the log is intact.
     """
     checker = _Checker()
     if isinstance(rows, pa.Table):

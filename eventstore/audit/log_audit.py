@@ -44,6 +44,7 @@ LOG_CHECKS: Final = {
     "hash": "each hash recomputes from the event and the previous hash",
     "chain": "each prev_hash is the hash of the event before it",
     "recorded-at": "recorded_at never goes backwards along positions",
+    "observed-at": "no event was observed after it was recorded (observed_at <= recorded_at)",
     "known-stream": "no event refers to an unknown instrument: a listing opens every stream",
     "retraction-target": "every retraction withdraws an earlier event of its own stream",
 }

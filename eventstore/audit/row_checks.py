@@ -149,6 +149,7 @@ def finish_chunk(chunk: Prepared, findings: Findings) -> ChunkFacts:
     rows = chunk.rows
     broken = _decode(rows, chunk.kinds, chunk.named, findings)
     _content(chunk, broken, findings)
+    _observed(rows, findings)
     return ChunkFacts(
         position=_ints(rows["position"]),
         recorded=_ints(rows["recorded_at"]),
@@ -226,6 +227,17 @@ def _decode(rows: pa.Table, kinds: np.ndarray, named: np.ndarray, findings: Find
         if not broken[index]:
             findings.add("decode", *_where(_row(rows, index)), problem)
     return broken
+
+
+def _observed(rows: pa.Table, findings: Findings) -> None:
+    """Report each row observed after it was recorded (a row without observed_at never is)."""
+    if "observed_at" not in rows.column_names:
+        return
+    late = pc.greater(rows["observed_at"], rows["recorded_at"]).fill_null(False)
+    for index in np.flatnonzero(np.asarray(late.to_numpy(zero_copy_only=False))).tolist():
+        row = _row(rows, index)
+        detail = f"observed at {row['observed_at']}, after it was recorded ({row['recorded_at']})"
+        findings.add("observed-at", *_where(row), detail)
 
 
 def _content(chunk: Prepared, broken: np.ndarray, findings: Findings) -> None:

@@ -16,7 +16,7 @@ from msgspec.structs import force_setattr
 
 from eventstore.encoding.schema import (
     ENVELOPE_FROM_EVENT,
-    LOG_ASSIGNED,
+    NOT_IN_ID,
     SCHEMA_VERSION,
 )
 from eventstore.errors import (
@@ -44,6 +44,7 @@ __all__ = [
     "from_rows",
     "from_table",
     "link_hash",
+    "observed_line",
     "payload_bytes",
     "rfc3339",
 ]
@@ -55,9 +56,11 @@ CANONICAL: Final = msgspec.json.Encoder(order="sorted")
 
 
 def payload_bytes(event: Event) -> bytes:
-    """Return the canonical encoding of what the caller said: sorted-key JSON, no envelope."""
+    """Return the canonical encoding of the fact: sorted-key JSON, no envelope the log assigns,
+    no `observed_at` (what the event id is made of)."""
     recorded = (
-        event.event_id is not None
+        event.observed_at is not None
+        or event.event_id is not None
         or event.recorded_at is not None
         or event.position is not None
         or event.stream_version is not None
@@ -66,7 +69,7 @@ def payload_bytes(event: Event) -> bytes:
     )
     if recorded:
         event = copy.copy(event)
-        for name in LOG_ASSIGNED:
+        for name in NOT_IN_ID:
             force_setattr(event, name, None)
     return CANONICAL.encode(event)
 
@@ -92,17 +95,29 @@ def link_hash(
     recorded_at: str,
     stream_version: int,
     payload: bytes,
+    observed_at: str | None = None,
 ) -> str:
     """Return the SHA-256 link of one event in the chain.
 
     The hashed text is `prev_hash`, `event_id`, `position`, `recorded_at` (RFC 3339, UTC),
-    `stream_version` and the payload's canonical JSON, joined by newlines.
+    `stream_version`, then `observed_at` (RFC 3339) when it differs from `recorded_at`,
+    and the payload's canonical JSON, joined by newlines. `observed_at` equal to
+    `recorded_at` (every row written before the column existed reads so) adds no line,
+    so the rows of schema version 1 keep their hashes.
     """
     link = hashlib.sha256(
         f"{prev_hash}\n{event_id}\n{position}\n{recorded_at}\n{stream_version}\n".encode()
     )
+    link.update(observed_line(observed_at, recorded_at))
     link.update(payload)
     return link.hexdigest()
+
+
+def observed_line(observed_at: str | None, recorded_at: str) -> bytes:
+    """Return the line `observed_at` adds to a link's text: none when it is `recorded_at`."""
+    if observed_at is None or observed_at == recorded_at:
+        return b""
+    return f"{observed_at}\n".encode()
 
 
 def rfc3339(value: datetime) -> str:
@@ -124,6 +139,7 @@ def compute_hash(event: Event, payload: bytes | None = None) -> str:
         rfc3339(event.recorded_at),
         event.stream_version,
         payload_bytes(event) if payload is None else payload,
+        None if event.observed_at is None else rfc3339(event.observed_at),
     )
 
 
@@ -148,7 +164,9 @@ def decode_row(row: dict[str, Any]) -> Event:
     if kind is None:
         raise UnknownEventKindError(position, str(name))
     try:
-        envelope = {name: row[name] for name in ENVELOPE_FROM_EVENT}
+        envelope = {name: row[name] for name in ENVELOPE_FROM_EVENT if name != "observed_at"}
+        # schema version 1 has no observed_at: its facts were observed when recorded
+        envelope["observed_at"] = row.get("observed_at") or row["recorded_at"]
         return kind.cls(**envelope, **_payload_kwargs(kind, row))
     except (TypeError, ValueError) as exc:
         raise CorruptEventError(position, str(exc)) from exc

@@ -35,7 +35,8 @@ def batch_payloads(events: Sequence[Event]) -> list[bytes]:
     encode = CANONICAL.encode
     return [
         encode(e)
-        if e.event_id is None
+        if e.observed_at is None
+        and e.event_id is None
         and e.recorded_at is None
         and e.position is None
         and e.stream_version is None
@@ -100,11 +101,13 @@ def link_texts(
     recorded_at: str,
     stream_versions: pa.Array,
     payloads: Sequence[bytes],
+    observed: Sequence[bytes] | None = None,
 ) -> list[bytes]:
     """Return, per event, the text its link hashes after the previous link's hex digest.
 
     That is `link_hash`'s text without its first line: `event_id`, `position`,
-    `recorded_at` and `stream_version` each after a newline, then a newline and the payload.
+    `recorded_at` and `stream_version` each after a newline, then a newline, the event's
+    `observed_line` (`observed`; none when not given) and the payload.
     """
     positions = pa.array(np.arange(first_position, first_position + len(event_ids)))
     texts = pc.binary_join_element_wise(  # large_binary: a batch may hold more than 2 GiB
@@ -113,7 +116,12 @@ def link_texts(
         positions.cast(pa.string()).cast(_BYTES),
         pa.scalar(recorded_at.encode(), _BYTES),
         stream_versions.cast(pa.string()).cast(_BYTES),
-        pa.array(payloads, _BYTES),
+        pa.array(
+            [line + payload for line, payload in zip(observed, payloads, strict=True)]
+            if observed is not None and any(observed)
+            else payloads,
+            _BYTES,
+        ),
         pa.scalar(b"\n", _BYTES),
     )
     joined: list[bytes] = texts.to_pylist()

@@ -13,8 +13,9 @@ import pyarrow as pa
 
 from eventstore.model.events import DECIMAL_FIELDS, DECIMAL_SCALE, STRING_FIELDS, TIME_FIELDS
 
-#: The schema version this package writes and the newest it reads.
-SCHEMA_VERSION: Final = 1
+#: The schema version this package writes and the newest it reads. Version 2 added the
+#: `observed_at` column; rows of version 1 read `observed_at = recorded_at`.
+SCHEMA_VERSION: Final = 2
 TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
 DECIMAL: Final = pa.decimal128(38, DECIMAL_SCALE)
 #: Payload columns added by schema evolution (null in events written before them).
@@ -46,7 +47,11 @@ PAYLOAD: Final = (
     # Columns added after the first release come last; older tables gain them on write.
     *(pa.field(name, pa.string()) for name in ADDED),
 )
-SCHEMA: Final = pa.schema([*ENVELOPE, *PAYLOAD])
+#: Envelope columns added by schema evolution, after every payload column (a table written
+#: before them gains them on its next append). `observed_at` is nullable in storage only
+#: so that old tables can gain it: reading fills a null with the row's `recorded_at`.
+ADDED_ENVELOPE: Final = (pa.field("observed_at", TIMESTAMP),)
+SCHEMA: Final = pa.schema([*ENVELOPE, *PAYLOAD, *ADDED_ENVELOPE])
 PAYLOAD_COLUMNS: Final = tuple(f.name for f in PAYLOAD)
 #: Envelope columns whose values are attributes of a recorded event.
 ENVELOPE_FROM_EVENT: Final = (
@@ -60,6 +65,7 @@ ENVELOPE_FROM_EVENT: Final = (
     "stream_version",
     "prev_hash",
     "hash",
+    "observed_at",
 )
 #: Envelope attributes the log assigns; the caller's event leaves them unset.
 LOG_ASSIGNED: Final = (
@@ -70,3 +76,6 @@ LOG_ASSIGNED: Final = (
     "prev_hash",
     "hash",
 )
+#: Envelope attributes outside the event id: what the log assigns, and when the fact was
+#: observed (the same fact observed twice is one event).
+NOT_IN_ID: Final = (*LOG_ASSIGNED, "observed_at")

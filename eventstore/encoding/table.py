@@ -25,8 +25,8 @@ from eventstore.model.kinds import Kind, Layout, kind_of
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-#: Envelope attributes the caller sets.
-_CALLER: Final = ("instrument_id", "symbol", "effective_at", "source")
+#: Envelope attributes the caller sets (`observed_at`: or the log, when the caller did not).
+_CALLER: Final = ("instrument_id", "symbol", "effective_at", "source", "observed_at")
 _CHANGEABLE: Final = pa.array(INSTRUMENT_FIELDS, pa.string())
 _LIST: Final = pa.list_(pa.string())
 #: Columns converted through msgspec's RFC 3339 and decimal text, which Arrow parses.

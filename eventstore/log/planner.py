@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 from msgspec.structs import force_setattr
 
-from eventstore.encoding.codec import rfc3339
+from eventstore.encoding.codec import observed_line, rfc3339
 from eventstore.encoding.hashing import (
     EventIds,
     batch_event_ids,
@@ -155,6 +155,9 @@ def plan_batch(
     }
     if conflicts:
         raise StreamVersionConflictError(conflicts)
+    # recorded_at never goes backwards along positions, whatever this writer's clock says
+    recorded_us = max(now_us, tail.last_recorded_us)
+    _check_observed(batch, from_micros(recorded_us))
     with paused_gc():
         payloads = batch_payloads(batch)
         ids = batch_event_ids(payloads)
@@ -166,8 +169,20 @@ def plan_batch(
         else:
             steps.new = list(range(len(batch)))
             steps.versions, steps.streams = fast.versions, fast.streams
-        # recorded_at never goes backwards along positions, whatever this writer's clock says
-        return _plan(steps, payloads, ids, max(now_us, tail.last_recorded_us))
+        return _plan(steps, payloads, ids, recorded_us)
+
+
+def _check_observed(batch: Sequence[Event], recorded_at: datetime) -> None:
+    """Refuse the batch if an event says it was observed after the log would record it."""
+    for event in batch:
+        observed = event.observed_at
+        if observed is not None and observed > recorded_at:
+            raise InvalidEventError(
+                f"{rfc3339(observed)} is after the time the log records it "
+                f"({rfc3339(recorded_at)}): a fact cannot be known from its source before "
+                f"it was observed; nothing was appended",
+                field="observed_at",
+            )
 
 
 @dataclass(frozen=True)
@@ -200,7 +215,12 @@ def _plan(steps: _Pass, payloads: list[bytes], ids: EventIds, recorded_us: int) 
     tail, new = steps.tail, _NewInputs.of(steps, payloads, ids)
     first, recorded_at = tail.next_position, from_micros(recorded_us)
     versions = pa.array(steps.versions, pa.int64())
-    texts = link_texts(new.id_column, first, rfc3339(recorded_at), versions, new.payloads)
+    recorded_text = rfc3339(recorded_at)
+    observed = [
+        b"" if e.observed_at is None else observed_line(rfc3339(e.observed_at), recorded_text)
+        for e in new.events
+    ]
+    texts = link_texts(new.id_column, first, recorded_text, versions, new.payloads, observed)
     links = chain_links(tail.last_hash, texts)
     prevs = [tail.last_hash, *links[:-1]] if links else []
     events = _recorded(new.events, new.ids, first, recorded_at, steps.versions, prevs, links)
@@ -245,6 +265,8 @@ def _recorded(
         recorded, event_ids, count(first), versions, prevs, links, strict=False
     ):
         put(copy, "event_id", event_id)
+        if copy.observed_at is None:
+            put(copy, "observed_at", recorded_at)
         put(copy, "recorded_at", recorded_at)
         put(copy, "position", position)
         put(copy, "stream_version", version)

@@ -1,6 +1,7 @@
 """Reading the log's data files: the columns asked of them, and pieces gathered.
 
-A file written before a column was added reads it as nulls (`ColumnsRead`, `read_fragment`).
+A file written before a column was added reads it as nulls (`ColumnsRead`, `read_fragment`),
+but for `observed_at` (schema version 2): a row written before it reads its `recorded_at`.
 A Delta table read file by file or batch by batch gives pieces of any size; a consumer
 that pays per call (an encoding, a chunk of the audit) gathers them into tables of about
 a given number of rows (`gathered`).
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset
 
 from eventstore.encoding.schema import SCHEMA
@@ -18,7 +20,8 @@ from eventstore.encoding.schema import SCHEMA
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
-    import pyarrow.compute as pc
+_OBSERVED = "observed_at"
+_RECORDED = "recorded_at"
 
 
 def column_names(columns: Sequence[str] | None) -> list[str]:
@@ -36,14 +39,23 @@ class ColumnsRead:
         has = set(dataset.schema.names)
         self.present = [n for n in self.names if n in has]
         self.absent = [n for n in self.names if n not in has]
+        self.observed = _OBSERVED in self.names
+        if self.observed and _RECORDED not in self.present:
+            self.present.append(_RECORDED)  # what a row without observed_at reads
 
     def upcast(self, rows: pa.Table) -> pa.Table:
-        """Return `rows` with the absent columns added as nulls, in the order asked."""
-        if not self.absent:
+        """Return `rows` with the absent columns added as nulls, in the order asked, and
+        `observed_at` read as `recorded_at` where a row has none."""
+        if not self.absent and not self.observed:
             return rows
         for name in self.absent:
             column = SCHEMA.field(name)
             rows = rows.append_column(column, pa.nulls(rows.num_rows, column.type))
+        if self.observed:
+            observed = rows[_OBSERVED]
+            if observed.null_count:
+                filled = pc.coalesce(observed, rows[_RECORDED])
+                rows = rows.set_column(rows.column_names.index(_OBSERVED), _OBSERVED, filled)
         return rows.select(self.names)
 
 

@@ -201,11 +201,10 @@ class DeltaStorage:
             read = ColumnsRead(self._dataset(table), columns)
             wanted = {"columns": read.present, "filter": where, "batch_size": batch_size}
             for batch in read.dataset.to_batches(**wanted):
-                yield (
-                    read.upcast(pa.Table.from_batches([batch])).to_batches()[0]
-                    if read.absent
-                    else batch
-                )
+                if read.absent or read.observed:
+                    yield from read.upcast(pa.Table.from_batches([batch])).to_batches()
+                else:
+                    yield batch
 
     def files(
         self, columns: Sequence[str] | None, where: pc.Expression | None

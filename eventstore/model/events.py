@@ -1,7 +1,8 @@
 """Event types: one frozen, tagged msgspec Struct per fact, named in the past tense.
 
 Every event carries the envelope (`instrument_id symbol effective_at source`, set by the
-caller, and `event_id recorded_at position stream_version prev_hash hash`, set by the log).
+caller, `observed_at`, set by the caller or else by the log, and `event_id recorded_at
+position stream_version prev_hash hash`, set by the log).
 Values are validated and normalized on construction, so an event that exists is appendable:
 timestamps are UTC-aware, structural numbers are exact `Decimal`, never `float`.
 
@@ -50,6 +51,10 @@ class Event(
     symbol: str
     effective_at: datetime
     source: str
+    #: When the fact became knowable from its source; the log sets it to `recorded_at`
+    #: when the caller leaves it None, and refuses one after `recorded_at`. Hashed, but not
+    #: part of the event id: the same fact observed twice is one event.
+    observed_at: datetime | None = None
     event_id: str | None = None
     recorded_at: datetime | None = None
     position: int | None = None
@@ -64,6 +69,8 @@ class Event(
         check_text(self.symbol, "symbol", required=True)
         check_text(self.source, "source", required=True)
         force_setattr(self, "effective_at", to_utc(self.effective_at, "effective_at"))
+        if self.observed_at is not None:
+            force_setattr(self, "observed_at", to_utc(self.observed_at, "observed_at"))
         if self.recorded_at is not None:
             force_setattr(self, "recorded_at", to_utc(self.recorded_at, "recorded_at"))
         for field in self.payload_fields:

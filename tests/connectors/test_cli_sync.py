@@ -37,7 +37,8 @@ def test_replay_prints_a_summary_per_source(
 def test_replay_json_and_a_failed_source_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`--json` gives every counter; a failing source makes the exit status 1."""
+    """`--json` gives every counter; a failing source makes the exit status 1 and stops
+    the replay there, saying so on stderr (even with --quiet)."""
     bad = spot(23)
     bad["symbols"] = "not a list"
     folder = spot_snapshots(tmp_path, spot(22), bad)
@@ -46,7 +47,9 @@ def test_replay_json_and_a_failed_source_exit_1(
     )
     assert code == 1
     out, err = capsys.readouterr()
-    assert err == ""
+    assert err.startswith("catalog: replay stopped at snapshot 01: binance-spot: binance-spot: ")
+    assert "To go on, fix or remove that snapshot's recording" in err
+    assert len(err.splitlines()) == 1
     first, failed = json.loads(out)
     assert first["ok"] is True
     assert first["markets"][0]["listed"] == 2
@@ -134,5 +137,12 @@ def test_the_demo_replays_the_samples_queries_and_audits(
     assert "status         trading" in out
     assert "status         delisted" in out
     assert "3 versions of instrument binance:spot:BTCUSDC" in out
+    tradable = out.split("--tradable")[1].split("$ catalog")[0]
+    assert "BINANCE:ETHUSDT.P " in tradable
+    assert "BINANCE:BTCUSDT220624" not in tradable  # expired on 2022-06-24
+    assert "BINANCE:ETHUSDT220624" not in tradable
+    quarterly = out.split("get BINANCE:BTCUSDT220624")[1]
+    assert "status         expired" in quarterly
+    assert "replay stopped" not in out
     assert "hash chain and counters intact" in out
     assert out.rstrip().splitlines()[-1].split()[:2] == ["2023-11-23-subset-enveloped", "okx"]

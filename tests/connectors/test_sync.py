@@ -15,7 +15,9 @@ import pytest
 from venues import FAST, SAMPLES, fixture, run, write_snapshot
 
 from connectors.replay.driver import replay
-from connectors.sync.syncer import SyncOptions
+from connectors.replay.folders import snapshots
+from connectors.replay.server import ReplayServer
+from connectors.sync.syncer import Syncer, SyncOptions
 from eventstore import EventLog, verify_chain
 from projections import Catalog
 
@@ -56,7 +58,7 @@ def at(day: int) -> datetime:
 def sync(root: Path, folder: Path, options: SyncOptions | None = None) -> list[SourceReport]:
     """Replay `folder` into the catalog under `root`; return the reports, flattened."""
     done = run(lambda: replay(str(root), folder, options, settings=FAST))
-    return [report for _, reports in done for report in reports]
+    return [report for _, reports in done.done for report in reports]
 
 
 def spot_snapshots(tmp_path: Path, *bodies: dict[str, Any]) -> Path:
@@ -195,7 +197,8 @@ def test_an_empty_universe_appends_nothing(tmp_path: Path) -> None:
 
 
 def test_a_failing_source_does_not_stop_the_others(tmp_path: Path) -> None:
-    """Binance fine and OKX malformed in one snapshot: Binance is appended, OKX is not."""
+    """Live, Binance fine and OKX malformed: Binance is appended, OKX is not. (A replay
+    appends nothing for a snapshot with a failed source: see test_replay_stops.)"""
     files = {
         "binance-spot/exchangeInfo.json": spot(22),
         "okx/SPOT.json": '{"code": "0", "data": [{"instId": 1}]}',
@@ -203,7 +206,14 @@ def test_a_failing_source_does_not_stop_the_others(tmp_path: Path) -> None:
     folder = write_snapshot(
         tmp_path / "replay", "00", files, observed_at="2021-10-22T00:00:00Z"
     ).parent
-    reports = {r.source: r for r in sync(tmp_path / "lake", folder)}
+    (recorded,) = snapshots(folder)
+
+    async def live() -> list[SourceReport]:
+        async with ReplayServer(folder) as server:
+            syncer = Syncer(str(tmp_path / "lake"), SyncOptions(observed_at=recorded.observed_at))
+            return await syncer.run(recorded.runs(server.base_url), FAST)
+
+    reports = {r.source: r for r in run(live)}
     assert reports["binance-spot"].ok
     assert reports["binance-spot"].appended == 2
     assert reports["okx"].error_kind == "MalformedResponseError"

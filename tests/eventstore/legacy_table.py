@@ -40,6 +40,7 @@ ENVELOPE_FROM_EVENT = (
     "stream_version",
     "prev_hash",
     "hash",
+    "observed_at",
 )
 STORED: dict[type[Event], tuple[str, ...]] = {
     InstrumentListed: INSTRUMENT_FIELDS,

@@ -32,10 +32,12 @@ from eventstore.model.events import DECIMAL_FIELDS, GENESIS_HASH, TIME_FIELDS
 
 def as_recorded(event: Event, position: int = 0) -> Event:
     """Return `event` with the envelope a log would give it at `position`."""
+    recorded_at = datetime(2025, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
     envelope = msgspec.structs.replace(
         event,
         event_id=compute_event_id(event),
-        recorded_at=datetime(2025, 6, 1, 12, 0, 0, 123456, tzinfo=UTC),
+        observed_at=event.observed_at or recorded_at,
+        recorded_at=recorded_at,
         position=position,
         stream_version=position + 1,
         prev_hash=GENESIS_HASH,
@@ -159,14 +161,14 @@ def test_row_of_an_unknown_kind_raises_unknown_event_kind() -> None:
 
 
 def test_row_of_a_newer_schema_version_raises_unsupported_schema() -> None:
-    """A row with schema_version 2 raises UnsupportedSchemaError naming both versions."""
-    row = stored_row(as_recorded(listed(1), position=7)) | {"schema_version": 2}
+    """A row with schema_version 3 raises UnsupportedSchemaError naming both versions."""
+    row = stored_row(as_recorded(listed(1), position=7)) | {"schema_version": 3}
 
     with pytest.raises(UnsupportedSchemaError, match="upgrade") as caught:
         decode_row(row)
 
     assert isinstance(caught.value, CorruptEventError)
-    assert (caught.value.version, caught.value.supported) == (2, 1)
+    assert (caught.value.version, caught.value.supported) == (3, 2)
     assert caught.value.position == 7
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from builders import changed, exchange_listed, listed
+from builders import changed, day, exchange_listed, listed, observed
 
 from eventstore import ChainViolation, EventLog, verify_chain
 
@@ -23,7 +23,7 @@ def clean_table(tmp_path_factory: pytest.TempPathFactory) -> pa.Table:
     """Return a small clean log's table: five events over three streams, two commits."""
     log = EventLog.open(tmp_path_factory.mktemp("chain"))
     log.append([exchange_listed(), listed(1), listed(2)])
-    log.append([changed(1), changed(2, lot_size="1")])
+    log.append([observed(changed(1), day(1, 6)), changed(2, lot_size="1")])
     return log.read()
 
 
@@ -43,6 +43,16 @@ def test_table_rows_are_checked_in_position_order(clean_table: pa.Table) -> None
 def _swap(rows: Rows) -> Rows:
     rows[1], rows[2] = rows[2], rows[1]
     return rows
+
+
+def _observed_late(index: int) -> Callable[[Rows], Rows]:
+    """Return the damage that dates a row's observation a second after its recording."""
+
+    def damage(rows: Rows) -> Rows:
+        rows[index]["observed_at"] = rows[index]["recorded_at"] + timedelta(seconds=1)
+        return rows
+
+    return damage
 
 
 def _set(index: int, column: str, value: Callable[[Any], Any]) -> Callable[[Rows], Rows]:
@@ -82,8 +92,18 @@ def _set(index: int, column: str, value: Callable[[Any], Any]) -> Callable[[Rows
         ),
         pytest.param(
             _set(4, "recorded_at", lambda t: t - timedelta(days=1)),
-            {("recorded-at", 4), ("hash", 4)},
-            id="recorded-at-backwards",
+            {("recorded-at", 4), ("hash", 4), ("observed-at", 4)},
+            id="recorded-at-backwards",  # its observed_at (then equal) is now after it too
+        ),
+        pytest.param(
+            _observed_late(3),
+            {("observed-at", 3), ("hash", 3)},
+            id="observed-after-recorded",
+        ),
+        pytest.param(
+            _set(3, "observed_at", lambda t: t - timedelta(days=365)),
+            {("hash", 3)},
+            id="observed-at-edited",  # hashed, yet not part of the id
         ),
         pytest.param(
             _set(3, "stream_version", lambda v: v + 1),
@@ -99,7 +119,7 @@ def _set(index: int, column: str, value: Callable[[Any], Any]) -> Callable[[Rows
             id="replaced-id",
         ),
         pytest.param(_set(2, "kind", lambda k: "InstrumentSplit"), {("decode", 2)}, id="bad-kind"),
-        pytest.param(_set(0, "schema_version", lambda v: 2), {("decode", 0)}, id="newer-schema"),
+        pytest.param(_set(0, "schema_version", lambda v: 3), {("decode", 0)}, id="newer-schema"),
     ],
 )
 def test_each_kind_of_damage_is_reported(

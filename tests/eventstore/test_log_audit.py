@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pytest
-from builders import changed, delisted, exchange_listed, listed, renamed, retracted
+from builders import changed, day, delisted, exchange_listed, listed, observed, renamed, retracted
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from msgspec.structs import replace
@@ -107,10 +107,17 @@ def any_event(draw: st.DrawFn) -> Event:
 
 
 @settings(max_examples=examples(60), deadline=None)
-@given(st.lists(any_event(), min_size=1, max_size=6))
-def test_vectorized_payloads_and_links_equal_the_codec(batch: list[Event]) -> None:
-    """Payloads and link texts built by Arrow kernels are byte for byte the codec's."""
-    rows = _recorded_rows(batch)
+@given(
+    st.lists(any_event(), min_size=1, max_size=6),
+    st.lists(st.none() | st.integers(0, 10**12), min_size=6, max_size=6),
+)
+def test_vectorized_payloads_and_links_equal_the_codec(
+    batch: list[Event], earlier: list[int | None]
+) -> None:
+    """Payloads and link texts built by Arrow kernels are byte for byte the codec's: an
+    observed_at before recorded_at (`earlier` microseconds) adds its line after the
+    stream version, one equal to it (None here) adds none."""
+    rows = _recorded_rows(batch, earlier)
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     kinds = kind_codes(table["kind"].combine_chunks())
 
@@ -123,15 +130,22 @@ def test_vectorized_payloads_and_links_equal_the_codec(batch: list[Event]) -> No
         prefix = "\n".join(
             [row["prev_hash"], row["event_id"], str(row["position"]), rfc3339(row["recorded_at"])]
         )
-        assert text == f"{prefix}\n{row['stream_version']}\n".encode() + payload_bytes(event)
+        observed = rfc3339(row["observed_at"])
+        line = "" if observed == rfc3339(row["recorded_at"]) else f"{observed}\n"
+        assert text == f"{prefix}\n{row['stream_version']}\n{line}".encode() + payload_bytes(event)
+        assert (line != "") == (earlier[row["position"]] not in (None, 0))
 
 
-def _recorded_rows(batch: list[Event]) -> Rows:
-    """Return `batch` as the rows a log stores, with an envelope (links need not verify)."""
+def _recorded_rows(batch: list[Event], earlier: list[int | None] | None = None) -> Rows:
+    """Return `batch` as the rows a log stores, with an envelope (links need not verify);
+    each event observed `earlier` microseconds before it was recorded (None: when recorded)."""
+    before = earlier or [None] * len(batch)
     recorded = [
         replace(
             event,
             event_id=compute_event_id(event),
+            observed_at=datetime(2025, 1, 1, 0, 0, n, tzinfo=UTC)
+            - timedelta(microseconds=before[n] or 0),
             recorded_at=datetime(2025, 1, 1, 0, 0, n, tzinfo=UTC),
             position=n,
             stream_version=1,
@@ -149,7 +163,9 @@ def clean_rows(tmp_path_factory: pytest.TempPathFactory) -> Rows:
     """Return a small clean log's rows: every instrument kind, a retraction, three commits."""
     log = EventLog.open(tmp_path_factory.mktemp("audit"))
     log.append([exchange_listed(), listed(1), listed(2)])
-    first = log.append([changed(1), changed(2, lot_size="1", min_notional=None)])
+    first = log.append(
+        [changed(1), observed(changed(2, lot_size="1", min_notional=None), day(1, 6))]
+    )
     log.append(
         [delisted(2), renamed(1, None, "BINANCE:ONE"), retracted(first[0].event_id or "", stream=1)]
     )
@@ -174,6 +190,16 @@ def test_clean_rows_pass_every_check(clean_rows: Rows) -> None:
 def test_row_order_in_files_does_not_matter(clean_rows: Rows) -> None:
     """Rows are checked in position order whatever order the files give them in."""
     assert _audit(clean_rows[::-1]) == set()
+
+
+def _observed_late(position: int) -> Callable[[Rows], Rows]:
+    """Return the damage that dates a row's observation a second after its recording."""
+
+    def damage(rows: Rows) -> Rows:
+        rows[position]["observed_at"] = rows[position]["recorded_at"] + timedelta(seconds=1)
+        return rows
+
+    return damage
 
 
 def _set(position: int, column: str, value: Callable[[Any], Any]) -> Callable[[Rows], Rows]:
@@ -204,8 +230,18 @@ _NOWHERE = "00000000-0000-5000-8000-000000000000"
         pytest.param(_set(2, "hash", lambda h: "f" * 64), {("hash", 2), ("chain", 3)}),
         pytest.param(
             _set(6, "recorded_at", lambda t: t - timedelta(days=1)),
-            {("recorded-at", 6), ("hash", 6)},
-            id="recorded-at-backwards",
+            {("recorded-at", 6), ("hash", 6), ("observed-at", 6)},
+            id="recorded-at-backwards",  # its observed_at (then equal) is now after it too
+        ),
+        pytest.param(
+            _observed_late(4),
+            {("observed-at", 4), ("hash", 4)},
+            id="observed-after-recorded",
+        ),
+        pytest.param(
+            _set(4, "observed_at", lambda t: t - timedelta(days=365)),
+            {("hash", 4)},
+            id="observed-at-edited",  # hashed, yet not part of the id
         ),
         pytest.param(
             _set(3, "stream_version", lambda v: v + 1),
@@ -225,7 +261,7 @@ _NOWHERE = "00000000-0000-5000-8000-000000000000"
             {("decode", 2), ("known-stream", 2)},
             id="bad-kind",
         ),
-        pytest.param(_set(0, "schema_version", lambda v: 2), {("decode", 0)}, id="newer-schema"),
+        pytest.param(_set(0, "schema_version", lambda v: 3), {("decode", 0)}, id="newer-schema"),
         pytest.param(_set(3, "quote", lambda q: "USDC"), {("decode", 3)}, id="stray-value"),
         pytest.param(
             _set(7, "target", lambda t: _NOWHERE),
@@ -282,6 +318,7 @@ def test_link_hash_of_a_stored_row_matches_its_hash(clean_rows: Rows) -> None:
         rfc3339(row["recorded_at"]),
         row["stream_version"],
         payload_bytes(event),
+        rfc3339(row["observed_at"]),
     )
 
     assert link == row["hash"]

@@ -10,13 +10,16 @@ Each builder takes the stream first, in one of two forms:
 
 A stored field given by keyword (`source=` included) overrides its default.
 
-Times are instants after `T0` (2024-01-01T00:00Z): `day(n, hours)`.
+Times are instants after `T0` (2024-01-01T00:00Z): `day(n, hours)`. `observed(event, at)`
+gives any of them an `observed_at` (left None, the log sets it to `recorded_at`).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from msgspec.structs import replace
 
 from eventstore import (
     EventRetracted,
@@ -36,6 +39,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 #: A stream: a coin number, or an instrument id (with its symbol given next to it).
 Stream = int | str
+E = TypeVar("E", bound="Event")
 
 
 def day(n: float, hours: float = 0) -> datetime:
@@ -131,3 +135,8 @@ def exchange_changed(name: str = "BINANCE", **fields: Any) -> ExchangeChanged:
     return ExchangeChanged(
         exchange=name, effective_at=day(1), source="manual", **(fields or {"timezone": "UTC"})
     )
+
+
+def observed(event: E, at: datetime) -> E:
+    """Return `event` as observed from its source at `at` (its `observed_at`)."""
+    return replace(event, observed_at=at)
