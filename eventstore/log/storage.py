@@ -98,8 +98,12 @@ class DeltaStorage:
             return pa.dataset.dataset(SCHEMA.empty_table())
         with failing(self.uri, "listing the log's files"):
             found = self._dataset(table)
-            missing = [field for field in SCHEMA if field.name not in found.schema.names]
-            return found.replace_schema(pa.schema([*found.schema, *missing])) if missing else found
+            if found.schema.names == SCHEMA.names:
+                return found
+            # The log's column order; a column a file lacks reads as null there.
+            have = found.schema
+            fields = [have.field(f.name) if f.name in have.names else f for f in SCHEMA]
+            return found.replace_schema(pa.schema(fields))
 
     def table(self, version: int | None = None) -> DeltaTable | None:
         """Return the table (at `version`, or as last refreshed), None if it does not exist."""
