@@ -4,6 +4,8 @@ The samples under `data/samples/` are subsets of real Binance spot, Binance USD-
 responses recorded between 2020 and 2023 (see `data/samples/NOTE.md`). Replaying them in
 date order builds a real history: listings, tick-size changes, pairs Binance moved to BREAK
 (delisted) and back to TRADING (relisted), expired quarterlies, contracts OKX dropped.
+Each event is observed at its snapshot's date, so `--known-at` answers on the catalog
+filled today what could have been known on a date between two snapshots.
 """
 
 from __future__ import annotations
@@ -69,6 +71,26 @@ def _query() -> None:
         "BINANCE:BTCUSDC",
         "--as-of",
         "2023-01-01T00:00:00Z",
+    )
+    _step(
+        "...as known on 2022-12-01, before the 2022-12-17 snapshot showed the BREAK: the\n"
+        "# replay kept each snapshot's date as the events' observed_at, so known_at works\n"
+        "# on this catalog filled today: still trading",
+        "get",
+        "BINANCE:BTCUSDC",
+        "--as-of",
+        "2023-01-01T00:00:00Z",
+        "--known-at",
+        "2022-12-01T00:00:00Z",
+    )
+    _step(
+        "...and as recorded by 2022-12-01: this catalog did not exist yet, so nothing",
+        "get",
+        "BINANCE:BTCUSDC",
+        "--as-of",
+        "2023-01-01T00:00:00Z",
+        "--recorded-by",
+        "2022-12-01T00:00:00Z",
     )
     _step(
         "its whole history: delisted, then relisted with a new lot size",

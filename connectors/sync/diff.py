@@ -102,6 +102,7 @@ class Differ:
             "instrument_id": record.instrument_id,
             "symbol": record.symbol,
             "effective_at": at,
+            "observed_at": self.observed_at,
             "source": self.snapshot.source,
         }
 
@@ -201,6 +202,7 @@ class Differ:
                 "instrument_id": ids[index],
                 "symbol": held[index],
                 "effective_at": self.observed_at,
+                "observed_at": self.observed_at,
                 "source": self.snapshot.source,
             }
             self.plan.events.append(InstrumentChanged(**envelope, changes=changes))
@@ -242,6 +244,7 @@ class Differ:
                 instrument_id=instrument_id,
                 symbol=symbol,
                 effective_at=at,
+                observed_at=self.observed_at,
                 source=self.snapshot.source,
                 reason=reason,
                 status=status,
@@ -258,6 +261,7 @@ class Differ:
                     symbol=name,
                     exchange=name,
                     effective_at=self.observed_at,
+                    observed_at=self.observed_at,
                     source=self.snapshot.source,
                     is_crypto=self.snapshot.market == "crypto" or None,
                 )

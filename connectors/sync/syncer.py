@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from msgspec.structs import replace
+
 from connectors.errors import (
     ConnectorError,
     DelistingGuardError,
@@ -238,6 +240,7 @@ class Syncer:
             where = f"{snapshot.market} snapshot"
             raise MalformedResponseError(snapshot.source, where, str(exc)) from exc
         self._guard(snapshot, plan)
+        _knowable_by_now(plan)
         return plan, at
 
     def _guard(self, snapshot: Snapshot, plan: Plan) -> None:
@@ -247,6 +250,21 @@ class Syncer:
         raise DelistingGuardError(
             snapshot.source, snapshot.market, plan.leaving, plan.active, limit
         )
+
+
+def _knowable_by_now(plan: Plan) -> None:
+    """Date the plan's events observed no later than the log's clock says now.
+
+    Every event of a sync is observed at the snapshot's observation time (a replay's: the
+    recorded snapshot's); a venue's clock a little ahead of ours would date it after the
+    log records it, which the log refuses.
+    """
+    now = utc_now()
+    if any(e.observed_at is not None and e.observed_at > now for e in plan.events):
+        plan.events = [
+            replace(e, observed_at=now) if e.observed_at and e.observed_at > now else e
+            for e in plan.events
+        ]
 
 
 def _market(snapshot: Snapshot, plan: Plan, at: datetime) -> MarketReport:

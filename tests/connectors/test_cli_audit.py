@@ -120,7 +120,7 @@ def test_text_report_says_what_was_checked(root: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
 
     assert status == 0
-    assert f"audit of {root}: 9 events, 15 checks" in out
+    assert f"audit of {root}: 9 events, 16 checks" in out
     assert "  ok    hash " in out
     assert out.rstrip().splitlines()[-1].startswith("clean: every check passed in ")
 
@@ -152,7 +152,7 @@ def test_file_rewritten_carelessly_is_unreadable(
     assert set(failures(report)) == {"readable"}
     # `removes-readded` reads only the Delta commits, which are intact: it ran
     others = [c for c in report["checks"] if c["name"] not in ("readable", "removes-readded")]
-    assert len(others) == 13
+    assert len(others) == 14
     for check in others:  # none of them ran: each says skip and why, never ok
         assert (check["status"], check["ok"]) == ("skip", False), check["name"]
         assert check["skipped"].startswith("not checked: the log cannot be read")
@@ -162,7 +162,7 @@ def test_file_rewritten_carelessly_is_unreadable(
         line.split()[0]
         for line in lines[1:]
         if line.startswith("  ") and not line.startswith("   ")
-    ].count("skip") == 13
+    ].count("skip") == 14
 
 
 def test_commit_removed_from_the_delta_log(root: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -59,6 +59,12 @@ def test_the_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     cat = session["cat"]
     assert cat.get("BINANCE:BTCUSDT", as_of="2021-06-01T00:00:00Z").tick_size == Decimal("0.01")
+    at = "2022-06-01T00:00:00Z"
+    observable = cat.get("BINANCE:BTCUSDT", as_of=at, known_at="2022-04-01T00:00:00Z")
+    assert (observable.tick_size, observable.min_notional) == (Decimal("0.01"), Decimal("10"))
+    recorded_by = session["recorded"][0].recorded_at
+    answered = cat.get("BINANCE:BTCUSDT", as_of=at, recorded_by=recorded_by)
+    assert (answered.tick_size, answered.min_notional) == (Decimal("0.1"), None)
     out = session["out"]
     assert isinstance(out, pa.Table)
     assert out["tick_size"].to_pylist() == [Decimal("0.01"), Decimal("0.1"), None]
