@@ -7,6 +7,7 @@ snapshots fills it: `known_at` still answers what could have been known then, wh
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -15,10 +16,12 @@ import pyarrow as pa
 import pytest
 from builders import changed, day, listed, observed, retracted
 from clock import Clock
+from deltalake import write_deltalake
 from pit_oracle import Known, assert_catalog_matches_fold
 
 from eventstore import EventLog, NaiveTimestampError
 from projections import Catalog
+from projections.index import snapshots
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -137,3 +140,49 @@ def test_a_naive_recorded_by_is_refused() -> None:
         catalog.get("X:A", day(1), recorded_by=datetime(2024, 1, 1))
     with pytest.raises(NaiveTimestampError, match="recorded_by"):
         catalog.universe(day(1), recorded_by="2024-01-01T00:00:00")
+
+
+def test_a_log_written_before_observed_at_answers_as_observed_when_recorded(
+    tmp_path: Path,
+) -> None:
+    """A schema-1 log (no observed_at column): known_at reads each row's recorded_at, so
+    known_at and recorded_by give the same answers, and known_since is the recording."""
+    scratch = EventLog.open(tmp_path / "scratch", clock=Clock(TODAY))
+    scratch.append([listed(1), changed(1, day=4)])
+    table = scratch.read().drop_columns(["observed_at"])
+    at = table.schema.get_field_index("schema_version")
+    ones = pa.array([1] * table.num_rows, pa.int32())
+    write_deltalake(str(tmp_path / "old" / "events"), table.set_column(at, "schema_version", ones))
+    catalog = Catalog.open(tmp_path / "old")
+
+    found = catalog.get("BINANCE:COIN1USDT", day(5), known_at=TODAY)
+
+    assert found is not None
+    assert (found.tick_size, found.known_since, found.recorded_since) == (
+        Decimal("0.1"),
+        TODAY,
+        TODAY,
+    )
+    assert catalog.get("BINANCE:COIN1USDT", day(5), known_at=day(9)) is None
+    assert catalog.universe(day(5), known_at=TODAY) == catalog.universe(day(5), recorded_by=TODAY)
+
+
+def test_a_snapshot_of_the_format_before_observed_at_is_rebuilt(tmp_path: Path) -> None:
+    """A saved index of format 6 (no observed_at), checksums intact: discarded and rebuilt."""
+    _backfilled(tmp_path)
+    Catalog.open(tmp_path).refresh()
+    directory = tmp_path / "projections"
+    old = directory / (directory / "CURRENT").read_text()
+    header = old / "header.json"
+    meta = json.loads(header.read_text())
+    meta["format"] = 6
+    meta["self"] = snapshots._header_sum(meta)
+    header.write_text(json.dumps(meta))
+
+    found = Catalog.open(tmp_path).get("BINANCE:COIN1USDT", day(4), known_at=day(4, 12))
+
+    assert found is not None
+    assert (found.tick_size, found.known_since) == (Decimal("0.01"), day(0))
+    rebuilt = directory / (directory / "CURRENT").read_text()
+    assert rebuilt != old
+    assert json.loads((rebuilt / "header.json").read_text())["format"] == snapshots.FORMAT == 7
