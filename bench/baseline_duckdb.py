@@ -51,9 +51,11 @@ def connect(files: list[str], *, memory_limit: str | None = None) -> duckdb.Duck
     con.execute(f"CREATE VIEW log AS SELECT * FROM {source}")
     have = {row[0] for row in con.execute("DESCRIBE log").fetchall()}
     missing = [f for f in FIELDS if f not in have]  # columns added after these files
-    if missing:
-        nulls = ", ".join(f"NULL::VARCHAR AS {f}" for f in missing)
-        con.execute(f"CREATE OR REPLACE VIEW log AS SELECT *, {nulls} FROM {source}")
+    nulls = [f"NULL::VARCHAR AS {f}" for f in missing]
+    if "observed_at" not in have:  # a log written before it: observed when recorded
+        nulls.append("NULL::TIMESTAMPTZ AS observed_at")
+    if nulls:
+        con.execute(f"CREATE OR REPLACE VIEW log AS SELECT *, {', '.join(nulls)} FROM {source}")
     return con
 
 
@@ -72,7 +74,8 @@ SELECT * EXCLUDE (listed) FROM (
     AS active,
   arg_max_null(status, {ORDER}) FILTER (WHERE {STATUS_SET}) AS status,
   max(effective_at) AS valid_from,
-  max(recorded_at) AS known_since,
+  max(coalesce(observed_at, recorded_at)) AS known_since,
+  max(recorded_at) AS recorded_since,
   bool_or(kind = 'InstrumentListed') AS listed,
   {fields}
   FROM log
@@ -106,7 +109,8 @@ WITH folded AS (
     last_value({SYMBOL} IGNORE NULLS) OVER w AS symbol,
     last_value({ACTIVE} IGNORE NULLS) OVER w AS active,
     {last("status", STATUS_SET)} AS status,
-    max(recorded_at) OVER w AS known_since,
+    max(coalesce(observed_at, recorded_at)) OVER w AS known_since,
+    max(recorded_at) OVER w AS recorded_since,
     {fields}
   FROM log
   WHERE kind IN {KINDS}

@@ -21,6 +21,7 @@ from projections.index.live import PitIndex
 from projections.join.answers import THREADS, Threads
 from projections.join.inputs import instants
 from projections.join.queries import BacktestQueries
+from projections.knowledge import Knowledge
 
 if TYPE_CHECKING:
     import os
@@ -35,10 +36,6 @@ END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 def _micros(value: object, what: str) -> int:
     return to_micros(to_utc(value, what))
-
-
-def _known_micros(value: object) -> int | None:
-    return None if value is None else _micros(value, "known_at")
 
 
 def _instant_column(values: object, what: str) -> np.ndarray:
@@ -66,11 +63,15 @@ def index_directory(root: str) -> Path | None:
 
 
 class Catalog(BacktestQueries):
-    """Point-in-time answers over an event log: what was true at `as_of`, known at `known_at`.
+    """Point-in-time answers over an event log: what was true at `as_of`, as known at
+    `known_at` and as recorded by `recorded_by`.
 
     Queries see every event committed before they start, by this process or another.
-    `known_at=None` means everything recorded so far; `known_at=K` answers what the
-    catalog knew at K, exactly, even after later corrections.
+    `known_at=K` keeps the facts observed by K (what could have been known then, also on
+    a catalog backfilled later from archived snapshots); `recorded_by=R` keeps the events
+    recorded by R: exactly what the catalog answered at R, even after later backfills and
+    corrections. Both default to everything; given together, an event counts when it
+    passes both.
     """
 
     def __init__(self, log: EventLog, *, persist: bool = True, threads: Threads = THREADS) -> None:
@@ -110,10 +111,12 @@ class Catalog(BacktestQueries):
         self._index.catch_up()
         return self._index.store
 
-    def get(self, symbol: str, as_of: object, known_at: object = None) -> Instrument | None:
+    def get(
+        self, symbol: str, as_of: object, known_at: object = None, recorded_by: object = None
+    ) -> Instrument | None:
         """Return the instrument that held `symbol` at `as_of`, or None if none did."""
         at = _micros(as_of, "as_of")
-        known = _known_micros(known_at)
+        known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
         return self._index.view(known).get(symbol, at)
 
@@ -124,24 +127,32 @@ class Catalog(BacktestQueries):
         *,
         include_inactive: bool = False,
         tradable: bool = False,
+        recorded_by: object = None,
     ) -> pa.Table:
         """Return one row per instrument active at `as_of` (all that exist, if asked).
 
         `tradable` keeps only the instruments whose status was `trading` at `as_of`.
         """
         at = _micros(as_of, "as_of")
-        known = _known_micros(known_at)
+        known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
         found = self._index.view(known).universe(at, include_inactive=include_inactive)
         return found.filter(pc.equal(found["status"], "trading")) if tradable else found
 
-    def history(self, key: str, *, as_of: object = None, known_at: object = None) -> pa.Table:
+    def history(
+        self,
+        key: str,
+        *,
+        as_of: object = None,
+        known_at: object = None,
+        recorded_by: object = None,
+    ) -> pa.Table:
         """Return every version of the instrument with id `key`, or holding symbol `key`.
 
         A symbol resolves at `as_of` (default: its latest holder).
         """
         at = to_micros(END_OF_TIME if as_of is None else to_utc(as_of, "as_of"))
-        known = _known_micros(known_at)
+        known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
         view = self._index.view(known)
         found = view.history_of(key)
@@ -151,11 +162,15 @@ class Catalog(BacktestQueries):
         if found is not None:
             return found
         if self._index.store.instruments.code_of(key) is not None:
-            return view.empty()  # a known instrument with no version yet at `known_at`
+            return view.empty()  # a known instrument with no version yet, as known then
         raise UnknownSymbolError(key)
 
     def versions_before(
-        self, instrument_ids: object, at: object, known_at: object = None
+        self,
+        instrument_ids: object,
+        at: object,
+        known_at: object = None,
+        recorded_by: object = None,
     ) -> pa.Table:
         """Return each instrument's version valid just before each instant (`VERSION_SCHEMA`).
 
@@ -172,33 +187,37 @@ class Catalog(BacktestQueries):
             else pa.array(instrument_ids, pa.string())
         )
         instants = _instant_column(at, "at")
-        known = _known_micros(known_at)
+        known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
         return self._index.view(known).versions_before(ids, instants)
 
-    def changes(self, since: object, until: object, known_at: object = None) -> pa.Table:
+    def changes(
+        self, since: object, until: object, known_at: object = None, recorded_by: object = None
+    ) -> pa.Table:
         """Return the events effective in [`since`, `until`), with a `retracted` flag.
 
-        Rows are the log's own columns, in position order; `retracted` says whether a
-        retraction known at `known_at` withdrew the event.
+        Rows are the log's own columns, in position order: the events observed by
+        `known_at` and recorded by `recorded_by`; `retracted` says whether a retraction
+        that passes the same bounds withdrew the event.
         """
         start, end = to_utc(since, "since"), to_utc(until, "until")
-        known = None if known_at is None else to_utc(known_at, "known_at")
+        known = Knowledge.of(known_at, recorded_by)
         window = (pc.field("effective_at") >= pa.scalar(start, TIMESTAMP)) & (
             pc.field("effective_at") < pa.scalar(end, TIMESTAMP)
         )
         retractions = pc.field("kind") == RETRACTION
-        if known is not None:
-            recorded = pc.field("recorded_at") <= pa.scalar(known, TIMESTAMP)
-            window, retractions = window & recorded, retractions & recorded
-        found = self.log.read(where=window)
-        targets = self.log.read(["target"], where=retractions)["target"]
+        found = known.admitted(self.log.read(where=window))
+        columns = ["target", "observed_at", "recorded_at"]
+        targets = known.admitted(self.log.read(columns, where=retractions))["target"]
         withdrawn = pc.is_in(found["event_id"], value_set=targets.combine_chunks())
         return found.append_column("retracted", withdrawn)
 
-    def exchanges(self, as_of: object, known_at: object = None) -> dict[str, Exchange]:
+    def exchanges(
+        self, as_of: object, known_at: object = None, recorded_by: object = None
+    ) -> dict[str, Exchange]:
         """Return every exchange that exists at `as_of`, by name."""
         when = to_utc(as_of, "as_of")
-        known = None if known_at is None else to_utc(known_at, "known_at")
+        known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
-        return fold.exchanges(self._index.exchange_events, when, known)
+        events = self._index.exchange_events
+        return fold.exchanges(events, when, known.known_at, known.recorded_by)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Final, assert_never
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, assert_never
 
 import numpy as np
 import pyarrow as pa
@@ -101,16 +101,26 @@ class _Window:
     lines: list[Line] = field(default_factory=list)
 
 
+class _Known(NamedTuple):
+    """The knowledge bounds of the lines, as the caller gave them."""
+
+    known_at: object
+    recorded_by: object
+
+
 def change_lines(
     catalog: Catalog,
     since: object,
     until: object,
     known_at: object = None,
     keep: ChangeFilter | None = None,
+    recorded_by: object = None,
 ) -> list[Line]:
-    """Return the lines of the events effective in [`since`, `until`), in fold order."""
+    """Return the lines of the events effective in [`since`, `until`), in fold order, as
+    known at `known_at` and recorded by `recorded_by`."""
     keep = keep or ChangeFilter()
-    table = keep.rows(catalog.changes(since, until, known_at))
+    known = _Known(known_at, recorded_by)
+    table = keep.rows(catalog.changes(since, until, known_at, recorded_by))
     table = table.sort_by([("effective_at", "ascending"), ("position", "ascending")])
     instruments = pc.is_in(table["kind"], value_set=pa.array(_INSTRUMENT_KINDS))
     just_before = pc.subtract(table["effective_at"], pa.scalar(_MICROSECOND))
@@ -118,12 +128,13 @@ def change_lines(
         pc.if_else(instruments, table["instrument_id"], None).combine_chunks(),
         just_before.combine_chunks(),
         known_at,
+        recorded_by,
     )
     before = before.select([name for name in before.column_names if name in keep.columns()])
     found = [row if row["instrument_id"] is not None else None for row in before.to_pylist()]
     window = _Window(table.to_pylist(), found, keep)
     for index, row in enumerate(window.rows):
-        _lines_of(catalog, window, row, window.before[index], known_at)
+        _lines_of(catalog, window, row, window.before[index], known)
     return window.lines
 
 
@@ -151,7 +162,7 @@ def _lines_of(
     window: _Window,
     row: dict[str, Any],
     before: dict[str, Any] | None,
-    known_at: object,
+    known: _Known,
 ) -> None:
     kind = BY_NAME.get(row["kind"])
     if kind is None:
@@ -160,7 +171,7 @@ def _lines_of(
         case Subject.INSTRUMENT:
             _instrument_lines(kind, window, row, before)
         case Subject.EXCHANGE:
-            _exchange_lines(catalog, window, row, known_at)
+            _exchange_lines(catalog, window, row, known)
         case Subject.EVENT:
             if window.keep.field is None:
                 note = f"withdraws {row['target']}: {row['reason']}"
@@ -203,11 +214,10 @@ def _moved_line(
         add(_line(row, field="symbol", old=row["symbol"], new=row["new_symbol"]))
 
 
-def _exchange_lines(
-    catalog: Catalog, window: _Window, row: dict[str, Any], known_at: object
-) -> None:
+def _exchange_lines(catalog: Catalog, window: _Window, row: dict[str, Any], known: _Known) -> None:
     """Add a line per field an exchange event sets; the old value is the exchange's before."""
-    previous = catalog.exchanges(to_utc(row["effective_at"], "at") - _MICROSECOND, known_at)
+    just_before = to_utc(row["effective_at"], "at") - _MICROSECOND
+    previous = catalog.exchanges(just_before, known.known_at, known.recorded_by)
     old = previous.get(row["exchange"])
     for name in EXCHANGE_FIELDS:
         if name in row["fields"] and window.keep.field in (None, name):

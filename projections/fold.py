@@ -1,16 +1,19 @@
 """The pure fold: the definition of every answer the catalog gives.
 
-`state(instrument, as_of=T, known_at=K)` folds that instrument's events with
-`effective_at <= T` and `recorded_at <= K`, in order of (`effective_at`, `position`), after
-removing events withdrawn by a retraction recorded by K. The fast index must agree with
-these functions exactly; the property tests hold it to that.
+`state(instrument, as_of=T, known_at=K, recorded_by=R)` folds that instrument's events
+with `effective_at <= T`, `observed_at <= K` and `recorded_at <= R`, in order of
+(`effective_at`, `position`), after removing events withdrawn by a retraction that passes
+the same two filters. `known_since` is the latest `observed_at` among the events that
+formed a version, `recorded_since` the latest `recorded_at`. The fast index must agree
+with these functions exactly; the property tests hold it to that.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, assert_never, cast
+from datetime import datetime  # noqa: TC003 - a NamedTuple's fields are read at runtime
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, assert_never, cast
 
 from msgspec.structs import replace
 
@@ -30,7 +33,6 @@ from projections.model import FIELDS, Exchange, Instrument
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from datetime import datetime
 
 #: The classes of an exchange's stream.
 _EXCHANGE_KINDS: Final = classes_of(Subject.EXCHANGE)
@@ -39,21 +41,45 @@ _EXCHANGE_KINDS: Final = classes_of(Subject.EXCHANGE)
 @dataclass(frozen=True)
 class Withdrawn:
     """Where a retracted event stood in the fold: it applies nothing, but from there on the
-    answer is only known since the retraction was recorded."""
+    answer is only known since the retraction was observed (and recorded)."""
 
     instrument_id: str
     effective_at: datetime
     position: int
+    observed_at: datetime
     recorded_at: datetime
 
 
 Folded = AnyEvent | Withdrawn
 
 
-def visible(events: Iterable[Event], known_at: datetime | None) -> list[Folded]:
-    """Return the events known at `known_at`; a retracted one is replaced by its marker."""
-    known = [e for e in events if known_at is None or _recorded(e) <= known_at]
-    retractions = {e.target: e for e in known if isinstance(e, EventRetracted)}
+class _Since(NamedTuple):
+    """When a fact became knowable, and when it was recorded."""
+
+    observed: datetime
+    recorded: datetime
+
+
+def visible(
+    events: Iterable[Event], known_at: datetime | None, recorded_by: datetime | None = None
+) -> list[Folded]:
+    """Return the events observed by `known_at` and recorded by `recorded_by`; a retracted
+    one is replaced by its marker."""
+    known = [
+        e
+        for e in events
+        if (known_at is None or _observed(e) <= known_at)
+        and (recorded_by is None or _recorded(e) <= recorded_by)
+    ]
+    # a target retracted more than once is withdrawn as known since the latest of them
+    retractions: dict[str, _Since] = {}
+    for e in known:
+        if isinstance(e, EventRetracted):
+            when = _Since(_observed(e), _recorded(e))
+            seen = retractions.setdefault(e.target, when)
+            retractions[e.target] = _Since(
+                max(seen.observed, when.observed), max(seen.recorded, when.recorded)
+            )
     found: list[Folded] = []
     for event in known:
         if isinstance(event, EventRetracted):
@@ -67,7 +93,8 @@ def visible(events: Iterable[Event], known_at: datetime | None) -> list[Folded]:
                     event.instrument_id,
                     event.effective_at,
                     event.position or 0,
-                    _recorded(retraction),
+                    retraction.observed,
+                    retraction.recorded,
                 )
             )
     return found
@@ -77,6 +104,11 @@ def _recorded(event: Event | Withdrawn) -> datetime:
     if event.recorded_at is None:
         raise ValueError(f"event {event.event_id} has not been recorded")
     return event.recorded_at
+
+
+def _observed(event: Event | Withdrawn) -> datetime:
+    """Return when `event` was observed (a recorded event always says; else when recorded)."""
+    return event.observed_at or _recorded(event)
 
 
 def _order(event: Folded) -> tuple[datetime, int]:
@@ -114,6 +146,7 @@ def _listed(state: Instrument | None, event: InstrumentListed) -> Instrument:
         status=event.status,
         valid_from=event.effective_at,
         known_since=_known(state, event),
+        recorded_since=_recorded_since(state, event),
         **given,
     )
 
@@ -122,18 +155,29 @@ def _then(state: Instrument | None, event: Folded, **values: Any) -> Instrument 
     """Return `state` with `values` from `event` on; nothing before a listing."""
     if state is None:
         return None
-    moved = {"valid_from": event.effective_at, "known_since": _known(state, event)}
+    moved = {
+        "valid_from": event.effective_at,
+        "known_since": _known(state, event),
+        "recorded_since": _recorded_since(state, event),
+    }
     return replace(state, **values, **moved)
 
 
 def _known(state: Instrument | None, event: Folded) -> datetime:
+    observed = _observed(event)
+    return observed if state is None else max(state.known_since, observed)
+
+
+def _recorded_since(state: Instrument | None, event: Folded) -> datetime:
     recorded = _recorded(event)
-    return recorded if state is None else max(state.known_since, recorded)
+    return recorded if state is None else max(state.recorded_since, recorded)
 
 
-def instrument_versions(events: Iterable[Event], known_at: datetime | None) -> list[Instrument]:
+def instrument_versions(
+    events: Iterable[Event], known_at: datetime | None, recorded_by: datetime | None = None
+) -> list[Instrument]:
     """Return one instrument's versions (one per distinct effective time), oldest first."""
-    ordered = sorted(visible(events, known_at), key=_order)
+    ordered = sorted(visible(events, known_at, recorded_by), key=_order)
     versions: list[Instrument] = []
     state: Instrument | None = None
     for event in ordered:
@@ -148,7 +192,10 @@ def instrument_versions(events: Iterable[Event], known_at: datetime | None) -> l
 
 
 def states(
-    events: Iterable[Event], as_of: datetime, known_at: datetime | None
+    events: Iterable[Event],
+    as_of: datetime,
+    known_at: datetime | None,
+    recorded_by: datetime | None = None,
 ) -> dict[str, Instrument]:
     """Return every instrument that exists at `as_of`, by instrument id."""
     streams: dict[str, list[Event]] = defaultdict(list)
@@ -158,7 +205,7 @@ def states(
     found: dict[str, Instrument] = {}
     for instrument_id, stream in streams.items():
         state = None
-        for folded in sorted(visible(stream, known_at), key=_order):
+        for folded in sorted(visible(stream, known_at, recorded_by), key=_order):
             if folded.effective_at > as_of:
                 break
             state = apply(state, folded)
@@ -176,18 +223,26 @@ def resolve(candidates: Iterable[Instrument], symbol: str) -> Instrument | None:
 
 
 def lookup(
-    events: Iterable[Event], symbol: str, as_of: datetime, known_at: datetime | None
+    events: Iterable[Event],
+    symbol: str,
+    as_of: datetime,
+    known_at: datetime | None,
+    recorded_by: datetime | None = None,
 ) -> Instrument | None:
     """Return the instrument holding `symbol` at `as_of`, as known at `known_at`."""
-    return resolve(states(events, as_of, known_at).values(), symbol)
+    return resolve(states(events, as_of, known_at, recorded_by).values(), symbol)
 
 
 def exchanges(
-    events: Iterable[Event], as_of: datetime, known_at: datetime | None
+    events: Iterable[Event],
+    as_of: datetime,
+    known_at: datetime | None,
+    recorded_by: datetime | None = None,
 ) -> dict[str, Exchange]:
     """Return every exchange that exists at `as_of`, by name."""
     found: dict[str, Exchange] = {}
-    relevant = [e for e in visible(events, known_at) if isinstance(e, _EXCHANGE_KINDS)]
+    seen = visible(events, known_at, recorded_by)
+    relevant = [e for e in seen if isinstance(e, _EXCHANGE_KINDS)]
     for event in sorted(relevant, key=_order):
         if event.effective_at <= as_of:
             _fold_exchange(found, event)
@@ -218,11 +273,15 @@ def _fold_exchange(found: dict[str, Exchange], event: Folded) -> None:
 def _described(event: ExchangeListed | ExchangeChanged, previous: Exchange | None) -> Exchange:
     """Return the exchange after `event`: what it does not say is kept from `previous`."""
     given = {f: getattr(event, f) for f in EXCHANGE_FIELDS}
-    if previous is None:
-        known = _recorded(event)
-    else:
+    known, recorded = _observed(event), _recorded(event)
+    if previous is not None:
         given = {f: v if v is not None else getattr(previous, f) for f, v in given.items()}
-        known = max(previous.known_since, _recorded(event))
+        known = max(previous.known_since, known)
+        recorded = max(previous.recorded_since, recorded)
     return Exchange(
-        exchange=event.exchange, valid_from=event.effective_at, known_since=known, **given
+        exchange=event.exchange,
+        valid_from=event.effective_at,
+        known_since=known,
+        recorded_since=recorded,
+        **given,
     )

@@ -24,7 +24,10 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     active: bool
     status: str | None
     valid_from: datetime
+    #: The latest `observed_at` among the events that formed this version.
     known_since: datetime
+    #: The latest `recorded_at` among them.
+    recorded_since: datetime
     exchange: str | None = None
     base: str | None = None
     quote: str | None = None
@@ -54,6 +57,7 @@ class Exchange(msgspec.Struct, frozen=True, kw_only=True):
     exchange: str
     valid_from: datetime
     known_since: datetime
+    recorded_since: datetime
     country: str | None = None
     timezone: str | None = None
     is_crypto: bool | None = None
@@ -78,6 +82,7 @@ VERSION_SCHEMA: Final = pa.schema(
         pa.field("valid_from", TIMESTAMP, nullable=False),
         pa.field("valid_until", TIMESTAMP),
         pa.field("known_since", TIMESTAMP, nullable=False),
+        pa.field("recorded_since", TIMESTAMP, nullable=False),
         *(pa.field(name, _field_type(name)) for name in FIELDS),
     ]
 )

@@ -21,10 +21,12 @@ from connectors.cli.render import to_json
 from connectors.errors import EventFileError
 from connectors.lease.writer import WriterLease
 from eventstore import AnyEvent, Event, EventLog, InvalidEventError, UnknownStreamError
+from eventstore.clock import utc_now
 
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
+    from datetime import datetime
 
 #: The envelope fields the log assigns; a line that sets one is refused rather than ignored.
 LOG_ASSIGNED: Final = frozenset(
@@ -40,7 +42,9 @@ FORMAT_HELP: Final = (
     "EventRetracted, ExchangeListed, ExchangeChanged) and whose other keys are that\n"
     "event's fields. Every event has instrument_id, symbol, effective_at (ISO-8601 with an\n"
     "offset or Z) and source; the log assigns event_id, recorded_at, position,\n"
-    "stream_version and the hashes, so a line must not set them. Decimals may be strings\n"
+    "stream_version and the hashes, so a line must not set them. observed_at (ISO-8601,\n"
+    "optional) says when the fact became knowable from its source, no later than now;\n"
+    "without it the event is observed when it is appended. Decimals may be strings\n"
     '("0.01") or JSON numbers: both are read exactly. Blank lines are skipped.\n'
     "\n"
     "Refused, as the audit would flag them: a size (tick_size minmov pricescale lot_size\n"
@@ -121,12 +125,17 @@ def decode_line(raw: bytes, source: str, line: int) -> Event:
 
 def append_events(log: EventLog, events: list[NumberedEvent], source: str) -> AppendSummary:
     """Check `events` against the log, append them in one atomic commit, count what was new."""
+    _check_observed(events, source, utc_now())
     try:
         check_against_log(log, [(numbered.line, numbered.event) for numbered in events])
     except LogRuleError as exc:
         raise EventFileError(source, f"{exc}; nothing was appended", exc.line) from None
     try:
         recorded = log.append(numbered.event for numbered in events)
+    except InvalidEventError as exc:  # observed after the log's clock, if it runs behind ours
+        if exc.field != "observed_at":
+            raise
+        raise EventFileError(source, str(exc)) from exc
     except UnknownStreamError as exc:
         line = _line_referring_to(events, exc.what, exc.key)
         if line is None:
@@ -135,6 +144,15 @@ def append_events(log: EventLog, events: list[NumberedEvent], source: str) -> Ap
     new = {event.event_id for event in recorded.new}
     present = sum(1 for event in recorded if event.event_id not in new)
     return AppendSummary(len(new), present, len(recorded) - len(new) - present)
+
+
+def _check_observed(events: list[NumberedEvent], source: str, now: datetime) -> None:
+    """Refuse the first line observed after `now`: a fact is not known before it is seen."""
+    for numbered in events:
+        observed = numbered.event.observed_at
+        if observed is not None and observed > now:
+            reason = f"observed_at {observed.isoformat()} is after now ({now.isoformat()})"
+            raise EventFileError(source, f"{reason}; nothing was appended", numbered.line)
 
 
 def _line_referring_to(events: list[NumberedEvent], what: str, key: str) -> int | None:

@@ -6,6 +6,8 @@ date order builds a real history: listings, tick-size changes, pairs Binance mov
 (delisted) and back to TRADING (relisted), quarterlies delisted at their expiry (announced
 when they were listed), contracts OKX dropped. The samples lie months or years apart, so the
 replay needs `--max-delist-share` (see the README); it stops at a refused snapshot.
+Each event is observed at its snapshot's date, so `--known-at` answers on the catalog
+filled today what could have been known on a date between two snapshots.
 """
 
 from __future__ import annotations
@@ -73,6 +75,26 @@ def _query() -> None:
         "BINANCE:BTCUSDC",
         "--as-of",
         "2023-01-01T00:00:00Z",
+    )
+    _step(
+        "...as known on 2022-12-01, before the 2022-12-17 snapshot showed the BREAK: the\n"
+        "# replay kept each snapshot's date as the events' observed_at, so known_at works\n"
+        "# on this catalog filled today: still trading",
+        "get",
+        "BINANCE:BTCUSDC",
+        "--as-of",
+        "2023-01-01T00:00:00Z",
+        "--known-at",
+        "2022-12-01T00:00:00Z",
+    )
+    _step(
+        "...and as recorded by 2022-12-01: this catalog did not exist yet, so nothing",
+        "get",
+        "BINANCE:BTCUSDC",
+        "--as-of",
+        "2023-01-01T00:00:00Z",
+        "--recorded-by",
+        "2022-12-01T00:00:00Z",
     )
     _step(
         "its whole history: delisted, then relisted with a new lot size",

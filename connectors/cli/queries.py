@@ -21,8 +21,25 @@ TIME_HELP: Final = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INST
 
 def _add_known_at(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--known-at", metavar="K", help=f"use only what was recorded by K ({TIME_HELP})"
+        "--known-at",
+        metavar="K",
+        help=f"use only what was observable from its source by K ({TIME_HELP})",
     )
+    parser.add_argument(
+        "--recorded-by",
+        metavar="R",
+        help="use only what the catalog had recorded by R: what it answered then",
+    )
+
+
+def _knowledge(args: argparse.Namespace) -> str:
+    """Return how the knowledge bounds are shown after an answer ("" when none is given)."""
+    shown = []
+    if args.known_at is not None:
+        shown.append(f"as known at {_shown(args.known_at)}")
+    if args.recorded_by is not None:
+        shown.append(f"as recorded by {_shown(args.recorded_by)}")
+    return "".join(f", {part}" for part in shown)
 
 
 def add_get(parser: argparse.ArgumentParser) -> Command:
@@ -68,42 +85,51 @@ def add_changes(parser: argparse.ArgumentParser) -> Command:
 
 
 def _get(args: argparse.Namespace) -> int:
-    found = existing_catalog(args.root).get(args.symbol, args.as_of, args.known_at)
+    found = existing_catalog(args.root).get(
+        args.symbol, args.as_of, args.known_at, args.recorded_by
+    )
     if found is not None:
         print(to_json(found) if args.json else instrument_text(found))
         return 0
     if args.json:
         print("null")
     else:
-        known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
-        print(f"{args.symbol} is not listed at {_shown(args.as_of)}{known}")
+        print(f"{args.symbol} is not listed at {_shown(args.as_of)}{_knowledge(args)}")
     return EXIT_NOT_FOUND
 
 
 def _universe(args: argparse.Namespace) -> int:
     catalog = existing_catalog(args.root)
     rows = catalog.universe(
-        args.as_of, args.known_at, include_inactive=args.include_inactive, tradable=args.tradable
+        args.as_of,
+        args.known_at,
+        include_inactive=args.include_inactive,
+        tradable=args.tradable,
+        recorded_by=args.recorded_by,
     ).to_pylist()
     if args.json:
         print(to_json(rows))
         return 0
     shown_at = _shown(args.as_of)
-    known = "" if args.known_at is None else f", as known at {_shown(args.known_at)}"
-    print(universe_text(rows, shown_at, args.include_inactive) + known)
+    print(universe_text(rows, shown_at, args.include_inactive) + _knowledge(args))
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
     catalog = existing_catalog(args.root)
-    rows = catalog.history(args.symbol, as_of=args.as_of, known_at=args.known_at).to_pylist()
+    rows = catalog.history(
+        args.symbol, as_of=args.as_of, known_at=args.known_at, recorded_by=args.recorded_by
+    ).to_pylist()
     print(to_json(rows) if args.json else history_text(args.symbol, rows))
     return 0
 
 
 def _changes(args: argparse.Namespace) -> int:
     keep = ChangeFilter(args.exchange, args.field)
-    lines = change_lines(existing_catalog(args.root), args.since, args.until, args.known_at, keep)
+    catalog = existing_catalog(args.root)
+    lines = change_lines(
+        catalog, args.since, args.until, args.known_at, keep, recorded_by=args.recorded_by
+    )
     if args.json:
         print(to_json(lines))
     else:

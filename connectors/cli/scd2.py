@@ -20,11 +20,14 @@ from connectors.cli.render import to_json
 from connectors.cli.views import plural
 from connectors.lease.writer import WriterLease
 from eventstore import EventLog
+from eventstore.clock import utc_now
 from projections.errors import InvalidTableError
 from projections.scd2.exchanges import plan_exchanges
-from projections.scd2.symbols import ImportPlan, plan_symbols
+from projections.scd2.symbols import OBSERVED_FROM, ImportPlan, plan_symbols
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from eventstore import Event
 
 Command = Callable[[argparse.Namespace], int]
@@ -38,8 +41,11 @@ and changes of the fields that differ, each effective at the version's valid_fro
 Decimal fields may be floats (read as their shortest decimal form; NaN is null).
 valid_until null or 9999-12-31 means current. Timestamps without a time zone are refused
 unless --naive-as-utc. Overlapping versions of one instrument and several active rows of
-one symbol at once are imported as they are and listed as defects. updated_at is not kept:
-the events are recorded when the import runs.
+one symbol at once are imported as they are and listed as defects. The events are
+recorded when the import runs, and observed then too unless --observed-from updated_at
+says the file's updated_at column is trustworthy: each version's events are then observed
+at its updated_at (a null one: at the import), and a file with an updated_at after now is
+refused (nothing is appended).
 """
 
 
@@ -48,7 +54,8 @@ def _add_export(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument(
         "--delta", action="store_true", help="also write DIR/delta/symbols and DIR/delta/exchanges"
     )
-    parser.add_argument("--known-at", metavar="K", help="export what was recorded by K")
+    parser.add_argument("--known-at", metavar="K", help="export what was observed by K")
+    parser.add_argument("--recorded-by", metavar="R", help="export what was recorded by R")
     return _export
 
 
@@ -60,6 +67,11 @@ def _add_import(parser: argparse.ArgumentParser) -> Command:
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="list the defects and count the events only"
+    )
+    parser.add_argument(
+        "--observed-from",
+        choices=OBSERVED_FROM,
+        help="observe each version's events at this column (default: when imported)",
     )
     return _import
 
@@ -73,7 +85,9 @@ SCD2_COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser]
 
 def _export(args: argparse.Namespace) -> int:
     catalog = existing_catalog(args.root)
-    written = catalog.export(args.directory, delta=args.delta, known_at=args.known_at)
+    written = catalog.export(
+        args.directory, delta=args.delta, known_at=args.known_at, recorded_by=args.recorded_by
+    )
     counts = {path: _rows(path) for path in written if path.endswith(".parquet")}
     if args.json:
         print(to_json({"written": written, "rows": counts}))
@@ -98,10 +112,12 @@ def _read(path: str) -> pa.Table:
 
 
 def _import(args: argparse.Namespace) -> int:
-    plans = [plan_symbols(_read(args.symbols), naive_as_utc=args.naive_as_utc)]
+    read = {"naive_as_utc": args.naive_as_utc, "observed_from": args.observed_from}
+    plans = [plan_symbols(_read(args.symbols), **read)]
     if args.exchanges:
-        plans.insert(0, plan_exchanges(_read(args.exchanges), naive_as_utc=args.naive_as_utc))
+        plans.insert(0, plan_exchanges(_read(args.exchanges), **read))
     events = [event for plan in plans for event in plan.events]
+    _observed_by_now(events, args.observed_from, utc_now())
     appended = 0
     if not args.dry_run:
         with WriterLease(args.root, purpose="catalog import-scd2"):
@@ -120,6 +136,19 @@ def _import(args: argparse.Namespace) -> int:
     done = "would append" if args.dry_run else f"appended {appended} of"
     print(f"{done} {plural(len(events), 'event')}; {plural(len(defects), 'defect')}")
     return 0
+
+
+def _observed_by_now(events: list[Event], column: str | None, now: datetime) -> None:
+    """Refuse a file whose versions say they were observed after `now`: nothing is appended."""
+    late = [e for e in events if e.observed_at is not None and e.observed_at > now]
+    if late:
+        first = min(late, key=lambda e: e.observed_at or now)
+        raise InvalidTableError(
+            f"column {column!r}",
+            f"dates {plural(len(late), 'event')} after now ({now.isoformat()}), the first "
+            f"{first.observed_at.isoformat() if first.observed_at else ''} for "
+            f"{first.instrument_id}; nothing was appended",
+        )
 
 
 def _append(log: EventLog, events: list[Event]) -> int:

@@ -21,6 +21,7 @@ GET_FIELDS: Final = (
     "status",
     "valid_from",
     "known_since",
+    "recorded_since",
     *FIELDS,
 )
 UNIVERSE_COLUMNS: Final = (
@@ -35,7 +36,15 @@ UNIVERSE_COLUMNS: Final = (
     "status",
     "valid_from",
 )
-HISTORY_COLUMNS: Final = ("valid_from", "valid_until", "known_since", "active", "status", "symbol")
+HISTORY_COLUMNS: Final = (
+    "valid_from",
+    "valid_until",
+    "known_since",
+    "recorded_since",
+    "active",
+    "status",
+    "symbol",
+)
 #: The change comes last: it is the one long column, and a table's last column is not padded.
 CHANGE_LINE_COLUMNS: Final = ("effective_at", "recorded_at", "what", "symbol", "source", "change")
 

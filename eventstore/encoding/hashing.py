@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from msgspec.structs import force_setattr
 
 from eventstore.encoding.codec import CANONICAL, EVENT_NAMESPACE, payload_bytes
 
@@ -34,9 +35,8 @@ def batch_payloads(events: Sequence[Event]) -> list[bytes]:
     """Return `payload_bytes` of every event (encoded directly when not yet recorded)."""
     encode = CANONICAL.encode
     return [
-        encode(e)
-        if e.observed_at is None
-        and e.event_id is None
+        (encode(e) if e.observed_at is None else _unobserved(e))
+        if e.event_id is None
         and e.recorded_at is None
         and e.position is None
         and e.stream_version is None
@@ -45,6 +45,14 @@ def batch_payloads(events: Sequence[Event]) -> list[bytes]:
         else payload_bytes(e)
         for e in events
     ]
+
+
+def _unobserved(event: Event) -> bytes:
+    """Return the payload of an event not yet recorded that says when it was observed."""
+    bare = event.__copy__()  # type: ignore[attr-defined]
+    force_setattr(bare, "observed_at", None)
+    payload: bytes = CANONICAL.encode(bare)
+    return payload
 
 
 @dataclass(frozen=True)
@@ -110,18 +118,17 @@ def link_texts(
     `observed_line` (`observed`; none when not given) and the payload.
     """
     positions = pa.array(np.arange(first_position, first_position + len(event_ids)))
+    body = pa.array(payloads, _BYTES)
+    if observed is not None and any(observed):  # the observed_at line, before the payload
+        lines = pa.array(observed, _BYTES)
+        body = pc.binary_join_element_wise(lines, body, pa.scalar(b"", _BYTES))
     texts = pc.binary_join_element_wise(  # large_binary: a batch may hold more than 2 GiB
         pa.scalar(b"", _BYTES),
         event_ids.cast(_BYTES),
         positions.cast(pa.string()).cast(_BYTES),
         pa.scalar(recorded_at.encode(), _BYTES),
         stream_versions.cast(pa.string()).cast(_BYTES),
-        pa.array(
-            [line + payload for line, payload in zip(observed, payloads, strict=True)]
-            if observed is not None and any(observed)
-            else payloads,
-            _BYTES,
-        ),
+        body,
         pa.scalar(b"\n", _BYTES),
     )
     joined: list[bytes] = texts.to_pylist()

@@ -216,10 +216,7 @@ def _plan(steps: _Pass, payloads: list[bytes], ids: EventIds, recorded_us: int) 
     first, recorded_at = tail.next_position, from_micros(recorded_us)
     versions = pa.array(steps.versions, pa.int64())
     recorded_text = rfc3339(recorded_at)
-    observed = [
-        b"" if e.observed_at is None else observed_line(rfc3339(e.observed_at), recorded_text)
-        for e in new.events
-    ]
+    observed = _observed_lines(new.events, recorded_text)
     texts = link_texts(new.id_column, first, recorded_text, versions, new.payloads, observed)
     links = chain_links(tail.last_hash, texts)
     prevs = [tail.last_hash, *links[:-1]] if links else []
@@ -244,6 +241,19 @@ def _plan(steps: _Pass, payloads: list[bytes], ids: EventIds, recorded_us: int) 
         last_hash=links[-1] if links else tail.last_hash,
         recorded_us=recorded_us,
     )
+
+
+def _observed_lines(events: list[Event], recorded_at: str) -> list[bytes]:
+    """Return each event's `observed_line` (a batch holds few distinct observations)."""
+    lines: dict[datetime | None, bytes] = {None: b""}
+    found = []
+    for event in events:
+        line = lines.get(event.observed_at)
+        if line is None:
+            at = event.observed_at
+            line = lines[at] = b"" if at is None else observed_line(rfc3339(at), recorded_at)
+        found.append(line)
+    return found
 
 
 def _recorded(

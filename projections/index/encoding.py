@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +32,10 @@ from projections.index.fold_arrays import (
 )
 from projections.model import VERSION_SCHEMA
 
+if TYPE_CHECKING:
+    from projections.index.version_store import VersionStore
+    from projections.knowledge import Knowledge
+
 #: Log columns the index reads.
 BUILD_COLUMNS: Final = (
     "position",
@@ -41,6 +45,7 @@ BUILD_COLUMNS: Final = (
     "symbol",
     "new_symbol",
     "effective_at",
+    "observed_at",
     "recorded_at",
     "fields",
     "target",
@@ -173,16 +178,12 @@ def field_types() -> dict[str, pa.DataType]:
     return {f: VERSION_SCHEMA.field(f).type for f in STORE_FIELDS}
 
 
-def visible_rows(
-    rows: pa.Table, known_at_us: int | None, targets: pa.Array | None = None
-) -> pa.Table:
-    """Return instrument events known at `known_at_us`, less retractions and their targets.
+def visible_rows(rows: pa.Table, known: Knowledge, targets: pa.Array | None = None) -> pa.Table:
+    """Return the instrument events `known` admits, less retractions and their targets.
 
     `targets` are the retracted event ids when `rows` is not the whole history.
     """
-    if known_at_us is not None:
-        recorded = rows["recorded_at"].cast(pa.int64())
-        rows = rows.filter(pc.less_equal(recorded, known_at_us))
+    rows = known.admitted(rows)
     if targets is None:
         retractions = rows.filter(pc.is_in(rows["kind"], value_set=RETRACTION_KINDS))
         targets = retractions["target"].combine_chunks()
@@ -228,6 +229,7 @@ def encode_events(
         inst=instruments.encode(rows["instrument_id"]),
         eff=_micros(rows["effective_at"]),
         pos=_int64(rows["position"]),
+        obs=_micros(rows["observed_at"]),
         rec=_micros(rows["recorded_at"]),
         kind=kind,
         active=kind == LISTED,
@@ -237,23 +239,21 @@ def encode_events(
 
 def withdrawals(
     rows: pa.Table,
-    known_at_us: int | None,
+    known: Knowledge,
     instruments: Dictionary,
     targets: pa.Table | None = None,
 ) -> EventArrays | None:
-    """Return a marker for each retraction in `rows` known at `known_at_us`, or None.
+    """Return a marker for each retraction in `rows` that `known` admits, or None.
 
-    A marker sets nothing; it stands where the retracted event stood in the fold, recorded
-    when the retraction was, so the answers from there on are known only since then.
-    `targets` holds the retracted events' rows when `rows` does not.
+    A marker sets nothing; it stands where the retracted event stood in the fold, observed
+    and recorded when the retraction was, so the answers from there on are known only
+    since then. `targets` holds the retracted events' rows when `rows` does not.
     """
-    retractions = rows.filter(pc.is_in(rows["kind"], value_set=RETRACTION_KINDS))
-    if known_at_us is not None:
-        recorded = retractions["recorded_at"].cast(pa.int64())
-        retractions = retractions.filter(pc.less_equal(recorded, known_at_us))
+    retractions = known.admitted(rows.filter(pc.is_in(rows["kind"], value_set=RETRACTION_KINDS)))
     if retractions.num_rows == 0:
         return None
-    source = rows if targets is None else targets
+    # a retraction of an event not yet known withdraws nothing: no marker
+    source = known.admitted(rows) if targets is None else targets
     at = pc.index_in(retractions["target"], value_set=source["event_id"].combine_chunks())
     retractions, at = retractions.filter(pc.is_valid(at)), at.filter(pc.is_valid(at))
     size = retractions.num_rows
@@ -261,6 +261,7 @@ def withdrawals(
         inst=instruments.encode(retractions["instrument_id"]),
         eff=_micros(source["effective_at"].take(at)),
         pos=_int64(source["position"].take(at)),
+        obs=_micros(retractions["observed_at"]),
         rec=_micros(retractions["recorded_at"]),
         kind=np.full(size, WITHDRAWN, dtype=np.int8),
         active=np.zeros(size, dtype=bool),
@@ -280,3 +281,11 @@ def _micros(column: pa.ChunkedArray) -> np.ndarray:
 
 def _int64(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(column.to_numpy(), dtype=np.int64)
+
+
+def stream_events(rows: pa.Table, known: Knowledge, store: VersionStore) -> EventArrays:
+    """Return what the fold takes from `rows` (whole streams) as `known` sees them."""
+    visible = visible_rows(rows, known)
+    events = encode_events(visible, store.instruments, store.dictionaries)
+    markers = withdrawals(rows, known, store.instruments)
+    return events if markers is None else EventArrays.concat([events, markers])

@@ -55,6 +55,7 @@ class EventArrays:
     inst: np.ndarray  # int32 instrument code
     eff: np.ndarray  # int64 effective_at, microseconds
     pos: np.ndarray  # int64 position (snapshots: -1, before every real event)
+    obs: np.ndarray  # int64 observed_at, microseconds
     rec: np.ndarray  # int64 recorded_at, microseconds
     kind: np.ndarray  # int8, one of LISTED..SNAPSHOT
     active: np.ndarray  # bool: True for a listing, False for a delisting, a snapshot's own
@@ -76,6 +77,7 @@ class EventArrays:
             self.inst[index],
             self.eff[index],
             self.pos[index],
+            self.obs[index],
             self.rec[index],
             self.kind[index],
             self.active[index],
@@ -85,7 +87,7 @@ class EventArrays:
     def release(self) -> None:
         """Drop every array: the events are no longer needed."""
         nothing = np.empty(0, dtype=np.int64)
-        self.inst = self.eff = self.pos = self.rec = self.kind = self.active = nothing
+        self.inst = self.eff = self.pos = self.obs = self.rec = self.kind = self.active = nothing
         self.setters = {name: Setters.empty() for name in STORE_FIELDS}
 
     @staticmethod
@@ -105,6 +107,7 @@ class EventArrays:
             np.concatenate([p.inst for p in parts]),
             np.concatenate([p.eff for p in parts]),
             np.concatenate([p.pos for p in parts]),
+            np.concatenate([p.obs for p in parts]),
             np.concatenate([p.rec for p in parts]),
             np.concatenate([p.kind for p in parts]),
             np.concatenate([p.active for p in parts]),
@@ -119,7 +122,8 @@ class VersionArrays:
     inst: np.ndarray  # int32
     valid_from: np.ndarray  # int64 microseconds
     valid_until: np.ndarray  # int64 microseconds, OPEN_END when current
-    known_since: np.ndarray  # int64 microseconds
+    known_since: np.ndarray  # int64 microseconds: the latest observed_at so far
+    recorded_since: np.ndarray  # int64 microseconds: the latest recorded_at so far
     active: np.ndarray  # bool
     matrix: np.ndarray  # int32 (versions, len(STORE_FIELDS)): value codes
 
@@ -142,7 +146,7 @@ def _group_starts(inst: np.ndarray) -> np.ndarray:
 
 def running_max_by_group(values: np.ndarray, inst: np.ndarray) -> np.ndarray:
     """Return the running maximum of `values` restarting with each group (sorted `inst`)."""
-    # recorded_at takes few distinct values (one per commit): rank them by hashing, not sorting
+    # times take few distinct values (one per commit, per snapshot): rank them by hashing
     distinct = np.sort(np.asarray(pc.unique(pa.array(values)).to_numpy(), dtype=np.int64))
     rank = np.asarray(pc.index_in(pa.array(values), value_set=pa.array(distinct)).to_numpy())
     group = np.cumsum(np.r_[True, inst[1:] != inst[:-1]]).astype(np.int64)
@@ -198,7 +202,8 @@ def fold_versions(events: EventArrays, *, consume: bool = False) -> VersionArray
         inst=versions_inst,
         valid_from=valid_from,
         valid_until=valid_until,
-        known_since=running_max_by_group(ev.rec, ev.inst)[rows],
+        known_since=running_max_by_group(ev.obs, ev.inst)[rows],
+        recorded_since=running_max_by_group(ev.rec, ev.inst)[rows],
         active=ev.active[opened[rows]],
         matrix=matrix,
     )
@@ -211,6 +216,7 @@ def _empty() -> VersionArrays:
         valid_from=none,
         valid_until=none,
         known_since=none,
+        recorded_since=none,
         active=np.empty(0, dtype=bool),
         matrix=np.zeros((0, len(STORE_FIELDS)), dtype=np.int32),
     )

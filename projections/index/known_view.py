@@ -1,8 +1,9 @@
 """`View`: the index as known at one instant, answering get, universe and history.
 
-The current view is the index itself. A view `known_at=K` in the past reuses every
-instrument the log has not touched since K and refolds only the others from the events
-recorded by K: exact, and as cheap as the amount of knowledge that came later.
+The current view is the index itself. A view of the past (`known_at=K`, `recorded_by=R`)
+reuses every instrument with no event observed after K or recorded after R, and refolds
+only the others from the events observed by K and recorded by R (`past_view`): exact, and
+as cheap as the amount of knowledge that came later.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventstore.encoding.schema import TIMESTAMP
+from projections.index.encoding import BUILD_COLUMNS, EXCHANGE_KINDS, stream_events
+from projections.index.fold_arrays import fold_versions
+from projections.index.version_store import VersionStore
 from projections.model import VERSION_SCHEMA, Instrument
 
 if TYPE_CHECKING:
-    from projections.index.version_store import VersionStore
+    from eventstore import EventLog
+    from projections.knowledge import Knowledge
 
 
 @dataclass
@@ -103,3 +109,22 @@ class View:
 
 def _rank(found: Instrument) -> tuple[bool, object, str]:
     return found.active, found.valid_from, found.instrument_id
+
+
+def past_view(log: EventLog, store: VersionStore, position: int, known: Knowledge) -> View:
+    """Return the view of `store` (the log up to `position`) as `known` sees it."""
+    # observed_at <= recorded_at: an event either bound excludes was recorded after the
+    # lower of the two (the filter reads a column every log has; `later` is exact)
+    bounds = [b for b in (known.observed_us, known.recorded_us) if b is not None]
+    since = pc.field("recorded_at") > pa.scalar(min(bounds), pa.int64()).cast(TIMESTAMP)
+    columns = ["instrument_id", "kind", "observed_at", "recorded_at"]
+    touched = known.later(log.read(columns, until=position, where=since))
+    touched = touched.filter(pc.invert(pc.is_in(touched["kind"], value_set=EXCHANGE_KINDS)))
+    if not touched.num_rows:
+        return View(store)
+    ids = pc.unique(touched["instrument_id"].combine_chunks())
+    rows = log.read(BUILD_COLUMNS, until=position, where=pc.field("instrument_id").isin(ids))
+    extra = VersionStore()
+    extra.load_all(fold_versions(stream_events(rows, known, extra)))
+    codes = (store.instruments.code_of(s) for s in ids.to_pylist())
+    return View(store, frozenset(c for c in codes if c is not None), extra)

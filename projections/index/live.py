@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.codec import from_table
-from eventstore.encoding.schema import SCHEMA, TIMESTAMP
+from eventstore.encoding.schema import SCHEMA
 from eventstore.log.reading import gathered
 from eventstore.model.events import exchange_stream
 from eventstore.model.kinds import RETRACTION
@@ -27,6 +27,7 @@ from projections.index.encoding import (
     BUILD_COLUMNS,
     EXCHANGE_KINDS,
     encode_events,
+    stream_events,
     visible_rows,
     withdrawals,
 )
@@ -34,9 +35,10 @@ from projections.index.fold_arrays import (
     EventArrays,
     fold_versions,
 )
-from projections.index.known_view import View
+from projections.index.known_view import View, past_view
 from projections.index.restate import as_snapshots, concat_versions, versions_at
 from projections.index.version_store import VersionStore
+from projections.knowledge import EVERYTHING, Knowledge
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -61,14 +63,15 @@ class PitIndex:
         self.store = VersionStore()
         self.position = 0
         self.max_recorded_us = 0  # the latest recorded_at folded in
+        self.max_observed_us = 0  # the latest observed_at folded in
         self.log_version = -1
         self.exchange_rows = SCHEMA.empty_table()  # the exchange streams' events, whole rows
         self._decoded: tuple[pa.Table | None, list[Event]] = (None, [])
         self._unsaved = 0
         self._loaded = False
-        self._views: dict[tuple[int, int], View] = {}
+        self._views: dict[tuple[Knowledge, int], View] = {}
         #: What `known_at="row"` derived from the log, and the position it was derived at.
-        self.row_lateness: tuple[int, object] | None = None
+        self.row_lateness: tuple[object, object] | None = None
         self._current: View | None = None
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -97,21 +100,21 @@ class PitIndex:
         """Build the index from the whole log, batch by batch, and save it."""
         self.log_version = self.log.refresh()
         retractions = self.log.read(
-            ["kind", "target", "instrument_id", "recorded_at"],
+            ["kind", "target", "instrument_id", "observed_at", "recorded_at"],
             where=pc.field("kind") == RETRACTION,
         )
         targets = retractions["target"].combine_chunks()
         self.store = store = VersionStore()
-        self.position, self.max_recorded_us = 0, 0
+        self.position, self.max_recorded_us, self.max_observed_us = 0, 0, 0
         self.exchange_rows = SCHEMA.empty_table()
         parts = []
         for rows in gathered(self.log.read_batches(BUILD_COLUMNS), 1_000_000):  # costly per call
             self.position = _next_position(rows, self.position)
-            self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
+            self._note_times(rows)
             self._take_exchanges(rows)
             retracting = rows.filter(pc.equal(rows["kind"], RETRACTION))["instrument_id"]
             store.instruments.encode(retracting)  # known even if nothing of it is left
-            visible = visible_rows(rows, None, targets)
+            visible = visible_rows(rows, EVERYTHING, targets)
             parts.append(encode_events(visible, store.instruments, store.dictionaries))
             del rows, visible
             pa.default_memory_pool().release_unused()  # the chunk's buffers, back to the OS
@@ -119,7 +122,7 @@ class PitIndex:
             withdrawn = self.log.read(
                 ["event_id", "effective_at", "position"], where=pc.field("event_id").isin(targets)
             )
-            markers = withdrawals(retractions, None, store.instruments, withdrawn)
+            markers = withdrawals(retractions, EVERYTHING, store.instruments, withdrawn)
             parts.extend([markers] if markers is not None else [])
         events = EventArrays.concat(parts) if parts else None
         del parts
@@ -135,7 +138,11 @@ class PitIndex:
             return
         last = self.log.read(["hash"], since=self.position - 1, until=self.position)
         header = persist.Header(
-            self.position, last["hash"][0].as_py(), self.log_version, self.max_recorded_us
+            self.position,
+            last["hash"][0].as_py(),
+            self.log_version,
+            self.max_recorded_us,
+            self.max_observed_us,
         )
         try:
             persist.save(self.store, header, self.exchange_rows, self.directory)
@@ -167,36 +174,23 @@ class PitIndex:
         self.store, self.position = store, header.position
         self.log_version = header.log_version  # nothing to read if the log is still there
         self.max_recorded_us = header.max_recorded_us
+        self.max_observed_us = header.max_observed_us
         self.exchange_rows = exchanges
         return True
 
-    def view(self, known_at_us: int | None) -> View:
-        """Return the index as known at `known_at_us` (None: everything recorded)."""
-        if known_at_us is None or known_at_us >= self.max_recorded_us:
+    def view(self, known: Knowledge) -> View:
+        """Return the index as `known` sees it (observed by its `known_at`, recorded by its
+        `recorded_by`)."""
+        if known.covers(self.max_observed_us, self.max_recorded_us):
             if self._current is None or self._current.main is not self.store:
                 self._current = View(self.store)
             return self._current
-        key = (known_at_us, self.position)
+        key = (known, self.position)
         if key not in self._views:
             if len(self._views) >= 4:
                 self._views.pop(next(iter(self._views)))
-            self._views[key] = self._past_view(known_at_us)
+            self._views[key] = past_view(self.log, self.store, self.position, known)
         return self._views[key]
-
-    def _past_view(self, known_at_us: int) -> View:
-        later = pc.field("recorded_at") > pa.scalar(known_at_us, pa.int64()).cast(TIMESTAMP)
-        touched = self.log.read(["instrument_id", "kind"], until=self.position, where=later)
-        touched = touched.filter(pc.invert(pc.is_in(touched["kind"], value_set=EXCHANGE_KINDS)))
-        ids = pc.unique(touched["instrument_id"].combine_chunks()) if touched.num_rows else None
-        if ids is None:
-            return View(self.store)
-        rows = self.log.read(
-            BUILD_COLUMNS, until=self.position, where=pc.field("instrument_id").isin(ids)
-        )
-        extra = VersionStore()
-        extra.load_all(fold_versions(stream_events(rows, known_at_us, extra)))
-        codes = (self.store.instruments.code_of(s) for s in ids.to_pylist())
-        return View(self.store, frozenset(c for c in codes if c is not None), extra)
 
     # -- incremental folding -------------------------------------------------------------
 
@@ -229,13 +223,15 @@ class PitIndex:
     def _fold_in(self, rows: pa.Table) -> None:
         self._take_exchanges(rows)
         self.position = _next_position(rows, self.position)
-        self.max_recorded_us = _max_recorded(rows, self.max_recorded_us)
+        self._note_times(rows)
         store = self.store
         known_before = len(store.instruments)
         retracting = rows.filter(pc.equal(rows["kind"], RETRACTION))["instrument_id"]
         # known even if nothing of it is left to fold; its versions are refolded below
         retracted = store.instruments.encode(retracting)
-        events = encode_events(visible_rows(rows, None), store.instruments, store.dictionaries)
+        events = encode_events(
+            visible_rows(rows, EVERYTHING), store.instruments, store.dictionaries
+        )
         store.ensure_directory()
         order = np.argsort(events.inst, kind="stable")
         insts, first = np.unique(events.inst[order], return_index=True)
@@ -276,15 +272,12 @@ class PitIndex:
         rows = self.log.read(
             BUILD_COLUMNS, until=self.position, where=pc.field("instrument_id").isin(ids)
         )
-        store.replace(codes.tolist(), fold_versions(stream_events(rows, None, store)))
+        store.replace(codes.tolist(), fold_versions(stream_events(rows, EVERYTHING, store)))
 
-
-def stream_events(rows: pa.Table, known_at_us: int | None, store: VersionStore) -> EventArrays:
-    """Return what the fold takes from `rows` (whole streams) as known at `known_at_us`."""
-    visible = visible_rows(rows, known_at_us)
-    events = encode_events(visible, store.instruments, store.dictionaries)
-    markers = withdrawals(rows, known_at_us, store.instruments)
-    return events if markers is None else EventArrays.concat([events, markers])
+    def _note_times(self, rows: pa.Table) -> None:
+        """Keep the latest recorded_at and observed_at folded in."""
+        self.max_recorded_us = _latest(rows, "recorded_at", self.max_recorded_us)
+        self.max_observed_us = _latest(rows, "observed_at", self.max_observed_us)
 
 
 def _next_position(rows: pa.Table, current: int) -> int:
@@ -293,10 +286,10 @@ def _next_position(rows: pa.Table, current: int) -> int:
     return max(current, int(pc.max(rows["position"]).as_py()) + 1)
 
 
-def _max_recorded(rows: pa.Table, current: int) -> int:
+def _latest(rows: pa.Table, column: str, current: int) -> int:
     if rows.num_rows == 0:
         return current
-    return max(current, int(pc.max(rows["recorded_at"].cast(pa.int64())).as_py()))
+    return max(current, int(pc.max(rows[column].cast(pa.int64())).as_py()))
 
 
 __all__ = ["PitIndex", "View"]

@@ -31,7 +31,8 @@ def as_snapshots(store: VersionStore, rows: np.ndarray) -> EventArrays:
         inst=c["inst"][rows],
         eff=c["valid_from"][rows],
         pos=np.full(size, -1, dtype=np.int64),
-        rec=c["known_since"][rows],
+        obs=c["known_since"][rows],
+        rec=c["recorded_since"][rows],
         kind=np.full(size, SNAPSHOT, dtype=np.int8),
         active=c["active"][rows],
         setters={
@@ -48,6 +49,7 @@ def versions_at(store: VersionStore, rows: np.ndarray) -> VersionArrays:
         valid_from=c["valid_from"][rows],
         valid_until=c["valid_until"][rows],
         known_since=c["known_since"][rows],
+        recorded_since=c["recorded_since"][rows],
         active=c["active"][rows],
         matrix=store.matrix[rows],
     )
@@ -63,6 +65,7 @@ def concat_versions(a: VersionArrays, b: VersionArrays) -> VersionArrays:
         valid_from=valid_from[order],
         valid_until=np.concatenate([a.valid_until, b.valid_until])[order],
         known_since=np.concatenate([a.known_since, b.known_since])[order],
+        recorded_since=np.concatenate([a.recorded_since, b.recorded_since])[order],
         active=np.concatenate([a.active, b.active])[order],
         matrix=np.concatenate([a.matrix, b.matrix])[order],
     )

@@ -36,7 +36,7 @@ from projections.index.version_store import VersionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 6  # 6: checksums of every file; 5: exchange rows include exchange retractions
+FORMAT = 7  # 7: observed_at (recorded_since, max_observed_us); 6: checksums of every file
 POINTER = "CURRENT"
 HEADER = "header.json"
 #: A staging folder older than this was left by a save that died; younger ones may be live.
@@ -51,6 +51,7 @@ class Header:
     last_hash: str
     log_version: int
     max_recorded_us: int
+    max_observed_us: int
 
 
 def _write_arrow(path: Path, values: pa.Array | pa.Table) -> None:
@@ -227,5 +228,6 @@ def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
         str(meta["last_hash"]),
         int(meta["log_version"]),
         int(meta["max_recorded_us"]),
+        int(meta["max_observed_us"]),
     )
     return store, header, _read_arrow(snapshot / "exchanges.arrow")

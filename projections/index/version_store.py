@@ -24,13 +24,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
 #: The columns a store adopts from `VersionArrays`, and its own `alive` flag.
-_FROM_VERSIONS = ("inst", "valid_from", "valid_until", "known_since", "active")
+_FROM_VERSIONS = ("inst", "valid_from", "valid_until", "known_since", "recorded_since", "active")
 _SCALARS = (*_FROM_VERSIONS, "alive")
 _DTYPES: dict[str, Any] = {
     "inst": np.int32,
     "valid_from": np.int64,
     "valid_until": np.int64,
     "known_since": np.int64,
+    "recorded_since": np.int64,
     "active": bool,
     "alive": bool,
 }
@@ -259,6 +260,7 @@ class VersionStore:
             active=bool(self.columns["active"][row]),
             valid_from=from_micros(int(self.columns["valid_from"][row])),
             known_since=from_micros(int(self.columns["known_since"][row])),
+            recorded_since=from_micros(int(self.columns["recorded_since"][row])),
             **values,
         )
 
@@ -304,6 +306,7 @@ class VersionStore:
             "valid_from": _timestamps(c["valid_from"][rows]),
             "valid_until": _timestamps(until, mask=until == OPEN_END),
             "known_since": _timestamps(c["known_since"][rows]),
+            "recorded_since": _timestamps(c["recorded_since"][rows]),
         }
         # gather whole rows once (cache-friendly), then one contiguous column per field
         codes = np.ascontiguousarray(self.matrix[rows].T)

@@ -129,8 +129,9 @@ def gather(match: Match, fields: Sequence[str]) -> dict[str, pa.Array]:
     codes[nothing] = 0  # code 0 is null
     for column, name in enumerate(coded):
         found[name] = store.dictionaries[name].values.take(pa.array(codes[:, column]))
-    if "known_since" in fields:
-        found["known_since"] = _instants(c["known_since"][at], nothing)
+    for name in ("known_since", "recorded_since"):
+        if name in fields:
+            found[name] = _instants(c[name][at], nothing)
     return found
 
 

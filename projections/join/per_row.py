@@ -1,12 +1,13 @@
-"""`known_at="row"`: each row sees only what the log had recorded by the row's own instant.
+"""`known_at="row"`: each row sees only what had been observed by the row's own instant.
 
 The answer at T known at T differs from the best-knowledge answer at T only where some
-instrument that could hold the row's symbol has an event effective by T but recorded after
-T (a late event), or a retraction recorded after T of an event effective by T. Those spans
-are the late intervals [effective_at, recorded_at). A row outside every late interval of
+instrument that could hold the row's symbol has an event effective by T but observed after
+T (a late event), or a retraction observed after T of an event effective by T. Those spans
+are the late intervals [effective_at, observed_at). A row outside every late interval of
 its symbol's possible holders takes the fast answer; a row inside one is answered by
-folding, for each possible holder, exactly the events recorded by the row's instant (all
+folding, for each possible holder, exactly the events observed by the row's instant (all
 such folds at once, each as its own pseudo-instrument), then resolving the holder as usual.
+With `recorded_by=R`, events recorded after R take no part in any of it.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ import pyarrow.compute as pc
 
 from eventstore.model.events import InstrumentListed, InstrumentRenamed
 from eventstore.model.kinds import RETRACTION
-from projections.index.encoding import BUILD_COLUMNS, EXCHANGE_KINDS
+from projections.index.encoding import BUILD_COLUMNS, EXCHANGE_KINDS, stream_events
 from projections.index.fold_arrays import fold_versions, running_max_by_group
 from projections.index.holders import holder_groups
-from projections.index.live import stream_events
 from projections.index.version_store import VersionStore
 from projections.join.inputs import codes_in
 from projections.join.pit_join import Match, candidates, last_at_or_before, pick_best, scores
+from projections.knowledge import EVERYTHING, Knowledge
 
 if TYPE_CHECKING:
     from projections.index.live import PitIndex
@@ -37,6 +38,7 @@ _COLUMNS: Final = (
     "symbol",
     "new_symbol",
     "effective_at",
+    "observed_at",
     "recorded_at",
     "target",
 )
@@ -53,6 +55,7 @@ class Lateness:
     late_offsets: np.ndarray  # CSR by symbol code: late intervals sorted by start
     late_from: np.ndarray
     late_until: np.ndarray  # running maximum of the ends within each symbol
+    known: Knowledge  # the events taken: those recorded by a `recorded_by`, if any
 
     def strict_rows(self, symbols: pa.Array, at: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Return the rows whose instant falls inside a late interval of their symbol."""
@@ -72,35 +75,39 @@ def _micros(values: pa.ChunkedArray) -> np.ndarray:
     return np.asarray(values.cast(pa.int64()).to_numpy(), dtype=np.int64)
 
 
-def lateness(index: PitIndex) -> Lateness:
-    """Return the late intervals of the indexed log (kept on the index until the log grows)."""
+def lateness(index: PitIndex, known: Knowledge) -> Lateness:
+    """Return the late intervals of the indexed log among the events recorded by `known`'s
+    `recorded_by` (kept on the index until the log grows)."""
+    recorded = Knowledge(recorded_us=known.recorded_us)
     cached = index.row_lateness
-    found = cached[1] if cached is not None and cached[0] == index.position else None
+    key = (index.position, recorded)
+    found = cached[1] if cached is not None and cached[0] == key else None
     if not isinstance(found, Lateness):
-        found = _lateness(index)
-        index.row_lateness = (index.position, found)
+        found = _lateness(index, recorded)
+        index.row_lateness = (key, found)
+    found.known = recorded
     return found
 
 
-def _lateness(index: PitIndex) -> Lateness:
+def _lateness(index: PitIndex, recorded: Knowledge) -> Lateness:
     """Read the instrument events of the indexed log and derive their late intervals."""
-    events = index.log.read(list(_COLUMNS), until=index.position)
+    events = recorded.admitted(index.log.read(list(_COLUMNS), until=index.position))
     events = events.filter(pc.invert(pc.is_in(events["kind"], value_set=EXCHANGE_KINDS)))
     ids = pc.unique(events["instrument_id"].combine_chunks())
     inst = codes_in(events["instrument_id"].combine_chunks(), ids)
-    eff, rec = _micros(events["effective_at"]), _micros(events["recorded_at"])
+    eff, obs = _micros(events["effective_at"]), _micros(events["observed_at"])
     retraction = np.asarray(pc.equal(events["kind"], RETRACTION).to_numpy(False), bool)
-    late = ~retraction & (rec > eff)
+    late = ~retraction & (obs > eff)
     withdrawing, withdrawn_at = _withdrawn(index, events, np.flatnonzero(retraction))
     i_inst = np.r_[inst[late], inst[withdrawing]]
     i_from = np.r_[eff[late], withdrawn_at]
-    i_until = np.r_[rec[late], rec[withdrawing]]
+    i_until = np.r_[obs[late], obs[withdrawing]]
     kept = i_until > i_from
     symbols, offsets, holders = _holders(events, inst)
     late_offsets, late_from, late_until = _per_symbol(
         offsets, holders, i_inst[kept], i_from[kept], i_until[kept], len(ids)
     )
-    return Lateness(symbols, offsets, holders, ids, late_offsets, late_from, late_until)
+    return Lateness(symbols, offsets, holders, ids, late_offsets, late_from, late_until, recorded)
 
 
 def _withdrawn(
@@ -167,7 +174,7 @@ def _per_symbol(
 def strict_match(
     index: PitIndex, late: Lateness, symbols: pa.Array, at: np.ndarray, rows: np.ndarray
 ) -> Match:
-    """Answer `rows` by folding each possible holder's events recorded by the row's instant."""
+    """Answer `rows` by folding each possible holder's events observed by the row's instant."""
     scratch = VersionStore()
     codes = codes_in(symbols.take(pa.array(rows)), late.symbols)
     pair_u, inst = candidates(late.holder_offsets, late.holders, codes)
@@ -195,25 +202,26 @@ def strict_match(
 def _fold_pairs(
     index: PitIndex, late: Lateness, scratch: VersionStore, inst: np.ndarray, at: np.ndarray
 ) -> None:
-    """Fold, for each (holder, instant) pair, the holder's events recorded by the instant."""
+    """Fold, for each (holder, instant) pair, the holder's events observed by the instant."""
     involved = np.unique(inst)
     rows = index.log.read(
         list(BUILD_COLUMNS),
         until=index.position,
         where=pc.field("instrument_id").isin(late.ids.take(pa.array(involved))),
     )
+    rows = late.known.admitted(rows)
     local = codes_in(rows["instrument_id"].combine_chunks(), late.ids)
     order = np.argsort(local, kind="stable")
     offsets = np.searchsorted(local[order], np.arange(len(late.ids) + 1)).astype(np.int64)
     pair, event = candidates(offsets, order, inst)
-    recorded = _micros(rows["recorded_at"].combine_chunks().take(pa.array(event)))
-    kept = recorded <= at[pair]
+    observed = _micros(rows["observed_at"].combine_chunks().take(pa.array(event)))
+    kept = observed <= at[pair]
     pair, event = pair[kept], event[kept]
     copies = rows.take(pa.array(event))
     label = pa.array(pair).cast(pa.string())
     copies = _relabel(copies, label)
     if copies.num_rows:
-        scratch.load_all(fold_versions(stream_events(copies, None, scratch)))
+        scratch.load_all(fold_versions(stream_events(copies, EVERYTHING, scratch)))
 
 
 def _relabel(rows: pa.Table, label: pa.Array) -> pa.Table:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 _ACTIVE_BONUS: Final = np.int64(1) << np.int64(62)
 NO_SCORE: Final = np.iinfo(np.int64).min
 #: Fields a join can add besides `instrument_id`, `active` and `valid_from`.
-JOIN_FIELDS: Final = (*COLUMN_FIELDS, "known_since")
+JOIN_FIELDS: Final = (*COLUMN_FIELDS, "known_since", "recorded_since")
 
 
 @dataclass

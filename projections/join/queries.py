@@ -13,8 +13,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore import to_utc
-from eventstore.model.instants import to_micros
 from projections import rounding
 from projections.errors import InvalidTableError
 from projections.index.fold_arrays import COLUMN_FIELDS
@@ -22,6 +20,7 @@ from projections.join.answers import THREADS, Columns, Threads, gather, join_vie
 from projections.join.inputs import add_columns, column, instants, read_table, texts
 from projections.join.per_row import lateness, strict_match
 from projections.join.pit_join import JOIN_FIELDS
+from projections.knowledge import Knowledge
 from projections.scd2.export import exchanges_table, symbols_table, write_export
 
 if TYPE_CHECKING:
@@ -45,7 +44,9 @@ class BacktestQueries:
     #: How large joins are cut into threads (`Catalog.open(threads=...)`).
     threads: Threads = THREADS
 
-    def get(self, symbol: str, as_of: object, known_at: object = None) -> Instrument | None:
+    def get(
+        self, symbol: str, as_of: object, known_at: object = None, recorded_by: object = None
+    ) -> Instrument | None:
         """Return the instrument that held `symbol` at `as_of` (defined by `Catalog`)."""
         raise NotImplementedError
 
@@ -58,6 +59,7 @@ class BacktestQueries:
         fields: Sequence[str] | None = None,
         known_at: object = None,
         assume_utc: bool = False,
+        recorded_by: object = None,
     ) -> pa.Table:
         """Join onto each row of `bars` what was true for its symbol at its timestamp.
 
@@ -65,12 +67,13 @@ class BacktestQueries:
         keeps its columns and row order and adds `fields` (default: every instrument field),
         `instrument_id`, `active` and `valid_from`; a row with no holder gets nulls and
         `active = False`. `known_at` is None (everything known), an instant K (only what
-        was recorded by K) or "row" (only what was recorded by each row's own timestamp).
+        was observed by K) or "row" (only what was observed by each row's own timestamp);
+        `recorded_by=R` keeps only what was recorded by R (with "row" too).
         A timestamp column without a time zone is refused unless `assume_utc` is True.
         """
         table = read_table(bars, "bars")
         chosen = _join_fields(fields)
-        answer = self._answer(table, symbol, ts, chosen, known_at, assume_utc)
+        answer = self._answer(table, symbol, ts, chosen, known_at, assume_utc, recorded_by)
         return add_columns(table, {name: answer[name] for name in (*chosen, *ANSWER_COLUMNS)})
 
     def _answer(
@@ -81,41 +84,49 @@ class BacktestQueries:
         fields: Sequence[str],
         known_at: object,
         assume_utc: bool,
+        recorded_by: object = None,
     ) -> Columns:
         symbols = texts(column(table, symbol), symbol)
         at, valid = instants(column(table, ts), ts, assume_utc=assume_utc)
         valid &= np.asarray(symbols.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
         strict = isinstance(known_at, str) and known_at == "row"
-        known = None if strict or known_at is None else to_micros(to_utc(known_at, "known_at"))
+        known = Knowledge.of(None if strict else known_at, recorded_by)
         self._index.catch_up()
         answer = join_view(self._index.view(known), symbols, at, valid, fields, self.threads)
         if strict:
-            late = lateness(self._index)
+            late = lateness(self._index, known)
             rows = late.strict_rows(symbols, at, valid)
             if len(rows):
                 exact = gather(strict_match(self._index, late, symbols, at, rows), fields)
                 answer = _override(answer, exact, rows)
         return answer
 
-    def scd2(self, known_at: object = None) -> tuple[pa.Table, pa.Table]:
+    def scd2(
+        self, known_at: object = None, recorded_by: object = None
+    ) -> tuple[pa.Table, pa.Table]:
         """Return (symbols, exchanges): every version in the SCD2 layout of the export."""
-        known = None if known_at is None else to_utc(known_at, "known_at")
+        known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
-        view = self._index.view(None if known is None else to_micros(known))
+        view = self._index.view(known)
         symbols = symbols_table(view.main, view.skip)
         if view.extra is not None:
             symbols = pa.concat_tables([symbols, symbols_table(view.extra)])
         return symbols, exchanges_table(self._index.exchange_events, known)
 
     def export(
-        self, directory: str | os.PathLike[str], *, delta: bool = False, known_at: object = None
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        delta: bool = False,
+        known_at: object = None,
+        recorded_by: object = None,
     ) -> list[str]:
         """Write `symbols.parquet` and `exchanges.parquet` under `directory` (and, with
         `delta`, the same as Delta tables `delta/symbols` and `delta/exchanges`).
 
         Return the paths written.
         """
-        symbols, exchanges = self.scd2(known_at)
+        symbols, exchanges = self.scd2(known_at, recorded_by)
         return write_export(Path(directory), {"symbols": symbols, "exchanges": exchanges}, delta)
 
     def round_price(
@@ -145,6 +156,7 @@ class BacktestQueries:
         mode: str = "nearest",
         known_at: object = None,
         assume_utc: bool = False,
+        recorded_by: object = None,
     ) -> pa.Table:
         """Return `table` with prices on the tick grid and quantities floored to the lot step.
 
@@ -154,7 +166,7 @@ class BacktestQueries:
         rows = read_table(table, "table")
         need = ["tick_size"] if price_cols else []
         need += ["lot_size"] if qty_cols else []
-        answer = self._answer(rows, symbol, ts, need, known_at, assume_utc)
+        answer = self._answer(rows, symbol, ts, need, known_at, assume_utc, recorded_by)
         for name in price_cols:
             snapped = rounding.snap_column(column(rows, name), answer["tick_size"], mode, name)
             rows = rows.set_column(rows.schema.get_field_index(name), name, snapped)
@@ -172,6 +184,7 @@ class BacktestQueries:
         ts: str = "ts",
         known_at: object = None,
         assume_utc: bool = False,
+        recorded_by: object = None,
     ) -> pa.Table:
         """Return the rows whose prices are off the tick grid in force at their time.
 
@@ -184,7 +197,7 @@ class BacktestQueries:
             raise InvalidTableError(
                 "price_cols", "is empty: name at least one price column to check"
             )
-        answer = self._answer(rows, symbol, ts, ["tick_size"], known_at, assume_utc)
+        answer = self._answer(rows, symbol, ts, ["tick_size"], known_at, assume_utc, recorded_by)
         return rounding.grid_report(rows, price_cols, symbol, ts, answer)
 
 

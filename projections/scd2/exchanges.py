@@ -11,14 +11,27 @@ from typing import TYPE_CHECKING, Any
 
 from eventstore import EventStoreError, ExchangeChanged, ExchangeListed
 from eventstore.model.events import EXCHANGE_FIELDS
-from projections.scd2.symbols import SOURCE, Defect, ImportPlan, Row, read_versions, require
+from projections.scd2.symbols import (
+    SOURCE,
+    Defect,
+    ImportPlan,
+    Row,
+    observed,
+    observing,
+    read_versions,
+    require,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 
-def plan_exchanges(table: pa.Table, *, naive_as_utc: bool = False) -> ImportPlan:
-    """Return the exchange events of an `exchanges.parquet` table, and its defects."""
+def plan_exchanges(
+    table: pa.Table, *, naive_as_utc: bool = False, observed_from: str | None = None
+) -> ImportPlan:
+    """Return the exchange events of an `exchanges.parquet` table, and its defects; each
+    version's events observed at its `observed_from` column when one is named."""
+    observing(table, observed_from)
     known = ("exchange", "active", "valid_from", "valid_until", "updated_at", *EXCHANGE_FIELDS)
     require(table, "exchange", "valid_from")
     plan = ImportPlan(ignored_columns=[c for c in table.column_names if c not in known])
@@ -26,7 +39,9 @@ def plan_exchanges(table: pa.Table, *, naive_as_utc: bool = False) -> ImportPlan
     state: dict[str, Row] = {}
     for n in sorted(range(len(rows)), key=lambda n: (rows[n]["exchange"] or "", _start(rows[n]))):
         try:
+            size = len(plan.events)
             _exchange_version(rows[n], n, state, plan)
+            observed(plan, size, rows[n], observed_from)
         except EventStoreError as exc:
             plan.defects.append(Defect("unreadable", (n,), f"{exc}: skipped"))
     return plan

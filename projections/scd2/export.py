@@ -4,7 +4,7 @@
 instrument field; `exchanges` has `exchange valid_from valid_until updated_at active` and the
 exchange fields. All instants are UTC. `valid_until` of a current version is 9999-12-31 (the
 older pattern's far end, so `valid_from <= T < valid_until` works unchanged); `updated_at` is
-when the catalog learned the version (its `known_since`).
+when the version became knowable (its `known_since`, the latest `observed_at` of its events).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from eventstore.model.events import EXCHANGE_FIELDS
 from eventstore.model.instants import to_micros
 from eventstore.model.kinds import Subject, classes_of
 from projections import fold
+from projections.knowledge import EVERYTHING, Knowledge
 from projections.model import FIELDS, VERSION_SCHEMA
 
 if TYPE_CHECKING:
@@ -88,12 +89,12 @@ def symbols_table(store: VersionStore, skip: frozenset[int] = frozenset()) -> pa
     return versions.select(SYMBOLS_SCHEMA.names).cast(SYMBOLS_SCHEMA)
 
 
-def exchanges_table(events: Sequence[Event], known_at: datetime | None = None) -> pa.Table:
+def exchanges_table(events: Sequence[Event], known: Knowledge = EVERYTHING) -> pa.Table:
     """Return every version of every exchange in the SCD2 layout (exchanges stay active)."""
     relevant = [e for e in events if isinstance(e, classes_of(Subject.EXCHANGE))]
     rows: list[dict[str, Any]] = []
     for at in sorted({e.effective_at for e in relevant}):
-        for exchange in fold.exchanges(events, at, known_at).values():
+        for exchange in fold.exchanges(events, at, known.known_at, known.recorded_by).values():
             if exchange.valid_from == at:
                 rows.append(
                     {

@@ -7,6 +7,10 @@ a change of the fields that differ; a version that changes nothing still starts 
 `valid_from` (a change restating its status). Overlapping versions, several active
 holders of one symbol at once and versions that cannot be read are reported as defects:
 an overlapping version still takes effect at its `valid_from`, it is never merged away.
+
+The events are left unobserved (the log observes them when it records the import) unless
+`observed_from="updated_at"` says that column is trustworthy: each version's events are
+then observed at its `updated_at` (a null one: at the import).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from msgspec.structs import replace
 
 from eventstore import (
     EventStoreError,
@@ -37,6 +42,8 @@ if TYPE_CHECKING:
     from eventstore import Event
 
 SOURCE: Final = "scd2-import"
+#: The columns an import may take each version's observation time from.
+OBSERVED_FROM: Final = ("updated_at",)
 _HINT: Final = "pass naive_as_utc=True (--naive-as-utc)"
 _STATE: Final = ("status", *FIELDS)
 Row = dict[str, Any]
@@ -99,8 +106,30 @@ def require(table: pa.Table, *names: str) -> None:
         column(table, name)
 
 
-def plan_symbols(table: pa.Table, *, naive_as_utc: bool = False) -> ImportPlan:
-    """Return the instrument events of a `symbols.parquet` table, and its defects."""
+def observing(table: pa.Table, observed_from: str | None) -> None:
+    """Refuse an `observed_from` that names no column an import may trust, or one absent."""
+    if observed_from is None:
+        return
+    if observed_from not in OBSERVED_FROM:
+        raise InvalidTableError(
+            "observed_from", f"{observed_from!r} is not one of {', '.join(OBSERVED_FROM)}"
+        )
+    require(table, observed_from)
+
+
+def observed(plan: ImportPlan, since: int, row: Row, observed_from: str | None) -> None:
+    """Date the plan's events from `since` on observed at the row's `observed_from` value."""
+    when = None if observed_from is None else row.get(observed_from)
+    if when is not None:
+        plan.events[since:] = [replace(e, observed_at=when) for e in plan.events[since:]]
+
+
+def plan_symbols(
+    table: pa.Table, *, naive_as_utc: bool = False, observed_from: str | None = None
+) -> ImportPlan:
+    """Return the instrument events of a `symbols.parquet` table, and its defects; each
+    version's events observed at its `observed_from` column when one is named."""
+    observing(table, observed_from)
     known = (
         "instrument_id",
         "symbol",
@@ -123,7 +152,7 @@ def plan_symbols(table: pa.Table, *, naive_as_utc: bool = False) -> ImportPlan:
         streams.setdefault(str(identity), []).append(number)
     for identity, numbers in streams.items():
         numbers.sort(key=lambda n: rows[n]["valid_from"])
-        _Stream(identity, plan).convert(rows, numbers)
+        _Stream(identity, plan, observed_from).convert(rows, numbers)
     _duplicate_holders(rows, streams, plan)
     return plan
 
@@ -138,6 +167,7 @@ class _Stream:
 
     instrument_id: str
     plan: ImportPlan
+    observed_from: str | None = None
     state: Row | None = None
 
     def convert(self, rows: list[Row], numbers: list[int]) -> None:
@@ -155,11 +185,14 @@ class _Stream:
                 self.state = state
                 self.plan.defects.append(Defect("unreadable", (number,), f"{exc}: skipped"))
                 continue
+            observed(self.plan, size, row, self.observed_from)
             previous = number
         if previous is not None and self.state and self.state["active"]:
             end = _until(rows[previous])
             if end is not None:  # the last version ends with nothing after it
+                size = len(self.plan.events)
                 self._delist(end, "its last SCD2 version ends here", None)
+                observed(self.plan, size, rows[previous], self.observed_from)
 
     def _check_overlap(self, rows: list[Row], before: int, after: int) -> None:
         end = _until(rows[before])

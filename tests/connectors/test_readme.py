@@ -73,6 +73,12 @@ def test_the_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
     cat = session["cat"]
     assert cat.get("BINANCE:BTCUSDT", as_of="2021-06-01T00:00:00Z").tick_size == Decimal("0.01")
+    at = "2022-06-01T00:00:00Z"
+    observable = cat.get("BINANCE:BTCUSDT", as_of=at, known_at="2022-04-01T00:00:00Z")
+    assert (observable.tick_size, observable.min_notional) == (Decimal("0.01"), Decimal("10"))
+    recorded_by = session["recorded"][0].recorded_at
+    answered = cat.get("BINANCE:BTCUSDT", as_of=at, recorded_by=recorded_by)
+    assert (answered.tick_size, answered.min_notional) == (Decimal("0.1"), None)
     out = session["out"]
     assert isinstance(out, pa.Table)
     assert out["tick_size"].to_pylist() == [Decimal("0.01"), Decimal("0.1"), None]
@@ -83,7 +89,7 @@ def test_the_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert session["out_polars"]["tick_size"].to_list() == out["tick_size"].to_pylist()
     assert session["tick"] == [(Decimal("0.1"),)]
     registered = session["con"].execute("select count(*) from events").fetchone()
-    assert registered == (2,)  # the two events of the first block: the log when registered
+    assert registered == (3,)  # the log when registered: the three events the first block appends
     reports = session["reports"]
     assert reports[0].ok, reports[0].error
     assert reports[0].appended > 0

@@ -20,6 +20,7 @@ from builders import (
     exchange_changed,
     exchange_listed,
     listed,
+    observed,
     retracted,
 )
 from hypothesis import assume, given, settings
@@ -205,16 +206,25 @@ def _valid(batch: list[Event], tail: LogTail) -> list[Event]:
     return kept
 
 
+#: When an input was observed, if it says: up to the planned recorded_at (2023-11-14).
+OBSERVED = st.none() | st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2023, 11, 14), timezones=st.just(UTC)
+)
+
+
 @settings(max_examples=examples(150), deadline=None)
 @given(
     batch=st.lists(events(st.sampled_from(["a", "b", "c", "d"])), min_size=1, max_size=20),
     repeats=st.integers(min_value=0, max_value=3),
+    seen=st.lists(OBSERVED, min_size=20, max_size=20),
 )
 def test_plan_records_every_input_as_the_event_by_event_pass(
-    batch: list[Event], repeats: int
+    batch: list[Event], repeats: int, seen: list[datetime | None]
 ) -> None:
-    """Planned versions, ids, chain and table agree with the event-by-event definitions."""
+    """Planned versions, ids, chain and table agree with the event-by-event definitions,
+    observed inputs included (their observed_at is hashed, not part of the id)."""
     tail = LogTail(next_position=5, last_hash="f" * 64, streams={"b": 3})
+    batch = [e if at is None else observed(e, at) for e, at in zip(batch, seen, strict=False)]
     batch = _valid(batch, tail)
     assume(batch)
     batch = batch + batch[:repeats]  # repeats within the batch take the full pass

@@ -18,7 +18,7 @@ from clock import Clock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from profiles import examples
-from test_properties import AS_OF, HISTORIES, SYMBOLS, Operation, Recorder, known_ats
+from test_properties import AS_OF, HISTORIES, SYMBOLS, Operation, Recorder, knowledge
 
 from eventstore import EventLog
 from projections import Catalog, fold
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from eventstore import Event
 
-FIELDS = (*DEFAULT_FIELDS, "known_since")
+FIELDS = (*DEFAULT_FIELDS, "known_since", "recorded_since")
 ANSWER = (*FIELDS, "instrument_id", "active", "valid_from")
 ZONES = ("UTC", "Asia/Tokyo", "America/New_York")
 UNITS = ("s", "ms", "us", "ns")
@@ -49,26 +49,34 @@ def bars(order: Sequence[int], unit: str, zone: str) -> pa.Table:
     )
 
 
-def expected(events: Sequence[Event], symbol: str, at: datetime, known: Any) -> dict[str, Any]:
+def expected(
+    events: Sequence[Event], symbol: str, at: datetime, known: Any, recorded_by: Any
+) -> dict[str, Any]:
     """Return the fold's answer for one row as the join's added columns."""
-    found = fold.lookup(events, symbol, at, known)
+    found = fold.lookup(events, symbol, at, known, recorded_by)
     if found is None:
         return {name: (False if name == "active" else None) for name in ANSWER}
     return {name: getattr(found, name) for name in ANSWER}
 
 
 def assert_join_matches(
-    catalog: Catalog, events: Sequence[Event], table: pa.Table, known_at: Any
+    catalog: Catalog,
+    events: Sequence[Event],
+    table: pa.Table,
+    known_at: Any,
+    recorded_by: datetime | None = None,
 ) -> None:
-    """Assert each row of the join equals the fold's lookup under `known_at`."""
-    joined = catalog.pit_join(table, fields=FIELDS, known_at=known_at)
+    """Assert each row of the join equals the fold's lookup under `known_at` and
+    `recorded_by`."""
+    joined = catalog.pit_join(table, fields=FIELDS, known_at=known_at, recorded_by=recorded_by)
     assert joined.column_names == [*table.column_names, *ANSWER]
     assert joined.select(table.column_names) == table
     for row in joined.to_pylist():
         at = row["ts"]
         known = at if known_at == "row" else known_at
         got = {name: row[name] for name in ANSWER}
-        assert got == expected(events, row["symbol"], at, known), (row, known_at)
+        want = expected(events, row["symbol"], at, known, recorded_by)
+        assert got == want, (row, known_at, recorded_by)
 
 
 @settings(max_examples=examples(40), deadline=None)
@@ -76,7 +84,8 @@ def assert_join_matches(
 def test_pit_join_equals_the_fold_row_by_row_in_every_known_at_mode(
     history: list[tuple[timedelta, list[Operation]]], data: st.DataObject
 ) -> None:
-    """pit_join with known_at None, K and "row" equals fold.lookup for every row.
+    """pit_join with known_at None, K and "row" (with and without recorded_by) equals
+    fold.lookup for every row; events are observed before they are recorded.
 
     One catalog stays open while batches arrive (its index is caught up incrementally) and
     joins after some of them; at the end it and a freshly opened catalog join again.
@@ -94,7 +103,8 @@ def test_pit_join_equals_the_fold_row_by_row_in_every_known_at_mode(
                 events = recorder.log.events()
                 assert_join_matches(catalog, events, table, "row")
         events = recorder.log.events()
-        known = data.draw(st.sampled_from(known_ats(events)), label="known_at")
-        for mode in (None, known, "row"):
+        known = data.draw(st.sampled_from(knowledge(events)), label="knowledge")
+        for mode in (None, known.known_at, "row"):
             assert_join_matches(catalog, events, table, mode)
+            assert_join_matches(catalog, events, table, mode, known.recorded_by)
         assert_join_matches(Catalog.open(root), events, table, "row")

@@ -3,7 +3,9 @@
 A history is drawn as batches of raw operations over a few instruments and fewer symbols, so
 renames and ticker reuse collide. `record` turns them into events the log accepts and appends
 each batch with the clock moved on, so recorded_at differs between batches and effective_at
-falls both before (late corrections) and after (announced changes) the recording.
+falls both before (late corrections) and after (announced changes) the recording. Each event
+is observed a drawn lag before it is recorded (a backfill: days or a month), or left for the
+log to observe when it records it; the answers are asked under both knowledge bounds.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from builders import MICROSECOND, changed, day, delisted, listed, renamed, retracted
+from builders import MICROSECOND, changed, day, delisted, listed, observed, renamed, retracted
 from clock import Clock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pit_oracle import (
+    Known,
+    Knows,
     assert_changes_matches,
     assert_get_matches,
     assert_history_matches,
@@ -42,6 +46,10 @@ DAYS = 10
 EFFECTIVE = st.builds(day, st.integers(0, DAYS - 1), st.sampled_from([0, 0, 12]))
 #: Gaps between two batches' recording: zero (same recorded_at) up to a few days.
 GAPS = st.sampled_from([timedelta(0), timedelta(hours=1), timedelta(days=1), timedelta(days=3)])
+#: How long before its recording an event was observed (None: the log observes it then).
+LAGS = st.sampled_from(
+    [None, None, timedelta(0), timedelta(hours=1), timedelta(days=2), timedelta(days=30)]
+)
 AS_OF = [day(n, h) for n in range(-1, DAYS + 1) for h in (0, 12)] + [day(3650)]
 
 DECIMALS = st.sampled_from(["0.01", "0.005", "0.00001", "1", "0.10", "2.5"]).map(Decimal)
@@ -76,6 +84,7 @@ class Operation:
     what: int
     at: datetime
     fields: dict[str, Any]
+    lag: timedelta | None = None
 
 
 #: Kinds by weight: changes and listings (relistings too) often, exchanges now and then.
@@ -88,7 +97,12 @@ def operations(draw: st.DrawFn) -> Operation:
     kind = draw(st.sampled_from((*KINDS, "exchange")))
     fields = draw(field_values(change=kind == "change")) if kind in ("list", "change") else {}
     return Operation(
-        kind, draw(st.integers(0, 7)), draw(st.integers(0, 20)), draw(EFFECTIVE), fields
+        kind,
+        draw(st.integers(0, 7)),
+        draw(st.integers(0, 20)),
+        draw(EFFECTIVE),
+        fields,
+        draw(LAGS),
     )
 
 
@@ -115,7 +129,15 @@ class Recorder:
             self.recorded += self.log.append(batch)
 
     def event(self, op: Operation) -> Event | None:
-        """Return the event `op` stands for, or None where the log would refuse any."""
+        """Return the event `op` stands for, observed `op.lag` before now (the recording
+        comes later still), or None where the log would refuse any."""
+        found = self.fact(op)
+        if found is None or op.lag is None:
+            return found
+        return observed(found, self.clock.now - op.lag)
+
+    def fact(self, op: Operation) -> Event | None:
+        """Return the event `op` stands for, as its source said it."""
         if op.kind == "exchange":
             return self.exchange_event(op)
         if op.kind == "list" or not self.symbols:  # nothing else is appendable before a listing
@@ -159,27 +181,43 @@ def pick(options: Sequence[str], index: int) -> str:
     return options[index % len(options)]
 
 
+def _around(instants: set[datetime | None]) -> list[datetime]:
+    """Return both sides of every instant: just before it, and it."""
+    found = sorted(t for t in instants if t is not None)
+    return [t + d for t in found for d in (-MICROSECOND, timedelta(0))]
+
+
 def known_ats(events: list[Event]) -> list[datetime | None]:
-    """Return the known_at worth asking: None, and both sides of every recording instant."""
-    instants = sorted({e.recorded_at for e in events if e.recorded_at is not None})
-    return [None, *(t + d for t in instants for d in (-MICROSECOND, timedelta(0)))]
+    """Return the known_at worth asking: None, and both sides of every observation."""
+    return [None, *_around({e.observed_at for e in events})]
 
 
-def check_point(
-    catalog: Catalog, events: list[Event], as_of: datetime, known_at: datetime | None
-) -> None:
+def knowledge(events: list[Event]) -> list[Known]:
+    """Return the knowledge worth asking: none, each bound alone around every observation
+    and recording, and both bounds together (early observations with late recordings and
+    the other way round)."""
+    observations = _around({e.observed_at for e in events})
+    recordings = _around({e.recorded_at for e in events})
+    return [
+        Known(),
+        *(Known(known_at=k) for k in observations),
+        *(Known(recorded_by=r) for r in recordings),
+        *(Known(k, r) for k, r in zip(observations, reversed(recordings), strict=False)),
+    ]
+
+
+def check_point(catalog: Catalog, events: list[Event], as_of: datetime, known_at: Knows) -> None:
     """Assert get and universe match the fold at one (as_of, known_at)."""
     assert_get_matches(catalog, events, SYMBOLS, as_of, known_at)
     assert_universe_matches(catalog, events, as_of, known_at)
 
 
-def check_all(
-    catalog: Catalog, events: list[Event], points: list[tuple[datetime, datetime | None]]
-) -> None:
-    """Assert every answer matches the fold at `points`, and every history at their known_at."""
+def check_all(catalog: Catalog, events: list[Event], points: list[tuple[datetime, Known]]) -> None:
+    """Assert every answer matches the fold at `points`, and every history at their knowledge."""
     for as_of, known_at in points:
         check_point(catalog, events, as_of, known_at)
-        assert catalog.exchanges(as_of, known_at) == fold.exchanges(events, as_of, known_at)
+        got = catalog.exchanges(as_of, known_at.known_at, known_at.recorded_by)
+        assert got == fold.exchanges(events, as_of, *known_at)
         assert_changes_matches(catalog, events, as_of - timedelta(days=2), as_of, known_at)
         for symbol in SYMBOLS:
             assert_symbol_history_matches(catalog, events, symbol, as_of, known_at)
@@ -207,10 +245,10 @@ def test_catalog_answers_as_the_fold_over_any_history(
             recorder.append(gap, operations)
             events = recorder.log.events()
             as_of = data.draw(st.sampled_from(AS_OF), label="as_of after batch")
-            known_at = data.draw(st.sampled_from(known_ats(events)), label="known_at after batch")
+            known_at = data.draw(st.sampled_from(knowledge(events)), label="knowledge after batch")
             check_point(catalog, events, as_of, known_at)
         events = recorder.log.events()
-        point = st.tuples(st.sampled_from(AS_OF), st.sampled_from(known_ats(events)))
+        point = st.tuples(st.sampled_from(AS_OF), st.sampled_from(knowledge(events)))
         points = data.draw(st.lists(point, min_size=1, max_size=3), label="points")
         check_all(catalog, events, points)
         check_all(Catalog.open(root), events, points)

@@ -3,7 +3,7 @@
 Any history of the property generators is exported (`Catalog.scd2`), planned back into
 events (`plan_symbols`, `plan_exchanges`) and appended to a fresh log; the new catalog must
 answer `get`, `universe`, `history` and `exchanges` as the original does, except for
-`known_since` (the import is recorded when it runs).
+`known_since` and `recorded_since` (the import is observed and recorded when it runs).
 """
 
 from __future__ import annotations
@@ -30,17 +30,21 @@ if TYPE_CHECKING:
 
     from projections import Instrument
 
+#: What an import does not keep: when the answer was observed and recorded.
+_WHEN = ("known_since", "recorded_since")
+
 
 def comparable(found: Instrument | None) -> Any:
-    """Return an answer without `known_since`, which an import cannot keep."""
+    """Return an answer without `known_since` and `recorded_since`, which an import cannot
+    keep."""
     if found is None:
         return None
-    return {name: getattr(found, name) for name in found.__struct_fields__ if name != "known_since"}
+    return {name: getattr(found, name) for name in found.__struct_fields__ if name not in _WHEN}
 
 
 def rows(table: pa.Table) -> list[dict[str, Any]]:
     """Return the rows of a version table without `known_since`, in a stable order."""
-    kept = table.drop_columns(["known_since"]).to_pylist()
+    kept = table.drop_columns(list(_WHEN)).to_pylist()
     return sorted(kept, key=lambda r: (r["instrument_id"], r["valid_from"]))
 
 
@@ -91,4 +95,4 @@ def test_importing_an_export_reproduces_every_answer(
 
 def comparable_exchange(found: Any) -> Any:
     """Return an exchange without `known_since`."""
-    return {name: getattr(found, name) for name in found.__struct_fields__ if name != "known_since"}
+    return {name: getattr(found, name) for name in found.__struct_fields__ if name not in _WHEN}
