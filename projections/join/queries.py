@@ -22,6 +22,7 @@ from projections.join.answers import THREADS, Columns, Threads, gather, join_vie
 from projections.join.inputs import add_columns, column, instants, read_table, texts
 from projections.join.per_row import lateness, strict_match
 from projections.join.pit_join import JOIN_FIELDS
+from projections.pinning import one_version
 from projections.scd2.export import exchanges_table, symbols_table, write_export
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from decimal import Decimal
 
+    from eventstore import EventLog
     from projections.index.live import PitIndex
     from projections.model import Instrument
 
@@ -42,6 +44,7 @@ class BacktestQueries:
     """Table-at-a-time PIT queries; mixed into `Catalog`."""
 
     _index: PitIndex
+    log: EventLog
     #: How large joins are cut into threads (`Catalog.open(threads=...)`).
     threads: Threads = THREADS
 
@@ -73,6 +76,7 @@ class BacktestQueries:
         answer = self._answer(table, symbol, ts, chosen, known_at, assume_utc)
         return add_columns(table, {name: answer[name] for name in (*chosen, *ANSWER_COLUMNS)})
 
+    @one_version
     def _answer(
         self,
         table: pa.Table,
@@ -97,6 +101,7 @@ class BacktestQueries:
                 answer = _override(answer, exact, rows)
         return answer
 
+    @one_version
     def scd2(self, known_at: object = None) -> tuple[pa.Table, pa.Table]:
         """Return (symbols, exchanges): every version in the SCD2 layout of the export."""
         known = None if known_at is None else to_utc(known_at, "known_at")
