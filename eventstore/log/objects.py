@@ -26,7 +26,7 @@ from obstore.store import S3Store
 from eventstore.errors import StorageError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 #: Storage option names (lower case, `aws_` removed) that obstore's S3 store takes.
 _S3_KEYS: Final = frozenset(
@@ -51,6 +51,8 @@ _S3_KEYS: Final = frozenset(
 )
 _FAILURES: Final = (BaseError, OSError)
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
+#: `update` reads and tries again this many times when other writers keep winning.
+UPDATE_ATTEMPTS: Final = 20
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,21 @@ class ObjectFolder:
         except _FAILURES as exc:
             raise StorageError(f"{self.uri}/{name}", "writing", _said(exc)) from exc
         return str(done["e_tag"] or "")
+
+    def update(self, name: str, change: Callable[[bytes | None], bytes]) -> bytes:
+        """Rewrite object `name` as `change(old content or None)`, conditionally: when
+        another writer changed it in between, read it again and apply `change` to that.
+        Return what was written."""
+        for _ in range(UPDATE_ATTEMPTS):
+            found = self.get(name)
+            content = change(None if found is None else found.content)
+            if found is None:
+                done = self.create(name, content)
+            else:
+                done = self.replace(name, content, found.tag)
+            if done is not None:
+                return content
+        raise StorageError(f"{self.uri}/{name}", "writing", "it kept changing under this writer")
 
     def names(self, folder: str = "") -> list[str]:
         """Return the names (relative to this prefix) of the objects under `folder`, sorted."""
