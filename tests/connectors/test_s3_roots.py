@@ -23,6 +23,7 @@ from connectors.sync.absence import AbsenceStore
 from connectors.sync.outcome import Absence
 from connectors.venues import binance
 from eventstore import EventLog
+from projections.index.published import CACHE_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -32,12 +33,13 @@ START = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def s3() -> Iterator[S3]:
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3]:
     """Serve S3 with moto on loopback; its options are the environment meanwhile (the
-    command line and the daemon take a root, not options)."""
+    command line and the daemon take a root, not options), and the index cache is ours."""
     with serve() as bucket, pytest.MonkeyPatch.context() as patch:
         for name, value in bucket.options.items():
             patch.setenv(name, value)
+        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
         yield bucket
 
 
