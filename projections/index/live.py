@@ -161,11 +161,8 @@ class PitIndex:
         if self.directory is None:
             return False
         persist.remove_stale_staging(self.directory)
-        try:
-            if self.published is not None:
-                self.published.fetch()
-        except (OSError, StorageError) as exc:  # the cache may still hold a good snapshot
-            _log.warning("could not fetch the published index: %s", exc)
+        if self.published is not None:
+            self.published.fetch()  # the published snapshot becomes the cache's current one
         try:
             store, header, exchanges = persist.load(self.directory)
         except IndexStateError as exc:

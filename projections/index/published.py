@@ -91,9 +91,16 @@ class PublishedIndex:
     def fetch(self) -> bool:
         """Make the published snapshot the cache's current one, downloading it if needed.
 
-        Return False when nothing usable is published (nothing, or a garbage pointer:
-        warned about); the cache is then left as it was.
+        Return False when nothing usable is published (nothing, a garbage pointer or a
+        failed download: warned about); the cache is then left as it was.
         """
+        try:
+            return self._fetch()
+        except (OSError, StorageError) as exc:  # the cache may still hold a sound snapshot
+            _log.warning("could not fetch the published index under %s: %s", self.remote.uri, exc)
+            return False
+
+    def _fetch(self) -> bool:
         found = self.remote.get(POINTER)
         if found is None:
             return False

@@ -168,3 +168,25 @@ def test_one_query_never_mixes_two_versions(
     window = catalog.changes(day(-1), day(5))
     assert calls == [1]
     assert not any(window["retracted"].to_pylist())
+
+
+def test_a_partition_join_worker_loads_the_published_snapshot_and_publishes_nothing(
+    s3: S3, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+
+    from eventstore.encoding.schema import TIMESTAMP
+    from projections import PartitionJoin
+    from projections.index.published import CACHE_ENV
+
+    root, _ = _written(s3)
+    _catalog(s3, root, tmp_path / "writer").refresh()  # the writer's side publishes
+    published = s3.read(root, "projections/CURRENT")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "workers"))
+    rebuilds = _rebuilds(monkeypatch)
+    join = PartitionJoin(root, fields=["tick_size"], storage_options=s3.options)
+    bars = pa.table({"symbol": ["BINANCE:COIN1USDT"], "ts": pa.array([day(2)], TIMESTAMP)})
+    assert join(bars)["active"].to_pylist() == [True]
+    assert rebuilds == []
+    assert list((tmp_path / "workers").iterdir())  # downloaded into the workers' cache
+    assert s3.read(root, "projections/CURRENT") == published
