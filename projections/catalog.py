@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,14 +19,16 @@ from eventstore.model.kinds import RETRACTION
 from projections import fold
 from projections.errors import UnknownSymbolError
 from projections.index.live import PitIndex
+from projections.index.published import PublishedIndex, default_cache
 from projections.join.answers import THREADS, Threads
 from projections.join.inputs import instants
 from projections.join.queries import BacktestQueries
 from projections.knowledge import Knowledge
+from projections.pinning import one_version
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
 
     from projections.index.version_store import VersionStore
     from projections.model import Exchange, Instrument
@@ -62,6 +65,18 @@ def index_directory(root: str) -> Path | None:
     return None if folder is None else Path(folder) / "projections"
 
 
+def index_places(
+    log: EventLog, cache: str | os.PathLike[str] | None = None
+) -> tuple[Path | None, PublishedIndex | None]:
+    """Return where the index of `log` is saved, and where it is published (object stores:
+    saved in the local `cache`, default `default_cache(root)`, and published beside the log)."""
+    directory = index_directory(log.root)
+    if directory is not None:
+        return directory, None
+    folder = Path(cache) if cache is not None else default_cache(log.root)
+    return folder, PublishedIndex(log.root, log.storage_options, folder)
+
+
 class Catalog(BacktestQueries):
     """Point-in-time answers over an event log: what was true at `as_of`, as known at
     `known_at` and as recorded by `recorded_by`.
@@ -74,12 +89,18 @@ class Catalog(BacktestQueries):
     passes both.
     """
 
-    def __init__(self, log: EventLog, *, persist: bool = True, threads: Threads = THREADS) -> None:
+    def __init__(
+        self,
+        log: EventLog,
+        *,
+        persist: bool = True,
+        threads: Threads = THREADS,
+        cache: str | os.PathLike[str] | None = None,
+    ) -> None:
         """Use `Catalog.open`."""
         self.log = log
         self.threads = threads
-        directory = index_directory(log.root) if persist else None
-        self._index = PitIndex(log, directory)
+        self._index = PitIndex(log, *index_places(log, cache)) if persist else PitIndex(log, None)
 
     @classmethod
     def open(
@@ -89,14 +110,27 @@ class Catalog(BacktestQueries):
         storage_options: Mapping[str, str] | None = None,
         persist: bool = True,
         threads: Threads = THREADS,
+        cache: str | os.PathLike[str] | None = None,
     ) -> Catalog:
         """Open the catalog whose log lives under `root` (a folder or an object-store URI).
 
-        The index is saved under `<root>/projections/` unless `persist` is False. Large
-        joins run in `threads` (at most one per CPU, for 500,000 rows or more each).
+        The index is saved under `<root>/projections/` unless `persist` is False; on an
+        object store it is saved in the local folder `cache` (default: `default_cache`)
+        and published under `<root>/projections/` for other readers. Large joins run in
+        `threads` (at most one per CPU, for 500,000 rows or more each).
         """
         log = EventLog.open(root, storage_options=storage_options)
-        return cls(log, persist=persist, threads=threads)
+        return cls(log, persist=persist, threads=threads, cache=cache)
+
+    @contextmanager
+    def pinned(self) -> Iterator[int]:
+        """Answer every query inside the block from one Delta version of the log; yield it.
+
+        The index catches up once on entry; commits made meanwhile are seen after the block.
+        """
+        with self.log.pinned() as version:
+            self._index.catch_up()
+            yield version
 
     def refresh(self) -> None:
         """Take in events appended since the last query, by any writer."""
@@ -106,11 +140,13 @@ class Catalog(BacktestQueries):
         """Rebuild the index from the whole log (it is a cache; the log is the truth)."""
         self._index.rebuild()
 
+    @one_version
     def version_store(self) -> VersionStore:
         """Return the index's versions, caught up with the log: for audits, never to modify."""
         self._index.catch_up()
         return self._index.store
 
+    @one_version
     def get(
         self, symbol: str, as_of: object, known_at: object = None, recorded_by: object = None
     ) -> Instrument | None:
@@ -120,6 +156,7 @@ class Catalog(BacktestQueries):
         self._index.catch_up()
         return self._index.view(known).get(symbol, at)
 
+    @one_version
     def universe(
         self,
         as_of: object,
@@ -139,6 +176,7 @@ class Catalog(BacktestQueries):
         found = self._index.view(known).universe(at, include_inactive=include_inactive)
         return found.filter(pc.equal(found["status"], "trading")) if tradable else found
 
+    @one_version
     def history(
         self,
         key: str,
@@ -165,6 +203,7 @@ class Catalog(BacktestQueries):
             return view.empty()  # a known instrument with no version yet, as known then
         raise UnknownSymbolError(key)
 
+    @one_version
     def versions_before(
         self,
         instrument_ids: object,
@@ -191,6 +230,7 @@ class Catalog(BacktestQueries):
         self._index.catch_up()
         return self._index.view(known).versions_before(ids, instants)
 
+    @one_version
     def changes(
         self, since: object, until: object, known_at: object = None, recorded_by: object = None
     ) -> pa.Table:
@@ -212,6 +252,7 @@ class Catalog(BacktestQueries):
         withdrawn = pc.is_in(found["event_id"], value_set=targets.combine_chunks())
         return found.append_column("retracted", withdrawn)
 
+    @one_version
     def exchanges(
         self, as_of: object, known_at: object = None, recorded_by: object = None
     ) -> dict[str, Exchange]:

@@ -1,7 +1,8 @@
 """What the daemon did and will do, per source: kept in `<root>/sync/status.json`.
 
 The daemon rewrites the file atomically after every run; `catalog status` reads it, so it
-works from any shell while the daemon runs (or after it stopped).
+works from any shell while the daemon runs (or after it stopped). On an object-store root
+it is the object `<root>/sync/status.json`, rewritten by a conditional put.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from connectors.sync.absence import state_file
+from eventstore.log.objects import ObjectFolder
 from eventstore.log.places import write_atomically
 
 if TYPE_CHECKING:
@@ -55,6 +57,8 @@ class DaemonStatus(msgspec.Struct, kw_only=True):
 
 
 _DECODER: Final = msgspec.json.Decoder(DaemonStatus)
+#: Where the status is, relative to the root.
+NAME: Final = "sync/status.json"
 
 
 def status_file(root: str) -> Path | None:
@@ -66,18 +70,24 @@ def status_file(root: str) -> Path | None:
 def read(root: str) -> DaemonStatus | None:
     """Return the last status written for `root`, or None if no daemon ever ran there."""
     path = status_file(root)
-    if path is None or not path.exists():
+    if path is None:
+        found = ObjectFolder(root).get(NAME)
+        content = None if found is None else found.content
+    else:
+        content = path.read_bytes() if path.exists() else None
+    if content is None:
         return None
     try:
-        return _DECODER.decode(path.read_bytes())
+        return _DECODER.decode(content)
     except msgspec.DecodeError:
         return None
 
 
 def write(root: str, status: DaemonStatus) -> None:
-    """Replace the status file atomically (no-op for object-store roots)."""
+    """Replace the status file atomically (an object: by a conditional put)."""
     path = status_file(root)
     if path is None:
+        ObjectFolder(root).update(NAME, lambda _: msgspec.json.encode(status))
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, msgspec.json.encode(status))

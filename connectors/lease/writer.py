@@ -15,8 +15,9 @@ re-reads the lease before removing it, so two recoverers never remove a fresh le
 lease renews its heartbeat from a background thread; leaving the `with` block releases it,
 and only if it is still ours.
 
-Object-store roots have no lease (there is no atomic create-if-absent); the log's
-optimistic commits still keep concurrent writers from losing events there.
+On an object-store root the lease is the object `<root>/writer.lease`, taken, renewed and
+released by conditional puts (`connectors.lease.remote`); a dead holder's lease expires by
+its heartbeat.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from eventstore.clock import utc_now
 from eventstore.log.places import is_local_root, write_atomically
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from types import TracebackType
+
+    from connectors.lease.remote import ObjectLease
 
 LEASE_FILE: Final = "writer.lease"
 #: A heartbeat older than this many seconds marks a lease of another host as abandoned.
@@ -109,8 +112,11 @@ class WriterLease:
         keep_alive: bool = True,
         create_root: bool = True,
         clock: Callable[[], datetime] = utc_now,
+        storage_options: Mapping[str, str] | None = None,
     ) -> None:
         """Prepare the lease of `root` for `purpose` (shown to a refused writer).
+
+        An object-store root is reached with `storage_options` (default: the environment).
 
         With `create_root` False, a root that does not exist is left alone and the lease
         is not taken (a command that writes nothing there needs none).
@@ -127,6 +133,11 @@ class WriterLease:
         self.record: LeaseRecord | None = None
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
+        self.remote: ObjectLease | None = None
+        if not self.local:
+            from connectors.lease.remote import ObjectLease  # it builds on this module
+
+            self.remote = ObjectLease(text, self.host, clock, storage_options)
 
     # -- acquiring ---------------------------------------------------------------------
 
@@ -135,8 +146,13 @@ class WriterLease:
 
         Return the record of the abandoned lease that was recovered, if any.
         """
-        if not self.local or self.record is not None:
+        if self.record is not None:
             return None
+        if self.remote is not None:
+            record = self._new_record()
+            recovered = self.remote.take(record)
+            self._held(record)
+            return recovered
         if not self.create_root and not self.path.parent.is_dir():
             return None
         created = not self.path.parent.exists()
@@ -172,12 +188,16 @@ class WriterLease:
             return False
         finally:
             staged.unlink(missing_ok=True)  # also when the disk was full mid-write
+        self._held(record)
+        return True
+
+    def _held(self, record: LeaseRecord) -> None:
+        """Hold `record`: release it at exit, renew it from a heartbeat thread."""
         self.record = record
         atexit.register(self.release)
         if self.keep_alive:
             self._beat = threading.Thread(target=self._beating, name="lease-heartbeat", daemon=True)
             self._beat.start()
-        return True
 
     def _read(self) -> LeaseRecord | None:
         try:
@@ -205,10 +225,14 @@ class WriterLease:
         """Move the heartbeat to now; raise `LeaseError` if the lease is no longer ours."""
         if self.record is None:
             return
+        renewed = LeaseRecord(**{**asdict(self.record), "heartbeat": self.clock().isoformat()})
+        if self.remote is not None:
+            self.remote.renew(renewed)
+            self.record = renewed
+            return
         current = self._read()
         if current is None or current.token != self.record.token:
             raise LeaseError(f"the writer lease {self.path} was taken over; stop writing")
-        renewed = LeaseRecord(**{**asdict(self.record), "heartbeat": self.clock().isoformat()})
         write_atomically(self.path, renewed.encode())  # a full disk: the old heartbeat stays
         self.record = renewed
 
@@ -226,6 +250,9 @@ class WriterLease:
         if self._beat is not None and self._beat is not threading.current_thread():
             self._beat.join()
         atexit.unregister(self.release)
+        if self.remote is not None:
+            self.remote.release(record)
+            return
         current = self._read()
         if current is not None and current.token == record.token:
             self.path.unlink(missing_ok=True)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 import random
+import threading
 import time
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -62,6 +64,8 @@ class EventLog:
         self._storage = DeltaStorage(self.uri, storage_options)
         self._tail = LogTail()
         self._version = -1
+        self._pins = 0  # open `pinned()` blocks: reads see one Delta version meanwhile
+        self._pin_lock = threading.Lock()
 
     @classmethod
     def open(
@@ -88,9 +92,32 @@ class EventLog:
         return self._version
 
     def refresh(self) -> int:
-        """Catch up with commits made since the last look (by any writer); return the version."""
+        """Catch up with commits made since the last look (by any writer); return the version.
+
+        Inside a `pinned()` block this is the pinned version: nothing is looked at.
+        """
+        if self._pins:
+            return self._version
         self._version = self._storage.refresh()
         return self._version
+
+    @contextmanager
+    def pinned(self) -> Iterator[int]:
+        """Read one Delta version of the log inside the block; yield it.
+
+        The log is refreshed on entry (unless a block is open already) and not again until
+        the last block closes: every read inside (`read`, `read_batches`, `dataset`, `len`)
+        sees the same commits, whatever other writers commit meanwhile. No appending inside.
+        """
+        with self._pin_lock:
+            if not self._pins:
+                self._version = self._storage.refresh()
+            self._pins += 1
+        try:
+            yield self._version
+        finally:
+            with self._pin_lock:
+                self._pins -= 1
 
     def _sync_tail(self) -> None:
         """Bring the writer's view current: only writers (and counters) pay for it."""
@@ -172,8 +199,10 @@ class EventLog:
         """Return whether the log may hold commits this object has not seen yet.
 
         On a local folder this is one `stat` of the next Delta commit file; elsewhere it
-        is always True and the caller refreshes.
+        is always True and the caller refreshes. False inside a `pinned()` block.
         """
+        if self._pins:
+            return False
         return self._storage.has_commit(self._version + 1)
 
     def __len__(self) -> int:
@@ -226,6 +255,8 @@ class EventLog:
         Delta app transaction (app id, sequence): a sequence already committed appends
         nothing, so a retry after an ambiguous failure commits at most once.
         """
+        if self._pins:
+            raise ConcurrencyError("cannot append to a log while it is pinned for reading")
         batch = event_batch(events)
         if not batch:
             return Recorded([], [])

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from eventstore.encoding.codec import from_table
 from eventstore.encoding.schema import SCHEMA
+from eventstore.errors import StorageError
 from eventstore.log.reading import gathered
 from eventstore.model.events import exchange_stream
 from eventstore.model.kinds import RETRACTION
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
     from eventstore import EventLog
     from eventstore.model.events import Event
+    from projections.index.published import PublishedIndex
 
 _log = logging.getLogger(__name__)
 #: Folders this process could not save an index under (warned about once).
@@ -56,10 +58,17 @@ SAVE_EVERY = 10_000
 class PitIndex:
     """The version store of a log, with the exchange events kept aside."""
 
-    def __init__(self, log: EventLog, directory: Path | None) -> None:
-        """Index `log`, persisting under `directory` (None: keep it in memory only)."""
+    def __init__(
+        self, log: EventLog, directory: Path | None, published: PublishedIndex | None = None
+    ) -> None:
+        """Index `log`, persisting under `directory` (None: keep it in memory only).
+
+        With `published` (an object-store root), `directory` is its local cache: the
+        published snapshot is fetched into it before loading, and each save is published.
+        """
         self.log = log
         self.directory = directory
+        self.published = published
         self.store = VersionStore()
         self.position = 0
         self.max_recorded_us = 0  # the latest recorded_at folded in
@@ -146,7 +155,9 @@ class PitIndex:
         )
         try:
             persist.save(self.store, header, self.exchange_rows, self.directory)
-        except OSError as exc:  # a read-only root still answers, from memory
+            if self.published is not None:
+                self.published.publish(self.position, self.log_version)
+        except (OSError, StorageError) as exc:  # a read-only root still answers, from memory
             said = self.directory in _UNSAVED  # once per process: a replay saves many times
             _UNSAVED.add(self.directory)
             (_log.debug if said else _log.warning)(
@@ -157,6 +168,8 @@ class PitIndex:
         if self.directory is None:
             return False
         persist.remove_stale_staging(self.directory)
+        if self.published is not None:
+            self.published.fetch()  # the published snapshot becomes the cache's current one
         try:
             store, header, exchanges = persist.load(self.directory)
         except IndexStateError as exc:
@@ -171,6 +184,8 @@ class PitIndex:
                 "index at %s does not match the log; discarded, rebuilding", self.directory
             )
             return False
+        if self.published is not None:
+            self.published.suspect = None  # what it fetched checked out
         self.store, self.position = store, header.position
         self.log_version = header.log_version  # nothing to read if the log is still there
         self.max_recorded_us = header.max_recorded_us

@@ -172,6 +172,11 @@ def _pointer(directory: Path) -> str:
     return name
 
 
+def current_name(directory: Path) -> str:
+    """Return the name of the current snapshot under `directory` (as a publisher needs it)."""
+    return _pointer(directory)
+
+
 def load(directory: Path) -> tuple[VersionStore, Header, pa.Table]:
     """Return the saved store, its header and the exchange events, or raise `IndexStateError`.
 

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from eventstore import EventLog, to_utc
 from eventstore.encoding.schema import TIMESTAMP
-from projections.catalog import Catalog, index_directory
+from projections.catalog import Catalog, index_places
 from projections.errors import InvalidTableError, NaiveColumnError, NoCatalogError
 from projections.index.live import PitIndex
 from projections.join.answers import Threads
@@ -55,7 +55,7 @@ class _PinnedIndex(PitIndex):
     """An index that is loaded (or built) once, never saved, never caught up again."""
 
     def __init__(self, log: EventLog) -> None:
-        super().__init__(log, index_directory(log.root))
+        super().__init__(log, *index_places(log))
         self._pinned = False
 
     def catch_up(self) -> None:

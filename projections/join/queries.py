@@ -21,6 +21,7 @@ from projections.join.inputs import add_columns, column, instants, read_table, t
 from projections.join.per_row import lateness, strict_match
 from projections.join.pit_join import JOIN_FIELDS
 from projections.knowledge import Knowledge
+from projections.pinning import one_version
 from projections.scd2.export import exchanges_table, symbols_table, write_export
 
 if TYPE_CHECKING:
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from decimal import Decimal
 
+    from eventstore import EventLog
     from projections.index.live import PitIndex
     from projections.model import Instrument
 
@@ -41,6 +43,7 @@ class BacktestQueries:
     """Table-at-a-time PIT queries; mixed into `Catalog`."""
 
     _index: PitIndex
+    log: EventLog
     #: How large joins are cut into threads (`Catalog.open(threads=...)`).
     threads: Threads = THREADS
 
@@ -76,6 +79,7 @@ class BacktestQueries:
         answer = self._answer(table, symbol, ts, chosen, known_at, assume_utc, recorded_by)
         return add_columns(table, {name: answer[name] for name in (*chosen, *ANSWER_COLUMNS)})
 
+    @one_version
     def _answer(
         self,
         table: pa.Table,
@@ -101,6 +105,7 @@ class BacktestQueries:
                 answer = _override(answer, exact, rows)
         return answer
 
+    @one_version
     def scd2(
         self, known_at: object = None, recorded_by: object = None
     ) -> tuple[pa.Table, pa.Table]:

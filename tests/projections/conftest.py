@@ -6,11 +6,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 from clock import Clock
+from s3_server import S3, serve
 
 from eventstore import EventLog
 from projections import Catalog
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 
@@ -36,3 +38,10 @@ def log(root: Path, clock: Clock) -> EventLog:
 def catalog(root: Path) -> Catalog:
     """Return a catalog over `root`, opened before anything is appended."""
     return Catalog.open(root)
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3]:
+    """Serve S3 with moto on loopback for the whole session."""
+    with serve() as bucket:
+        yield bucket
