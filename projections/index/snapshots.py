@@ -36,7 +36,7 @@ from projections.index.version_store import VersionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 6  # 6: checksums of every file; 5: exchange rows include exchange retractions
+FORMAT = 7  # 7: settle ... funding_interval; 6: checksums of every file; 5: exchange retractions
 POINTER = "CURRENT"
 HEADER = "header.json"
 #: A staging folder older than this was left by a save that died; younger ones may be live.
