@@ -3,7 +3,8 @@
 The samples under `data/samples/` are subsets of real Binance spot, Binance USD-M and OKX
 responses recorded between 2020 and 2023 (see `data/samples/NOTE.md`). Replaying them in
 date order builds a real history: listings, tick-size changes, pairs Binance moved to BREAK
-(delisted) and back to TRADING (relisted), expired quarterlies, contracts OKX dropped.
+(delisted) and back to TRADING (relisted), expired quarterlies, contracts OKX dropped, and
+a perpetual whose maximum leverage OKX cut.
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ def _query() -> None:
         "its whole history: delisted, then relisted with a new lot size",
         "history",
         "BINANCE:BTCUSDC",
+    )
+    _step(
+        "a perpetual's leverage history: OKX cut SHIB-USDT-SWAP's max leverage from 75 to 50",
+        "history",
+        "OKX:SHIBUSDT.P",
     )
     _step(
         "what could be traded on 2022-08-01",

@@ -131,8 +131,10 @@ def test_the_demo_replays_the_samples_queries_and_audits(
 
     assert demo.run(tmp_path / "demo") == 0
     out = capsys.readouterr().out
-    assert "status         trading" in out
-    assert "status         delisted" in out
+    assert "status            trading" in out
+    assert "status            delisted" in out
     assert "3 versions of instrument binance:spot:BTCUSDC" in out
+    assert "versions of instrument okx:swap:SHIB-USDT-SWAP" in out  # its leverage cut
+    assert "50 *" in out
     assert "hash chain and counters intact" in out
     assert out.rstrip().splitlines()[-1].split()[:2] == ["2023-11-23-subset-enveloped", "okx"]
