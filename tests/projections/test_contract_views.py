@@ -10,11 +10,13 @@ import pyarrow as pa
 import pytest
 from builders import changed, day, listed
 
+from eventstore import EventLog
+from projections import Catalog
 from projections.errors import RoundingError
+from projections.scd2.symbols import plan_symbols
 
 if TYPE_CHECKING:
-    from eventstore import EventLog
-    from projections import Catalog
+    from pathlib import Path
 
 UTC_US = pa.timestamp("us", tz="UTC")
 
@@ -153,3 +155,21 @@ def test_check_grid_reports_quantities_above_the_maximums(
     ]
     assert both["limit"].to_pylist()[2] == Decimal(100)
     assert both["limit"].null_count == 4
+
+
+def test_the_scd2_import_of_the_export_keeps_them(
+    contracts: EventLog, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Export, import into a fresh log: every version answers the same new fields."""
+    symbols, _ = catalog.scd2()
+    plan = plan_symbols(symbols)
+    assert plan.defects == []
+    EventLog.open(tmp_path / "copy").append(plan.events)
+    copy = Catalog.open(tmp_path / "copy")
+    for when in (day(2), day(4)):
+        for symbol in ("X:BTCUSDT.P", "X:BTCUSD.P"):
+            old, new = catalog.get(symbol, when), copy.get(symbol, when)
+            assert old is not None
+            assert new is not None
+            for name in ("settle", "inverse", "max_qty", "max_leverage", "funding_interval"):
+                assert getattr(new, name) == getattr(old, name)
