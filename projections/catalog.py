@@ -165,16 +165,24 @@ class Catalog(BacktestQueries):
         include_inactive: bool = False,
         tradable: bool = False,
         recorded_by: object = None,
+        settle: str | None = None,
+        inverse: bool | None = None,
     ) -> pa.Table:
         """Return one row per instrument active at `as_of` (all that exist, if asked).
 
-        `tradable` keeps only the instruments whose status was `trading` at `as_of`.
+        `tradable` keeps only the instruments whose status was `trading` at `as_of`;
+        `settle` only those settled in that currency, `inverse` only the inverse (True) or
+        the linear (False) contracts; an instrument whose field is null matches neither.
         """
         at = _micros(as_of, "as_of")
         known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
         found = self._index.view(known).universe(at, include_inactive=include_inactive)
-        return found.filter(pc.equal(found["status"], "trading")) if tradable else found
+        wanted = {"status": "trading" if tradable else None, "settle": settle, "inverse": inverse}
+        for name, value in wanted.items():
+            if value is not None:
+                found = found.filter(pc.equal(found[name], pa.scalar(value, found[name].type)))
+        return found
 
     @one_version
     def history(

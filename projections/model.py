@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from eventstore.encoding.schema import DECIMAL, TIMESTAMP
 from eventstore.model.events import DECIMAL_FIELDS, INSTRUMENT_FIELDS, TIME_FIELDS
+from eventstore.model.rules import BOOLEAN_FIELDS
 
 #: Instrument fields other than `status`, in the design's order.
 FIELDS: Final = tuple(f for f in INSTRUMENT_FIELDS if f != "status")
@@ -49,6 +50,14 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     venue_status: str | None = None
     listed_at: datetime | None = None
     expiry: datetime | None = None
+    settle: str | None = None
+    inverse: bool | None = None
+    max_qty: Decimal | None = None
+    max_notional: Decimal | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    max_leverage: Decimal | None = None
+    funding_interval: Decimal | None = None
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):
@@ -69,6 +78,8 @@ def _field_type(name: str) -> pa.DataType:
         return DECIMAL
     if name in TIME_FIELDS:
         return TIMESTAMP
+    if name in BOOLEAN_FIELDS:
+        return pa.bool_()
     return pa.string()
 
 

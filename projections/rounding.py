@@ -77,7 +77,8 @@ def round_price(symbol: str, found: Instrument | None, price: object, mode: str)
 
 
 def round_qty(symbol: str, found: Instrument | None, qty: object, price: object) -> Decimal:
-    """Return `qty` floored to the lot step; refuse it below min_qty or min_notional."""
+    """Return `qty` floored to the lot step; refuse it below min_qty or min_notional, or
+    above max_qty or max_notional (where the venue gives them)."""
     value = as_decimal(symbol, qty)
     if value <= 0:
         raise RoundingError(symbol, qty, "a quantity must be positive")
@@ -101,7 +102,25 @@ def round_qty(symbol: str, found: Instrument | None, qty: object, price: object)
                 f"the notional {normalized_decimal(notional)} at price {price} is below "
                 f"min_notional {found.min_notional}",
             )
+    _check_maximums(symbol, found, qty, floored, price)
     return floored
+
+
+def _check_maximums(
+    symbol: str, found: Instrument, qty: object, floored: Decimal, price: object
+) -> None:
+    """Refuse `floored` (the quantity `qty` on the lot grid) above the instrument's maximums."""
+    if found.max_qty is not None and floored > found.max_qty:
+        raise RoundingError(symbol, qty, f"{floored} is above max_qty {found.max_qty}")
+    if price is not None and found.max_notional is not None:
+        notional = normalized_decimal(floored * as_decimal(symbol, price))
+        if notional > found.max_notional:
+            raise RoundingError(
+                symbol,
+                qty,
+                f"the notional {notional} at price {price} is above max_notional "
+                f"{found.max_notional}",
+            )
 
 
 # -- columns -----------------------------------------------------------------------------

@@ -48,7 +48,8 @@ FORMAT_HELP: Final = (
     '("0.01") or JSON numbers: both are read exactly. Blank lines are skipped.\n'
     "\n"
     "Refused, as the audit would flag them: a size (tick_size minmov pricescale lot_size\n"
-    "min_qty min_notional contract_size) that is not a positive decimal of ASCII digits\n"
+    "min_qty min_notional contract_size max_qty max_notional min_price max_price\n"
+    "max_leverage funding_interval) that is not a positive decimal of ASCII digits\n"
     '(null means none; 0, -1, "1_000" and "1e-8" are refused); a status other than\n'
     "pre_trading trading halted cancel_only settling delisted expired (a delisting's:\n"
     "delisted or expired); an expiry before the listing; a symbol that is not\n"

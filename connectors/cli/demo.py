@@ -4,7 +4,8 @@ The samples under `data/samples/` are subsets of real Binance spot, Binance USD-
 responses recorded between 2020 and 2023 (see `data/samples/NOTE.md`). Replaying them in
 date order builds a real history: listings, tick-size changes, pairs Binance moved to BREAK
 (delisted) and back to TRADING (relisted), quarterlies delisted at their expiry (announced
-when they were listed), contracts OKX dropped. The samples lie months or years apart, so the
+when they were listed), contracts OKX dropped, a perpetual whose
+maximum leverage OKX cut. The samples lie months or years apart, so the
 replay needs `--max-delist-share` (see the README); it stops at a refused snapshot.
 Each event is observed at its snapshot's date, so `--known-at` answers on the catalog
 filled today what could have been known on a date between two snapshots.
@@ -100,6 +101,11 @@ def _query() -> None:
         "its whole history: delisted, then relisted with a new lot size",
         "history",
         "BINANCE:BTCUSDC",
+    )
+    _step(
+        "a perpetual's leverage history: OKX cut SHIB-USDT-SWAP's max leverage from 75 to 50",
+        "history",
+        "OKX:SHIBUSDT.P",
     )
     _step(
         "what could be traded on 2022-08-01 (no quarterly: those listed had expired)",

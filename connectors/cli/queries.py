@@ -58,6 +58,12 @@ def add_universe(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument(
         "--tradable", action="store_true", help="only instruments whose status is trading at T"
     )
+    parser.add_argument("--settle", metavar="CCY", help="only contracts settled in CCY")
+    parser.add_argument(
+        "--inverse",
+        choices=("yes", "no"),
+        help="only inverse contracts (yes) or only linear ones (no); spot pairs are neither",
+    )
     return _universe
 
 
@@ -106,6 +112,8 @@ def _universe(args: argparse.Namespace) -> int:
         include_inactive=args.include_inactive,
         tradable=args.tradable,
         recorded_by=args.recorded_by,
+        settle=args.settle,
+        inverse=None if args.inverse is None else args.inverse == "yes",
     ).to_pylist()
     if args.json:
         print(to_json(rows))

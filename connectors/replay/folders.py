@@ -6,6 +6,7 @@ name order, so start names with the date):
     DIR/<snapshot>/snapshot.json              optional: {"observed_at": "2022-07-23T00:00:00Z"}
     DIR/<snapshot>/binance-spot/exchangeInfo.json
     DIR/<snapshot>/binance-usdm/exchangeInfo.json
+    DIR/<snapshot>/binance-usdm/fundingInfo.json   optional: without it, no funding intervals
     DIR/<snapshot>/okx/<instType>.json        SPOT.json, SWAP.json, FUTURES.json
     DIR/<snapshot>/bybit/<category>[.<status>][.<cursor>].json
     DIR/<snapshot>/tradingview/<market>.scan.json and <market>.metainfo.json

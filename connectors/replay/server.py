@@ -60,6 +60,8 @@ def _file(source: str, tail: str, query: Mapping[str, str]) -> str:
         return ".".join(p for p in parts if p) + ".json"
     if source == "tradingview":
         return tail.replace("/metainfo", ".metainfo") + ".json"
+    if tail.endswith("/fundingInfo"):
+        return "fundingInfo.json"
     return "exchangeInfo.json"
 
 

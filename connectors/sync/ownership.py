@@ -10,6 +10,8 @@ writer, so two sources can never ping-pong a value.
 | --- | --- |
 | tick_size | the venue's exchange connector, then tradingview |
 | lot_size min_qty min_notional contract_size status venue_status | the exchange connector |
+| settle inverse max_qty max_notional min_price max_price | the exchange connector |
+| max_leverage funding_interval | the exchange connector |
 | exchange base quote type subtype expiry listed_at | the exchange connector, then tradingview |
 | description sector industry country minmov pricescale | tradingview |
 """

@@ -7,11 +7,18 @@ Linear is paged with `nextPageCursor`; an interrupted or looping pagination fail
 and so does one past `MAX_PAGES` pages (Bybit reports no total), past the paging time limit,
 or with a page that adds no new symbol (`connectors.venues.paging`). Bybit documents no "0 means
 none": a size that is not a positive decimal rejects the row.
+
+Limits: `max_qty` is `lotSizeFilter.maxOrderQty` (a limit order's; `maxMktOrderQty` and
+`postOnlyMaxOrderQty` are not tracked), spot's `max_notional` is `maxOrderAmt`. Linear
+contracts settle in `settleCoin`, are not inverse, have a contract size of 1, a price band
+(`priceFilter.minPrice`, `maxPrice`), `leverageFilter.maxLeverage` and a funding interval
+(`fundingInterval`, minutes, stored in hours; 0, a dated contract's, is none).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
@@ -29,6 +36,7 @@ from connectors.venues.snapshot import (
     parse_rows,
 )
 from eventstore.gcpause import paused_gc
+from eventstore.model.rules import exact_decimal
 
 if TYPE_CHECKING:
     from connectors.venues.http import SourceHttp
@@ -39,6 +47,17 @@ CATEGORIES: Final = ("spot", "linear")
 #: Statuses asked for explicitly, beside the default list, to confirm what left it.
 CONFIRMING: Final = ("Closed",)
 MAX_PAGES: Final = 1000
+#: What each category reports beside the common fields.
+REPORTED: Final = {
+    "spot": (*DATED_FIELDS, "max_qty", "max_notional"),
+    "linear": (
+        *DATED_FIELDS,
+        *("settle", "inverse", "contract_size", "max_qty", "min_price", "max_price"),
+        *("max_leverage", "funding_interval"),
+    ),
+}
+_ONE: Final = Decimal(1)
+_HOUR: Final = Decimal(60)
 #: Bybit `status` -> normalized status.
 STATUS: Final = {
     "PreLaunch": "pre_trading",
@@ -50,9 +69,17 @@ STATUS: Final = {
 
 
 class PriceFilter(msgspec.Struct, frozen=True, rename="camel"):
-    """`priceFilter`."""
+    """`priceFilter` (spot gives the tick size alone)."""
 
     tick_size: str
+    min_price: str | None = None
+    max_price: str | None = None
+
+
+class LeverageFilter(msgspec.Struct, frozen=True, rename="camel"):
+    """`leverageFilter` (derivatives)."""
+
+    max_leverage: str | None = None
 
 
 class LotSizeFilter(msgspec.Struct, frozen=True, rename="camel"):
@@ -63,6 +90,8 @@ class LotSizeFilter(msgspec.Struct, frozen=True, rename="camel"):
     base_precision: str | None = None
     min_notional_value: str | None = None
     min_order_amt: str | None = None
+    max_order_qty: str | None = None
+    max_order_amt: str | None = None
 
 
 class Instrument(msgspec.Struct, frozen=True, rename="camel"):
@@ -77,6 +106,9 @@ class Instrument(msgspec.Struct, frozen=True, rename="camel"):
     contract_type: str | None = None
     launch_time: str | None = None
     delivery_time: str | None = None
+    settle_coin: str | None = None
+    leverage_filter: LeverageFilter | None = None
+    funding_interval: int | None = None
 
 
 class Result(msgspec.Struct, frozen=True, rename="camel"):
@@ -122,6 +154,7 @@ def record(category: str, item: Instrument) -> SourceRecord:
         "min_notional": decimal_text(notional, "min_notional"),
         "expiry": expiry,
         "listed_at": listed_at,
+        **(_spot_limits(item) if category == "spot" else _contract_fields(item)),
     }
     return SourceRecord(
         instrument_id=f"bybit:{category}:{item.symbol}",
@@ -131,6 +164,35 @@ def record(category: str, item: Instrument) -> SourceRecord:
         venue_status=item.status,
         listed_at=listed_at,
     )
+
+
+def _spot_limits(item: Instrument) -> dict[str, Any]:
+    lot = item.lot_size_filter
+    return {
+        "max_qty": decimal_text(lot.max_order_qty, "max_qty"),
+        "max_notional": decimal_text(lot.max_order_amt, "max_notional"),
+    }
+
+
+def _contract_fields(item: Instrument) -> dict[str, Any]:
+    """Return a linear contract's settlement, limits, leverage and funding interval."""
+    price, leverage = item.price_filter, item.leverage_filter
+    return {
+        "settle": item.settle_coin or None,
+        "inverse": False,
+        "contract_size": _ONE,
+        "max_qty": decimal_text(item.lot_size_filter.max_order_qty, "max_qty"),
+        "min_price": decimal_text(price.min_price, "min_price"),
+        "max_price": decimal_text(price.max_price, "max_price"),
+        "max_leverage": decimal_text(leverage.max_leverage if leverage else None, "max_leverage"),
+        "funding_interval": _hours(item.funding_interval),
+    }
+
+
+def _hours(minutes: int | None) -> Decimal | None:
+    """Return `fundingInterval` (minutes; 0 or absent: none, a dated contract's) in hours."""
+    found = decimal_text(None if not minutes else str(minutes), "funding_interval")
+    return None if found is None else exact_decimal(found / _HOUR, "funding_interval")
 
 
 def _page(body: Response, url: str) -> Result:
@@ -204,7 +266,7 @@ def _snapshot(category: str, listings: list[list[Instrument]], server_time: int 
         records=list(listed.values()),
         rejected=tuple(rejected.values()),
         server_time=from_millis(server_time),
-        reported=DATED_FIELDS,
+        reported=REPORTED.get(category, DATED_FIELDS),
     )
 
 

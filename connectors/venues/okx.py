@@ -6,6 +6,12 @@ means none", so a size of 0 (or any other that is not a positive decimal) reject
 change effective at `effTime`. `listTime` is not stable between snapshots, so it dates a
 first listing only, and not even that for a pre-open row (its listing is dated when it is
 observed). Symbols come from `instId` alone (`connectors.venues.okx_naming`).
+
+Contracts: `settle` is `settleCcy`, `inverse` is `ctType` inverse (linear: false; spot: null),
+`contract_size` is `ctVal` x `ctMult` (in `ctValCcy`: USD for an inverse contract, the base
+for a linear one). Limits: `max_qty` is `maxLmtSz` (contracts, or base currency on spot),
+`max_notional` is `maxLmtAmt` (USD), `max_leverage` is `lever`. OKX gives no price band
+here; `maxMktSz`, `maxMktAmt` and the iceberg, TWAP, trigger and stop caps are not tracked.
 """
 
 from __future__ import annotations
@@ -49,7 +55,17 @@ PRE_OPEN: Final = frozenset({"preopen", "test"})
 #: `upcChg.param` -> the catalog field it announces.
 ANNOUNCED: Final = {"tickSz": "tick_size", "lotSz": "lot_size", "minSz": "min_qty"}
 #: OKX gives no min notional, and a contract size for derivatives.
-FIELDS: Final = (*(f for f in DATED_FIELDS if f != "min_notional"), "contract_size")
+FIELDS: Final = (
+    *(f for f in DATED_FIELDS if f != "min_notional"),
+    "contract_size",
+    "settle",
+    "inverse",
+    "max_qty",
+    "max_notional",
+    "max_leverage",
+)
+#: `ctType` -> `inverse`; a spot pair has none.
+_INVERSE: Final = {"inverse": True, "linear": False}
 _TYPE: Final = {"SPOT": "spot", "SWAP": "swap", "FUTURES": "futures"}
 
 
@@ -78,6 +94,10 @@ class Instrument(msgspec.Struct, frozen=True, rename="camel"):
     ct_mult: str = ""
     list_time: str = ""
     exp_time: str = ""
+    ct_type: str = ""
+    lever: str = ""
+    max_lmt_sz: str = ""
+    max_lmt_amt: str = ""
     upc_chg: list[UpcomingChange] = []
 
 
@@ -118,6 +138,11 @@ def record(item: Instrument) -> SourceRecord:
         "contract_size": _contract_size(item),
         "expiry": expiry,
         "listed_at": listed_at,
+        "settle": item.settle_ccy or None,
+        "inverse": _INVERSE.get(item.ct_type),
+        "max_qty": decimal_text(item.max_lmt_sz, "max_qty"),
+        "max_notional": decimal_text(item.max_lmt_amt, "max_notional"),
+        "max_leverage": decimal_text(item.lever, "max_leverage"),
     }
     return SourceRecord(
         instrument_id=f"okx:{item.inst_type.lower()}:{item.inst_id}",

@@ -12,6 +12,7 @@ from typing import Final
 import pyarrow as pa
 
 from eventstore.model.events import DECIMAL_FIELDS, DECIMAL_SCALE, STRING_FIELDS, TIME_FIELDS
+from eventstore.model.rules import ADDED_FIELDS, BOOLEAN_FIELDS
 
 #: The schema version this package writes and the newest it reads. Version 2 added the
 #: `observed_at` column; rows of version 1 read `observed_at = recorded_at`.
@@ -19,7 +20,15 @@ SCHEMA_VERSION: Final = 2
 TIMESTAMP: Final = pa.timestamp("us", tz="UTC")
 DECIMAL: Final = pa.decimal128(38, DECIMAL_SCALE)
 #: Payload columns added by schema evolution (null in events written before them).
-ADDED: Final = ("venue_status",)
+ADDED: Final = ADDED_FIELDS
+
+
+def _added_type(name: str) -> pa.DataType:
+    """Return the column type of added payload field `name`."""
+    if name in DECIMAL_FIELDS:
+        return DECIMAL
+    return pa.bool_() if name in BOOLEAN_FIELDS else pa.string()
+
 
 ENVELOPE: Final = (
     pa.field("position", pa.int64(), nullable=False),
@@ -38,14 +47,14 @@ ENVELOPE: Final = (
 )
 PAYLOAD: Final = (
     *(pa.field(name, pa.string()) for name in STRING_FIELDS if name not in ADDED),
-    *(pa.field(name, DECIMAL) for name in DECIMAL_FIELDS),
+    *(pa.field(name, DECIMAL) for name in DECIMAL_FIELDS if name not in ADDED),
     *(pa.field(name, TIMESTAMP) for name in TIME_FIELDS),
     pa.field("is_crypto", pa.bool_()),
     pa.field("reason", pa.string()),
     pa.field("new_symbol", pa.string()),
     pa.field("target", pa.string()),
     # Columns added after the first release come last; older tables gain them on write.
-    *(pa.field(name, pa.string()) for name in ADDED),
+    *(pa.field(name, _added_type(name)) for name in ADDED),
 )
 #: Envelope columns added by schema evolution, after every payload column (a table written
 #: before them gains them on its next append). `observed_at` is nullable in storage only

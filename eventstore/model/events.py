@@ -111,6 +111,14 @@ class InstrumentListed(Event, frozen=True, kw_only=True):
     venue_status: str | None = None
     listed_at: datetime | None = None
     expiry: datetime | None = None
+    settle: str | None = None
+    inverse: bool | None = None
+    max_qty: Decimal | None = None
+    max_notional: Decimal | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    max_leverage: Decimal | None = None
+    funding_interval: Decimal | None = None
 
     payload_fields: ClassVar[tuple[str, ...]] = INSTRUMENT_FIELDS
 

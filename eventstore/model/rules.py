@@ -30,7 +30,21 @@ DESCRIPTIVE_FIELDS: Final = (
 )
 #: The normalized status and the venue's own word for it.
 STATUS_FIELDS: Final = ("status", "venue_status")
-STRING_FIELDS: Final = (*DESCRIPTIVE_FIELDS, *STATUS_FIELDS)
+#: What a contract settles in, and whether it is inverse (margined and settled in the base
+#: asset); null for spot pairs and where the venue does not say.
+CONTRACT_TEXT_FIELDS: Final = ("settle",)
+BOOLEAN_FIELDS: Final = ("inverse",)
+STRING_FIELDS: Final = (*DESCRIPTIVE_FIELDS, *STATUS_FIELDS, *CONTRACT_TEXT_FIELDS)
+#: Order and price limits, leverage and funding: the largest order (in quantity and in
+#: notional), the price band, the highest leverage offered, hours between fundings.
+LIMIT_FIELDS: Final = (
+    "max_qty",
+    "max_notional",
+    "min_price",
+    "max_price",
+    "max_leverage",
+    "funding_interval",
+)
 DECIMAL_FIELDS: Final = (
     "tick_size",
     "minmov",
@@ -39,15 +53,23 @@ DECIMAL_FIELDS: Final = (
     "min_qty",
     "min_notional",
     "contract_size",
+    *LIMIT_FIELDS,
 )
 TIME_FIELDS: Final = ("listed_at", "expiry")
-#: Every instrument field an event may set, in the canonical order of the design.
+#: Every instrument field an event may set, in the canonical order of the design; the
+#: contract and limit fields came later (schema evolution: older logs read them as null).
 INSTRUMENT_FIELDS: Final = (
     *DESCRIPTIVE_FIELDS,
-    *DECIMAL_FIELDS,
+    *(f for f in DECIMAL_FIELDS if f not in LIMIT_FIELDS),
     *STATUS_FIELDS,
     *TIME_FIELDS,
+    *CONTRACT_TEXT_FIELDS,
+    *BOOLEAN_FIELDS,
+    *LIMIT_FIELDS,
 )
+#: Payload fields added after the first release, in the order their columns were added:
+#: a log written before one reads it as null and gains its column on its next append.
+ADDED_FIELDS: Final = ("venue_status", *CONTRACT_TEXT_FIELDS, *BOOLEAN_FIELDS, *LIMIT_FIELDS)
 EXCHANGE_FIELDS: Final = ("country", "timezone", "is_crypto", "description")
 #: Digits after the point that the log stores exactly (Parquet decimal128(38, 18)).
 DECIMAL_SCALE: Final = 18
@@ -112,7 +134,7 @@ def coerce_field(field: str, value: object) -> object:
         return exact_decimal(value, field)
     if field in TIME_FIELDS:
         return to_utc(value, field)
-    if field == "is_crypto":
+    if field == "is_crypto" or field in BOOLEAN_FIELDS:
         if not isinstance(value, bool):
             raise InvalidEventError(f"expected true or false, got {value!r}", field=field)
         return value

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from projections import rounding
+from projections import limits, rounding
 from projections.errors import InvalidTableError
 from projections.index.fold_arrays import COLUMN_FIELDS
 from projections.join.answers import THREADS, Columns, Threads, gather, join_view
@@ -144,8 +144,9 @@ class BacktestQueries:
     def round_qty(self, symbol: str, qty: object, as_of: object, price: object = None) -> Decimal:
         """Return `qty` floored to the lot step of `symbol` at `as_of`, or refuse it.
 
-        A quantity below `min_qty`, or whose notional at `price` (when given) is below
-        `min_notional`, raises `RoundingError` saying which.
+        A quantity below `min_qty` or above `max_qty`, or whose notional at `price` (when
+        given) is below `min_notional` or above `max_notional`, raises `RoundingError`
+        saying which.
         """
         found = self.get(symbol, as_of)
         return rounding.round_qty(symbol, found, qty, price)
@@ -184,26 +185,39 @@ class BacktestQueries:
         self,
         table: object,
         *,
-        price_cols: Sequence[str],
+        price_cols: Sequence[str] = (),
+        qty_cols: Sequence[str] = (),
+        price_col: str | None = None,
         symbol: str = "symbol",
         ts: str = "ts",
         known_at: object = None,
         assume_utc: bool = False,
         recorded_by: object = None,
     ) -> pa.Table:
-        """Return the rows whose prices are off the tick grid in force at their time.
+        """Return the rows whose prices are off the tick grid in force at their time, and
+        whose quantities are above the largest order then.
 
         One row per offending (row, column): `row` (its index in `table`), `column`,
-        the symbol, the timestamp, `price`, `tick_size`, `instrument_id` and `problem`:
-        `off_grid`, `no_tick_size` (listed, but no tick size known) or `not_listed`.
+        the symbol, the timestamp, `price`, `tick_size`, `instrument_id`, `problem`, `qty`
+        and `limit`. For a price column, `problem` is `off_grid`, `no_tick_size` (listed,
+        but no tick size known) or `not_listed`. For a quantity column it is
+        `above_max_qty`, or `above_max_notional` when its notional at the row's price
+        (column `price_col`, which `price` shows) is above `max_notional`; `limit` is the
+        maximum it broke. A maximum the venue does not give is no limit.
         """
         rows = read_table(table, "table")
-        if not price_cols:
+        if not price_cols and not qty_cols:
             raise InvalidTableError(
-                "price_cols", "is empty: name at least one price column to check"
+                "price_cols", "is empty: name at least one price (or quantity) column to check"
             )
-        answer = self._answer(rows, symbol, ts, ["tick_size"], known_at, assume_utc, recorded_by)
-        return rounding.grid_report(rows, price_cols, symbol, ts, answer)
+        need = ["tick_size", *(limits.LIMIT_FIELDS if qty_cols else ())]
+        answer = self._answer(rows, symbol, ts, need, known_at, assume_utc, recorded_by)
+        parts = []
+        if price_cols:
+            grid = rounding.grid_report(rows, price_cols, symbol, ts, answer)
+            parts.append(limits.with_limit_columns(grid))
+        parts += limits.qty_report(rows, qty_cols, price_col, symbol, ts, answer)
+        return limits.sorted_report(parts)
 
 
 def _join_fields(fields: Sequence[str] | None) -> tuple[str, ...]:

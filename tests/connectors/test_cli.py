@@ -99,16 +99,16 @@ def test_get_prints_an_aligned_field_value_table(
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert lines[:7] == [
-        "symbol          BINANCE:BTCUSDT",
-        "instrument_id   btc",
-        "active          yes",
-        "status          -",
-        "valid_from      2024-01-01 00:00:00Z",
-        "known_since     2024-01-01 00:00:05Z",  # observed when appended: when recorded
-        "recorded_since  2024-01-01 00:00:05Z",
+        "symbol            BINANCE:BTCUSDT",
+        "instrument_id     btc",
+        "active            yes",
+        "status            -",
+        "valid_from        2024-01-01 00:00:00Z",
+        "known_since       2024-01-01 00:00:05Z",  # observed when appended: when recorded
+        "recorded_since    2024-01-01 00:00:05Z",
     ]
-    assert "tick_size       0.01" in lines
-    assert "lot_size        0.00001" in lines
+    assert "tick_size         0.01" in lines
+    assert "lot_size          0.00001" in lines
 
 
 def test_get_json_has_decimal_strings_and_rfc3339_times(
@@ -160,8 +160,8 @@ def test_get_shows_a_delisted_instrument_as_inactive(
         capsys, "--root", str(filled), "get", ETH, "--as-of", "2024-04-01T00:00:00Z"
     )
     assert status == 0
-    assert "active          no" in out.splitlines()
-    assert "status          delisted" in out.splitlines()
+    assert "active            no" in out.splitlines()
+    assert "status            delisted" in out.splitlines()
 
 
 # -- universe ------------------------------------------------------------------------------

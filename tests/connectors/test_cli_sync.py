@@ -135,16 +135,18 @@ def test_the_demo_replays_the_samples_queries_and_audits(
 
     assert demo.run(tmp_path / "demo") == 0
     out = capsys.readouterr().out
-    assert "status          trading" in out
-    assert "status          delisted" in out
+    assert "status            trading" in out
+    assert "status            delisted" in out
     # as known on 2022-12-01 (between two snapshots) it still traded; as recorded then,
     # this catalog filled today had nothing
     known = out.split("--known-at 2022-12-01T00:00:00Z")[1].split("$ catalog")[0]
-    assert "status          trading" in known
-    assert "known_since     2020-10-07 08:39:12.640000Z" in known
+    assert "status            trading" in known
+    assert "known_since       2020-10-07 08:39:12.640000Z" in known
     recorded = out.split("--recorded-by 2022-12-01T00:00:00Z")[1].split("$ catalog")[0]
     assert "BINANCE:BTCUSDC is not listed at 2023-01-01 00:00:00Z, as recorded by" in recorded
     assert "3 versions of instrument binance:spot:BTCUSDC" in out
+    assert "versions of instrument okx:swap:SHIB-USDT-SWAP" in out  # its leverage cut
+    assert "50 *" in out
     tradable = out.split("--tradable")[1].split("$ catalog")[0]
     assert "BINANCE:ETHUSDT.P " in tradable
     assert "BINANCE:BTCUSDT220624" not in tradable  # expired on 2022-06-24

@@ -119,6 +119,7 @@ _VALUES: dict[str, st.SearchStrategy[Any]] = {
         )
         for f in TIME_FIELDS
     },
+    "inverse": st.none() | st.booleans(),
 }
 
 

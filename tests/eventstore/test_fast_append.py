@@ -82,7 +82,7 @@ def values(field: str) -> st.SearchStrategy[Any]:
         return st.none() | DECIMALS
     if field in TIME_FIELDS:
         return st.none() | INSTANTS
-    return st.none() | (st.booleans() if field == "is_crypto" else TEXTS)
+    return st.none() | (st.booleans() if field in ("is_crypto", "inverse") else TEXTS)
 
 
 def some_fields(names: tuple[str, ...], min_size: int = 0) -> st.SearchStrategy[dict[str, Any]]:

@@ -68,6 +68,8 @@ def _value(field: str) -> st.SearchStrategy[Any]:
         return st.none() | _DECIMAL
     if field in TIME_FIELDS:
         return st.none() | _INSTANT
+    if field == "inverse":
+        return st.none() | st.booleans()
     return st.none() | _TEXT
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from deltalake import DeltaTable, write_deltalake
@@ -10,6 +11,7 @@ from deltalake import DeltaTable, write_deltalake
 from eventstore import EventLog, InstrumentChanged, InstrumentListed, verify_chain
 from eventstore.encoding.schema import ADDED, SCHEMA
 from eventstore.encoding.table import to_table
+from projections import Catalog
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -86,3 +88,35 @@ def test_the_dataset_of_an_old_table_has_every_column(tmp_path: Path) -> None:
     assert dataset.schema.names == SCHEMA.names
     assert dataset.to_table(columns=["venue_status"])["venue_status"].to_pylist() == [None]
     assert EventLog.open(tmp_path / "none").dataset().count_rows() == 0
+
+
+def test_contract_and_limit_fields_evolve_like_venue_status(tmp_path: Path) -> None:
+    """A log from before `settle ... funding_interval` reads them as null, then gains them."""
+    _old_log(tmp_path)
+    log = EventLog.open(tmp_path / "old")
+    added = ["settle", "inverse", "max_qty", "max_leverage", "funding_interval"]
+    before = log.read(["position", *added])
+    assert all(before[name].null_count == 1 for name in added)
+    change = InstrumentChanged(
+        instrument_id="i1",
+        symbol="X:A",
+        effective_at=T0,
+        source="t",
+        changes={
+            "settle": "USDT",
+            "inverse": False,
+            "max_qty": Decimal("1000"),
+            "max_leverage": Decimal("50"),
+            "funding_interval": Decimal("4"),
+        },
+    )
+    assert log.append([change]).appended == 1
+    names = DeltaTable(str(tmp_path / "old" / "events")).schema().to_arrow().names
+    assert set(added) <= set(names)
+    after = log.read(["position", *added]).sort_by("position")
+    assert after["inverse"].to_pylist() == [None, False]
+    assert after["funding_interval"].to_pylist() == [None, Decimal("4")]
+    assert verify_chain(log.read()) == []
+    found = Catalog.open(tmp_path / "old").get("X:A", as_of=T0)
+    assert found is not None
+    assert (found.settle, found.inverse, found.max_leverage) == ("USDT", False, Decimal("50"))
