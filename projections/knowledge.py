@@ -31,6 +31,8 @@ class Knowledge:
     @classmethod
     def of(cls, known_at: object = None, recorded_by: object = None) -> Knowledge:
         """Read `known_at` and `recorded_by` (instants or None) strictly: UTC or an error."""
+        if known_at is None and recorded_by is None:
+            return EVERYTHING
         return cls(_micros(known_at, "known_at"), _micros(recorded_by, "recorded_by"))
 
     @property

@@ -31,8 +31,11 @@ def one_version(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[
 
     @functools.wraps(method)
     def pinned(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        with self.log.pinned():
+        self.log.pin()  # not `with self.log.pinned()`: a `get` is a few microseconds
+        try:
             return method(self, *args, **kwargs)
+        finally:
+            self.log.unpin()
 
     return pinned
 

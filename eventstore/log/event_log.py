@@ -105,19 +105,31 @@ class EventLog:
     def pinned(self) -> Iterator[int]:
         """Read one Delta version of the log inside the block; yield it.
 
-        The log is refreshed on entry (unless a block is open already) and not again until
-        the last block closes: every read inside (`read`, `read_batches`, `dataset`, `len`)
+        The log is brought up to date on entry (unless a block is open already; on a local
+        folder with nothing new committed that costs one `stat`) and not again until the
+        last block closes: every read inside (`read`, `read_batches`, `dataset`, `len`)
         sees the same commits, whatever other writers commit meanwhile. No appending inside.
         """
+        version = self.pin()
+        try:
+            yield version
+        finally:
+            self.unpin()
+
+    def pin(self) -> int:
+        """Open a `pinned()` block without a `with` (a query's hot path); return the version.
+
+        Every `pin` is followed by one `unpin`."""
         with self._pin_lock:
-            if not self._pins:
+            if not self._pins and self.changed():
                 self._version = self._storage.refresh()
             self._pins += 1
-        try:
-            yield self._version
-        finally:
-            with self._pin_lock:
-                self._pins -= 1
+            return self._version
+
+    def unpin(self) -> None:
+        """Close the block a `pin` opened."""
+        with self._pin_lock:
+            self._pins -= 1
 
     def _sync_tail(self) -> None:
         """Bring the writer's view current: only writers (and counters) pay for it."""
