@@ -31,8 +31,7 @@ from projections.errors import InvalidTableError, NaiveColumnError, NoCatalogErr
 from projections.index.live import PitIndex
 from projections.join.answers import Threads
 from projections.join.inputs import read_table
-from projections.join.pit_join import JOIN_FIELDS
-from projections.join.queries import ANSWER_COLUMNS, DEFAULT_FIELDS
+from projections.join.queries import ANSWER_COLUMNS, join_fields
 from projections.model import VERSION_SCHEMA
 
 if TYPE_CHECKING:
@@ -118,7 +117,7 @@ class PartitionJoin:
             raise TypeError(f"pit_join takes no option {', '.join(map(repr, unknown))}")
         self.root = log.root
         self.symbol, self.ts = symbol, ts
-        self.fields = _fields(fields)
+        self.fields = join_fields(fields)
         self.known_at = known_at
         if known_at is not None and known_at != "row":
             self.known_at = to_utc(known_at, "known_at")
@@ -278,19 +277,6 @@ class PartitionJoin:
         empty = empty.collect() if isinstance(empty, pl.LazyFrame) else empty
         schema = self.output_schema(empty.to_arrow().schema)
         return pl.DataFrame(schema.empty_table()).schema
-
-
-def _fields(fields: Sequence[str] | None) -> tuple[str, ...]:
-    if fields is None:
-        return tuple(DEFAULT_FIELDS)
-    if isinstance(fields, str):
-        fields = [fields]
-    unknown = [f for f in fields if f not in JOIN_FIELDS]
-    if unknown:
-        raise InvalidTableError(
-            "fields", f"{', '.join(map(repr, unknown))} unknown; known: {', '.join(JOIN_FIELDS)}"
-        )
-    return tuple(dict.fromkeys(fields))
 
 
 def _check_text(kind: pa.DataType, name: str) -> None:

@@ -75,7 +75,7 @@ class BacktestQueries:
         A timestamp column without a time zone is refused unless `assume_utc` is True.
         """
         table = read_table(bars, "bars")
-        chosen = _join_fields(fields)
+        chosen = join_fields(fields)
         answer = self._answer(table, symbol, ts, chosen, known_at, assume_utc, recorded_by)
         return add_columns(table, {name: answer[name] for name in (*chosen, *ANSWER_COLUMNS)})
 
@@ -220,7 +220,9 @@ class BacktestQueries:
         return limits.sorted_report(parts)
 
 
-def _join_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
+def join_fields(fields: Sequence[str] | None) -> tuple[str, ...]:
+    """Return the fields a join adds: `fields` (one name or several), checked, once each,
+    or every instrument field when None."""
     if fields is None:
         return DEFAULT_FIELDS
     if isinstance(fields, str):
