@@ -6,37 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from venues import FAST, FIXTURES, run, write_snapshot
+from venues import FAST, by_symbol, fetch_served, run
 
-from connectors.replay.server import ReplayServer
 from connectors.venues.http import SourceHttp, open_session
-from connectors.venues.registry import SOURCES
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from connectors.venues.snapshot import Snapshot, SourceRecord
-
-
-def _fetch(
-    tmp_path: Path, source: str, files: dict[str, str], markets: tuple[str, ...]
-) -> list[Snapshot]:
-    """Serve recorded `files` (`source/file` -> fixture path) and fetch them with `source`."""
-    bodies = {name: (FIXTURES / path).read_text() for name, path in files.items()}
-    write_snapshot(tmp_path, "s", bodies)
-
-    async def go() -> list[Snapshot]:
-        async with ReplayServer(tmp_path) as server, open_session(FAST) as session:
-            spec = SOURCES[source]
-            http = SourceHttp(source, session, FAST, headers=spec.headers)
-            return await spec.fetch(http, f"{server.base_url}/s/{source}", markets)
-
-    snapshots: list[Snapshot] = run(go)
-    return snapshots
-
-
-def _by_symbol(snapshot: Snapshot) -> dict[str, SourceRecord]:
-    return {record.symbol: record for record in snapshot.records}
 
 
 def _utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
@@ -45,13 +20,13 @@ def _utc(year: int, month: int, day: int, hour: int = 0) -> datetime:
 
 def test_binance_spot(tmp_path: Path) -> None:
     """Binance spot: `BINANCE:BTCUSDT`, exact decimals, status kept raw and normalized."""
-    (snapshot,) = _fetch(
+    (snapshot,) = fetch_served(
         tmp_path,
         "binance-spot",
         {"binance-spot/exchangeInfo.json": "binance/binance_spot_exchangeInfo.json"},
         ("spot",),
     )
-    btc = _by_symbol(snapshot)["BINANCE:BTCUSDT"]
+    btc = by_symbol(snapshot)["BINANCE:BTCUSDT"]
     assert btc.instrument_id == "binance:spot:BTCUSDT"
     assert btc.fields["tick_size"] == Decimal("0.01")
     assert btc.fields["lot_size"] == Decimal("0.00001") == btc.fields["min_qty"]
@@ -63,13 +38,13 @@ def test_binance_spot(tmp_path: Path) -> None:
 
 def test_binance_usdm_perpetual_sentinels_and_a_dated_quarterly(tmp_path: Path) -> None:
     """Both perpetual sentinels (…800000 and …802000) are perpetuals; the quarterly is dated."""
-    (snapshot,) = _fetch(
+    (snapshot,) = fetch_served(
         tmp_path,
         "binance-usdm",
         {"binance-usdm/exchangeInfo.json": "binance/binance_usdm_futures_exchangeInfo.json"},
         ("usdm",),
     )
-    records = _by_symbol(snapshot)
+    records = by_symbol(snapshot)
     assert set(records) == {"BINANCE:BTCUSDT.P", "BINANCE:ETHUSDT.P", "BINANCE:BTCUSDT220325"}
     perpetual, quarterly = records["BINANCE:BTCUSDT.P"], records["BINANCE:BTCUSDT220325"]
     assert perpetual.fields["type"] == "swap"
@@ -87,16 +62,16 @@ def test_okx_spot_swap_and_futures(tmp_path: Path) -> None:
         f"okx/{kind.upper()}.json": f"okx/okx_instruments_{kind}.json"
         for kind in ("spot", "swap", "futures")
     }
-    spot, swap, futures = _fetch(tmp_path, "okx", files, ("SPOT", "SWAP", "FUTURES"))
+    spot, swap, futures = fetch_served(tmp_path, "okx", files, ("SPOT", "SWAP", "FUTURES"))
     assert (spot.market, swap.market, futures.market) == ("spot", "swap", "futures")
-    btc = _by_symbol(spot)["OKX:BTCUSD"]
+    btc = by_symbol(spot)["OKX:BTCUSD"]
     assert btc.fields["contract_size"] is None
     assert btc.fields["expiry"] is None
     assert btc.fields["lot_size"] == Decimal("0.00000001")
-    inverse = _by_symbol(swap)["OKX:BTCUSD.P"]
+    inverse = by_symbol(swap)["OKX:BTCUSD.P"]
     assert inverse.instrument_id == "okx:swap:BTC-USD-SWAP"
     assert inverse.fields["contract_size"] == Decimal("100")
-    dated = _by_symbol(futures)["OKX:BTCUSD241220"]
+    dated = by_symbol(futures)["OKX:BTCUSD241220"]
     assert dated.fields["expiry"] == _utc(2024, 12, 20, 8)
 
 
@@ -111,10 +86,10 @@ def test_bybit_spot_and_linear_with_the_closed_list(tmp_path: Path) -> None:
         path = tmp_path / "s" / "bybit" / f"{category}.Closed.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(empty)
-    spot, linear = _fetch(tmp_path, "bybit", files, ("spot", "linear"))
-    assert _by_symbol(spot)["BYBIT:BTCUSDT"].fields["lot_size"] == Decimal("0.000001")
-    assert _by_symbol(spot)["BYBIT:BTCUSDT"].fields["min_notional"] == Decimal("1")
-    perpetual = _by_symbol(linear)["BYBIT:BTCUSDT.P"]
+    spot, linear = fetch_served(tmp_path, "bybit", files, ("spot", "linear"))
+    assert by_symbol(spot)["BYBIT:BTCUSDT"].fields["lot_size"] == Decimal("0.000001")
+    assert by_symbol(spot)["BYBIT:BTCUSDT"].fields["min_notional"] == Decimal("1")
+    perpetual = by_symbol(linear)["BYBIT:BTCUSDT.P"]
     assert perpetual.fields["lot_size"] == Decimal("0.001")
     assert perpetual.fields["min_notional"] == Decimal("5")
     assert perpetual.fields["expiry"] is None  # deliveryTime "0"
@@ -127,8 +102,8 @@ def test_tradingview_scan_and_metainfo(tmp_path: Path) -> None:
         "tradingview/crypto.scan.json": "tradingview/crypto_scan.synthetic.json",
         "tradingview/crypto.metainfo.json": "tradingview/scanner_crypto_metainfo_20250622.json",
     }
-    (snapshot,) = _fetch(tmp_path, "tradingview", files, ("crypto",))
-    records = _by_symbol(snapshot)
+    (snapshot,) = fetch_served(tmp_path, "tradingview", files, ("crypto",))
+    records = by_symbol(snapshot)
     assert records["COINBASE:00USD"].fields["tick_size"] == Decimal("0.0001")
     assert records["BINANCE:BTCUSDT"].fields["description"] == "Bitcoin / TetherUS"
     assert {"BINANCE", "COINBASE", "BYBIT"} <= set(snapshot.exchanges)

@@ -13,17 +13,13 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from venues import FAST, FIXTURES, fixture, run, write_snapshot
+from venues import FIXTURES, by_symbol, fetch_served, fixture
 
-from connectors.replay.server import ReplayServer
 from connectors.venues import binance, binance_funding
-from connectors.venues.http import SourceHttp, open_session
-from connectors.venues.registry import SOURCES
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from connectors.venues.snapshot import Snapshot, SourceRecord
 
 USDM = "binance/binance_usdm_futures_exchangeInfo.json"
 FUNDING = "binance/binance_usdm_fundingInfo.derived-docs.json"
@@ -31,37 +27,13 @@ FUNDING = "binance/binance_usdm_fundingInfo.derived-docs.json"
 LIMITS = ("max_qty", "max_notional", "min_price", "max_price", "max_leverage")
 
 
-def _fetch(
-    tmp_path: Path, source: str, files: dict[str, Any], markets: tuple[str, ...]
-) -> list[Snapshot]:
-    """Serve `files` (`source/file` -> fixture path or body) and fetch them with `source`."""
-    bodies = {
-        name: (FIXTURES / found).read_text() if isinstance(found, str) else json.dumps(found)
-        for name, found in files.items()
-    }
-    write_snapshot(tmp_path, "s", bodies)
-
-    async def go() -> list[Snapshot]:
-        async with ReplayServer(tmp_path) as server, open_session(FAST) as session:
-            spec = SOURCES[source]
-            http = SourceHttp(source, session, FAST, headers=spec.headers)
-            return await spec.fetch(http, f"{server.base_url}/s/{source}", markets)
-
-    snapshots: list[Snapshot] = run(go)
-    return snapshots
-
-
-def _by_symbol(snapshot: Snapshot) -> dict[str, SourceRecord]:
-    return {record.symbol: record for record in snapshot.records}
-
-
 def test_binance_spot_limits_from_price_lot_and_notional_filters(tmp_path: Path) -> None:
     """PRICE_FILTER's band, LOT_SIZE.maxQty, NOTIONAL.maxNotional; MARKET_LOT_SIZE ignored."""
     files = {
         "binance-spot/exchangeInfo.json": "binance/binance_spot_2023-04-14.subset-notional.json"
     }
-    (snapshot,) = _fetch(tmp_path, "binance-spot", files, ("spot",))
-    records = _by_symbol(snapshot)
+    (snapshot,) = fetch_served(tmp_path, "binance-spot", files, ("spot",))
+    records = by_symbol(snapshot)
     xrp, btc = records["BINANCE:XRPBTC"].fields, records["BINANCE:BTCUSDT"].fields
     assert xrp["max_notional"] == Decimal("9000000")  # NOTIONAL.maxNotional
     assert xrp["min_notional"] == Decimal("0.0001")
@@ -87,7 +59,7 @@ def test_binance_spot_max_notional_filter_and_zero_as_no_limit() -> None:
         if entry["filterType"] == "PRICE_FILTER":
             entry["maxPrice"] = "0.00000000"
     snapshot = binance.parse_spot(binance.decode(json.dumps(body).encode()))
-    fields = _by_symbol(snapshot)[f"BINANCE:{row['symbol']}"].fields
+    fields = by_symbol(snapshot)[f"BINANCE:{row['symbol']}"].fields
     assert fields["max_notional"] == Decimal("100000")
     assert fields["max_price"] is None
     assert fields["min_notional"] is None
@@ -97,8 +69,8 @@ def test_binance_usdm_contracts_and_funding_intervals(tmp_path: Path) -> None:
     """USD-M is linear, settles in marginAsset, 1 per contract; funding from fundingInfo:
     ETHUSDT listed there at 4 h, BTCUSDT not listed (the documented 8 h), the quarterly none."""
     files = {"binance-usdm/exchangeInfo.json": USDM, "binance-usdm/fundingInfo.json": FUNDING}
-    (snapshot,) = _fetch(tmp_path, "binance-usdm", files, ("usdm",))
-    records = _by_symbol(snapshot)
+    (snapshot,) = fetch_served(tmp_path, "binance-usdm", files, ("usdm",))
+    records = by_symbol(snapshot)
     btc, eth = records["BINANCE:BTCUSDT.P"].fields, records["BINANCE:ETHUSDT.P"].fields
     quarterly = records["BINANCE:BTCUSDT220325"].fields
     assert (btc["settle"], btc["inverse"], btc["contract_size"]) == ("USDT", False, Decimal(1))
@@ -115,7 +87,7 @@ def test_binance_usdm_contracts_and_funding_intervals(tmp_path: Path) -> None:
 
 def test_binance_usdm_without_funding_info_reports_no_interval(tmp_path: Path) -> None:
     """A folder (or venue) without `fundingInfo` (404): the interval is not said at all."""
-    (snapshot,) = _fetch(
+    (snapshot,) = fetch_served(
         tmp_path, "binance-usdm", {"binance-usdm/exchangeInfo.json": USDM}, ("usdm",)
     )
     assert "funding_interval" not in snapshot.reported
@@ -140,18 +112,18 @@ def test_okx_settlement_inverse_limits_and_leverage(tmp_path: Path) -> None:
         f"okx/{kind.upper()}.json": f"okx/okx_instruments_{kind}.json"
         for kind in ("spot", "swap", "futures")
     }
-    spot, swap, futures = _fetch(tmp_path, "okx", files, ("SPOT", "SWAP", "FUTURES"))
-    pair = _by_symbol(spot)["OKX:BTCUSD"].fields
+    spot, swap, futures = fetch_served(tmp_path, "okx", files, ("SPOT", "SWAP", "FUTURES"))
+    pair = by_symbol(spot)["OKX:BTCUSD"].fields
     assert (pair["settle"], pair["inverse"], pair["max_leverage"]) == (None, None, None)
     assert (pair["max_qty"], pair["max_notional"]) == (Decimal("9999999999"), Decimal(20000000))
-    inverse = _by_symbol(swap)["OKX:BTCUSD.P"].fields
+    inverse = by_symbol(swap)["OKX:BTCUSD.P"].fields
     assert (inverse["settle"], inverse["inverse"]) == ("BTC", True)
     assert inverse["contract_size"] == Decimal(100)  # ctVal 100 x ctMult 1, in USD
     assert inverse["max_qty"] == Decimal(100000000)  # maxLmtSz, not maxMktSz 30000
     assert inverse["max_leverage"] == Decimal(100)
-    linear = _by_symbol(swap)["OKX:BTCUSDT.P"].fields
+    linear = by_symbol(swap)["OKX:BTCUSDT.P"].fields
     assert (linear["settle"], linear["inverse"]) == ("USDT", False)
-    dated = _by_symbol(futures)["OKX:BTCUSD241220"].fields
+    dated = by_symbol(futures)["OKX:BTCUSD241220"].fields
     assert (dated["inverse"], dated["max_leverage"]) == (True, Decimal(20))
     assert all(
         f.get("min_price") is None and f.get("funding_interval") is None
@@ -166,7 +138,7 @@ def test_okx_older_field_set_without_max_limit_amount() -> None:
 
     body = okx._DECODER.decode((FIXTURES / "okx/okx_swap_2022-07-23.json").read_bytes())
     snapshot = okx.parse("SWAP", body, "recorded")
-    btc = _by_symbol(snapshot)["OKX:BTCUSD.P"].fields
+    btc = by_symbol(snapshot)["OKX:BTCUSD.P"].fields
     assert btc["max_notional"] is None
     assert (btc["max_leverage"], btc["inverse"], btc["settle"]) == (Decimal(125), True, "BTC")
 
@@ -181,12 +153,12 @@ def test_bybit_spot_and_linear_limits_leverage_and_funding(tmp_path: Path) -> No
         "bybit/spot.Closed.json": json.loads(empty),
         "bybit/linear.Closed.json": json.loads(empty),
     }
-    spot, linear = _fetch(tmp_path, "bybit", files, ("spot", "linear"))
-    pair = _by_symbol(spot)["BYBIT:BTCUSDT"].fields
+    spot, linear = fetch_served(tmp_path, "bybit", files, ("spot", "linear"))
+    pair = by_symbol(spot)["BYBIT:BTCUSDT"].fields
     assert (pair["max_qty"], pair["max_notional"]) == (Decimal("399.9992"), Decimal(2000000))
     assert pair.get("inverse") is None
     assert pair.get("max_leverage") is None
-    perpetual = _by_symbol(linear)["BYBIT:BTCUSDT.P"].fields
+    perpetual = by_symbol(linear)["BYBIT:BTCUSDT.P"].fields
     assert (perpetual["settle"], perpetual["inverse"]) == ("USDT", False)
     assert perpetual["contract_size"] == Decimal(1)
     assert perpetual["max_qty"] == Decimal(100)  # maxOrderQty, not maxMktOrderQty 500

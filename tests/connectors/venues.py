@@ -16,10 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from connectors.venues.http import HttpSettings
+from connectors.replay.server import ReplayServer
+from connectors.venues.http import HttpSettings, SourceHttp, open_session
+from connectors.venues.registry import SOURCES
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine
+
+    from connectors.venues.snapshot import Snapshot, SourceRecord
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SAMPLES = Path(__file__).resolve().parents[2] / "data" / "samples"
@@ -121,6 +125,32 @@ class ScriptedVenue:
 def run(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
     """Run a coroutine in a fresh event loop (the tests are synchronous)."""
     return asyncio.run(factory())
+
+
+def fetch_served(
+    tmp_path: Path, source: str, files: dict[str, Any], markets: tuple[str, ...]
+) -> list[Snapshot]:
+    """Serve `files` (`source/file` -> a fixture path, or a body to encode) from a replay
+    folder on loopback and fetch them with `source`'s client."""
+    bodies = {
+        name: (FIXTURES / found).read_text() if isinstance(found, str) else json.dumps(found)
+        for name, found in files.items()
+    }
+    write_snapshot(tmp_path, "s", bodies)
+
+    async def go() -> list[Snapshot]:
+        async with ReplayServer(tmp_path) as server, open_session(FAST) as session:
+            spec = SOURCES[source]
+            http = SourceHttp(source, session, FAST, headers=spec.headers)
+            return await spec.fetch(http, f"{server.base_url}/s/{source}", markets)
+
+    snapshots: list[Snapshot] = run(go)
+    return snapshots
+
+
+def by_symbol(snapshot: Snapshot) -> dict[str, SourceRecord]:
+    """Return a snapshot's records by symbol."""
+    return {record.symbol: record for record in snapshot.records}
 
 
 class Sleeps:
