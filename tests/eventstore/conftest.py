@@ -7,7 +7,6 @@ log's files, which is what the tamper tests need.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -17,13 +16,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 from clock import MILLISECOND, Clock
+from s3_server import BUCKET, serve
 
 from eventstore import EventLog
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-
-BUCKET = "catalog"
 
 
 class Location(Protocol):
@@ -116,34 +114,8 @@ class S3Bucket:
 @pytest.fixture(scope="session")
 def s3_bucket() -> Iterator[S3Bucket]:
     """Serve S3 with moto on loopback for the whole session; yield a location in one bucket."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    credentials = {
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-        "region_name": "us-east-1",
-    }
-    client = boto3.client("s3", endpoint_url=endpoint, **credentials)
-    client.create_bucket(Bucket=BUCKET)
-    options = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
-        "AWS_REGION": credentials["region_name"],
-        "AWS_ALLOW_HTTP": "true",
-        # commits are put-if-absent (If-None-Match), so concurrent writers stay safe
-        "AWS_CONDITIONAL_PUT": "etag",
-    }
-    try:
-        yield S3Bucket(client, options)
-    finally:
-        server.stop()
+    with serve() as s3:
+        yield S3Bucket(s3.client, s3.options)
 
 
 @pytest.fixture(params=["local", "s3"])
