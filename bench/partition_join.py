@@ -97,17 +97,11 @@ def prepare(args: argparse.Namespace) -> tuple[str, str]:
     """Return (catalog root, bars file), writing what is missing."""
     sys.path.insert(0, HERE)
     import figure_pitjoin
-    import synth
     import synth_log
 
-    from eventstore import EventLog
     from projections import Catalog
 
-    root = os.path.join(args.root, f"partition-join-scale-{args.scale:g}-seed-{args.seed}")
-    h = synth.generate(*synth.sizes(args.scale), args.seed)
-    if EventLog.open(root).refresh() < 0:
-        print(f"writing the catalog: {h.describe()}", flush=True)
-        synth_log.append_log(h, root, say=lambda _: None)
+    root, h = synth_log.cached_log(args.root, args.scale, args.seed, "partition-join")
     Catalog.open(root).refresh()  # the index saved: every process loads it
     bars = os.path.join(root, f"bars-{args.bars}-{args.partitions}.parquet")
     if not os.path.exists(bars):

@@ -51,16 +51,9 @@ def leg(name: str, root: str, cache: str, symbol: str) -> dict[str, Any]:
 def _local_log(args: argparse.Namespace) -> tuple[str, str]:
     """Return (local root, a symbol in it), writing the log once."""
     sys.path.insert(0, HERE)
-    import synth
     import synth_log
 
-    from eventstore import EventLog
-
-    root = os.path.join(args.root, f"s3-open-scale-{args.scale:g}-seed-{args.seed}")
-    h = synth.generate(*synth.sizes(args.scale), args.seed)
-    if EventLog.open(root).refresh() < 0:
-        print(f"writing the log: {h.describe()}", flush=True)
-        synth_log.append_log(h, root, say=lambda _: None)
+    root, h = synth_log.cached_log(args.root, args.scale, args.seed, "s3-open")
     return root, str(h.symbols[0])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -116,3 +117,16 @@ def append_log(
             f"append {t2 - t1:6.2f}s ({(hi - lo) / (t2 - t1):,.0f} ev/s)"
         )
     return stats
+
+
+def cached_log(folder: str, scale: float, seed: int, what: str) -> tuple[str, History]:
+    """Return (root, history) of the synthetic log `what` at `scale` under `folder`,
+    writing it first unless an earlier run did."""
+    import synth
+
+    root = os.path.join(folder, f"{what}-scale-{scale:g}-seed-{seed}")
+    h = synth.generate(*synth.sizes(scale), seed)
+    if EventLog.open(root).refresh() < 0:
+        print(f"writing the log: {h.describe()}", flush=True)
+        append_log(h, root, say=lambda _: None)
+    return root, h
