@@ -15,6 +15,7 @@ use), configured from the log's storage options (`AWS_ENDPOINT_URL`, `AWS_ALLOW_
 
 from __future__ import annotations
 
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ from obstore.store import S3Store
 from eventstore.errors import StorageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
 #: Storage option names (lower case, `aws_` removed) that obstore's S3 store takes.
 _S3_KEYS: Final = frozenset(
@@ -94,10 +95,8 @@ class ObjectFolder:
 
     def _s3(self) -> Any:
         if self._opened is None:
-            try:
+            with _failing(self.uri, "opening the object store"):
                 self._opened = _store(self.uri, self.options)
-            except _FAILURES as exc:
-                raise StorageError(self.uri, "opening the object store", _said(exc)) from exc
         return self._opened
 
     def child(self, folder: str) -> ObjectFolder:
@@ -106,13 +105,12 @@ class ObjectFolder:
 
     def get(self, name: str) -> Tagged | None:
         """Return object `name` with its tag, or None if there is none."""
-        try:
-            found = obstore.get(self._s3(), name)
+        with _failing(f"{self.uri}/{name}", "reading"):
+            try:
+                found = obstore.get(self._s3(), name)
+            except FileNotFoundError:
+                return None
             return Tagged(bytes(found.bytes()), str(found.meta["e_tag"] or ""))
-        except FileNotFoundError:
-            return None
-        except _FAILURES as exc:
-            raise StorageError(f"{self.uri}/{name}", "reading", _said(exc)) from exc
 
     def create(self, name: str, content: bytes) -> str | None:
         """Create object `name` if it does not exist; return its tag, or None if it did."""
@@ -128,13 +126,12 @@ class ObjectFolder:
         self._put(name, content, "overwrite")
 
     def _put(self, name: str, content: bytes, mode: Any) -> str | None:
-        try:
-            done = obstore.put(self._s3(), name, content, mode=mode)
-        except (AlreadyExistsError, PreconditionError, FileNotFoundError):
-            return None
-        except _FAILURES as exc:
-            raise StorageError(f"{self.uri}/{name}", "writing", _said(exc)) from exc
-        return str(done["e_tag"] or "")
+        with _failing(f"{self.uri}/{name}", "writing"):
+            try:
+                done = obstore.put(self._s3(), name, content, mode=mode)
+            except (AlreadyExistsError, PreconditionError, FileNotFoundError):
+                return None  # the condition failed: another writer won
+            return str(done["e_tag"] or "")
 
     def update(self, name: str, change: Callable[[bytes | None], bytes]) -> bytes:
         """Rewrite object `name` as `change(old content or None)`, conditionally: when
@@ -154,20 +151,25 @@ class ObjectFolder:
     def names(self, folder: str = "") -> list[str]:
         """Return the names (relative to this prefix) of the objects under `folder`, sorted."""
         prefix = folder.strip("/")
-        try:
+        with _failing(f"{self.uri}/{prefix}", "listing"):
             found = obstore.list(self._s3(), prefix=prefix or None).collect()
-        except _FAILURES as exc:
-            raise StorageError(f"{self.uri}/{prefix}", "listing", _said(exc)) from exc
         return sorted(str(item["path"]) for item in found)
 
     def delete(self, name: str) -> None:
         """Remove object `name` (nothing if it is gone already)."""
-        try:
+        with _failing(f"{self.uri}/{name}", "removing"), suppress(FileNotFoundError):
             obstore.delete(self._s3(), name)
-        except FileNotFoundError:
-            return
-        except _FAILURES as exc:
-            raise StorageError(f"{self.uri}/{name}", "removing", _said(exc)) from exc
+
+
+@contextmanager
+def _failing(where: str, action: str) -> Iterator[None]:
+    """The boundary: a failure of the object-store library inside is a `StorageError`."""
+    try:
+        yield
+    except StorageError:
+        raise  # said already (it is an OSError too)
+    except _FAILURES as exc:
+        raise StorageError(where, action, _said(exc)) from exc
 
 
 def _said(exc: BaseException) -> str:
