@@ -85,7 +85,6 @@ def lateness(index: PitIndex, known: Knowledge) -> Lateness:
     if not isinstance(found, Lateness):
         found = _lateness(index, recorded)
         index.row_lateness = (key, found)
-    found.known = recorded
     return found
 
 
