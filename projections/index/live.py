@@ -18,7 +18,6 @@ import pyarrow.compute as pc
 
 from eventstore.encoding.codec import from_table
 from eventstore.encoding.schema import SCHEMA
-from eventstore.errors import StorageError
 from eventstore.log.reading import gathered
 from eventstore.model.events import exchange_stream
 from eventstore.model.kinds import RETRACTION
@@ -157,7 +156,7 @@ class PitIndex:
             persist.save(self.store, header, self.exchange_rows, self.directory)
             if self.published is not None:
                 self.published.publish(self.position, self.log_version)
-        except (OSError, StorageError) as exc:  # a read-only root still answers, from memory
+        except OSError as exc:  # a StorageError too: a read-only root still answers, from memory
             said = self.directory in _UNSAVED  # once per process: a replay saves many times
             _UNSAVED.add(self.directory)
             (_log.debug if said else _log.warning)(

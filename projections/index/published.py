@@ -61,6 +61,11 @@ def default_cache(root: str) -> Path:
     return Path(base) / f"{readable.strip('-')}-{digest}"
 
 
+def _is_snapshot(name: str) -> bool:
+    """Return whether `name` is a published snapshot's folder name (`snapshot-<id>`)."""
+    return name.startswith("snapshot-") and name.removeprefix("snapshot-").isalnum()
+
+
 def _pointer(content: bytes) -> tuple[str, int]:
     """Return the snapshot name and position a pointer holds; raise ValueError if garbage."""
     try:
@@ -68,7 +73,7 @@ def _pointer(content: bytes) -> tuple[str, int]:
         name, position = found["snapshot"], found["position"]
     except (ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"not a snapshot pointer ({exc})") from None
-    if not isinstance(name, str) or not name.startswith("snapshot-") or not name[9:].isalnum():
+    if not isinstance(name, str) or not _is_snapshot(name):
         raise ValueError("the pointer does not name a snapshot")
     if not isinstance(position, int) or isinstance(position, bool):
         raise ValueError("the pointer's position is not a number")
@@ -96,7 +101,7 @@ class PublishedIndex:
         """
         try:
             return self._fetch()
-        except (OSError, StorageError) as exc:  # the cache may still hold a sound snapshot
+        except OSError as exc:  # a StorageError too; the cache may still hold a sound one
             _log.warning("could not fetch the published index under %s: %s", self.remote.uri, exc)
             return False
 
@@ -187,7 +192,7 @@ class PublishedIndex:
 
     def _remove(self, name: str) -> None:
         """Remove one published snapshot; a failure only leaves files behind."""
-        if not name.startswith("snapshot-") or not name[9:].isalnum():
+        if not _is_snapshot(name):
             return  # never a listing of anything else
         try:
             for key in self.remote.names(name):
