@@ -4,8 +4,9 @@ All numbers are strings and unused fields are `""` (read as null); OKX documents
 means none", so a size of 0 (or any other that is not a positive decimal) rejects the row.
 `upcChg` lists announced parameter changes (`param`, `newValue`, `effTime`); each becomes a
 change effective at `effTime`. `listTime` is not stable between snapshots, so it dates a
-first listing only, and not even that for a pre-open row (its listing is dated when it is
-observed). Symbols come from `instId` alone (`connectors.venues.okx_naming`).
+first listing only (never after the observation nor before an earlier snapshot that lacked
+it: the sync's rule for every venue, so a pre-open row's future `listTime` dates nothing).
+Symbols come from `instId` alone (`connectors.venues.okx_naming`).
 
 Contracts: `settle` is `settleCcy`, `inverse` is `ctType` inverse (linear: false; spot: null),
 `contract_size` is `ctVal` x `ctMult` (in `ctValCcy`: USD for an inverse contract, the base
@@ -50,8 +51,6 @@ STATUS: Final = {
     "test": "pre_trading",
     "expired": "expired",
 }
-#: States of a row whose trading has not opened: its `listTime` is a plan, not a fact.
-PRE_OPEN: Final = frozenset({"preopen", "test"})
 #: `upcChg.param` -> the catalog field it announces.
 ANNOUNCED: Final = {"tickSz": "tick_size", "lotSz": "lot_size", "minSz": "min_qty"}
 #: OKX gives no min notional, and a contract size for derivatives.
@@ -150,9 +149,7 @@ def record(item: Instrument) -> SourceRecord:
         fields=fields,
         status=STATUS.get(item.state, "halted"),
         venue_status=item.state,
-        # A pre-open row's listTime is when trading is to open, often after the observation:
-        # it stays the `listed_at` field, but the listing itself is dated when it is observed.
-        listed_at=None if item.state in PRE_OPEN else listed_at,
+        listed_at=listed_at,
         announced=tuple(_announced(item)),
     )
 
