@@ -22,7 +22,7 @@ from projections.index.live import PitIndex
 from projections.index.published import PublishedIndex, default_cache
 from projections.join.answers import THREADS, Threads
 from projections.join.inputs import instants
-from projections.join.queries import BacktestQueries
+from projections.join.queries import Backtest
 from projections.knowledge import Knowledge
 from projections.pinning import one_version
 
@@ -77,7 +77,7 @@ def index_places(
     return folder, PublishedIndex(log.root, log.storage_options, folder)
 
 
-class Catalog(BacktestQueries):
+class Catalog:
     """Point-in-time answers over an event log: what was true at `as_of`, as known at
     `known_at` and as recorded by `recorded_by`.
 
@@ -96,11 +96,22 @@ class Catalog(BacktestQueries):
         persist: bool = True,
         threads: Threads = THREADS,
         cache: str | os.PathLike[str] | None = None,
+        index: PitIndex | None = None,
     ) -> None:
-        """Use `Catalog.open`."""
+        """Use `Catalog.open` (`index`: one to answer from instead of the log's own)."""
         self.log = log
-        self.threads = threads
-        self._index = PitIndex(log, *index_places(log, cache)) if persist else PitIndex(log, None)
+        if index is None:
+            index = PitIndex(log, *index_places(log, cache)) if persist else PitIndex(log, None)
+        self._index = index
+        backtest = Backtest(log, self._index, self.get, threads)
+        # the table-at-a-time queries are the composed `Backtest`'s own methods
+        self.pit_join = backtest.pit_join
+        self.snap = backtest.snap
+        self.check_grid = backtest.check_grid
+        self.round_price = backtest.round_price
+        self.round_qty = backtest.round_qty
+        self.scd2 = backtest.scd2
+        self.export = backtest.export
 
     @classmethod
     def open(

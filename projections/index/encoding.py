@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from eventstore.encoding.schema import TIMESTAMP
 from eventstore.model.events import (
     Event,
+    InstrumentChanged,
     InstrumentDelisted,
     InstrumentListed,
     InstrumentRenamed,
@@ -29,6 +30,7 @@ from projections.index.fold_arrays import (
     WITHDRAWN,
     EventArrays,
     Setters,
+    has_role,
 )
 from projections.model import VERSION_SCHEMA
 
@@ -57,17 +59,15 @@ INSTRUMENT_KINDS: Final = pa.array(names_of(Subject.INSTRUMENT))
 EXCHANGE_KINDS: Final = pa.array(names_of(Subject.EXCHANGE))
 #: The kinds that withdraw another event.
 RETRACTION_KINDS: Final = pa.array(names_of(Subject.EVENT))
-#: The fold's code of the instrument kinds it treats apart; any other kind sets what its
-#: `fields` list names.
-_SPECIAL_CODES: Final[dict[type[Event], int]] = {
+#: The fold's code of every instrument kind: a kind missing here fails at import.
+_CODES: Final[dict[type[Event], int]] = {
     InstrumentListed: LISTED,
+    InstrumentChanged: CHANGED,
     InstrumentDelisted: DELISTED,
     InstrumentRenamed: RENAMED,
 }
 #: The fold's code of each of `INSTRUMENT_KINDS`, in its order.
-_KIND_CODES: Final = tuple(
-    _SPECIAL_CODES.get(kind.cls, CHANGED) for kind in KINDS if kind.subject is Subject.INSTRUMENT
-)
+_KIND_CODES: Final = tuple(_CODES[kind.cls] for kind in KINDS if kind.subject is Subject.INSTRUMENT)
 _FIELD_NAMES: Final = pa.array(STORE_FIELDS)
 #: Below this many values, encode through a Python dict: no hashing of the whole dictionary.
 _SMALL = 20_000
@@ -215,10 +215,8 @@ def encode_events(
     kind = np.asarray(kinds.to_numpy(False), np.int8)
     kind = np.asarray(_KIND_CODES, dtype=np.int8)[kind]
     setting = _setting_rows(rows["fields"])
-    setting["symbol"] = np.flatnonzero((kind == LISTED) | (kind == RENAMED))
-    status_rows = np.union1d(
-        setting["status"], np.flatnonzero((kind == LISTED) | (kind == DELISTED))
-    )
+    setting["symbol"] = np.flatnonzero(has_role(kind, "sets_symbol"))
+    status_rows = np.union1d(setting["status"], np.flatnonzero(has_role(kind, "sets_status")))
     setting["status"] = status_rows
     renamed = pa.array(kind == RENAMED)
     symbols = pc.if_else(renamed, rows["new_symbol"], rows["symbol"])

@@ -10,7 +10,8 @@ with what the events say rather than with events x fields.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from enum import IntEnum
+from typing import Final, assert_never
 
 import numpy as np
 import pyarrow as pa
@@ -18,14 +19,68 @@ import pyarrow.compute as pc
 
 from projections.model import FIELDS
 
-LISTED: Final = 0
-CHANGED: Final = 1
-DELISTED: Final = 2
-RENAMED: Final = 3
-#: An internal kind: a whole version restated, to fold new events on top of it.
-SNAPSHOT: Final = 4
-#: An internal kind: where a retracted event stood; it sets nothing but is recorded later.
-WITHDRAWN: Final = 5
+
+class Code(IntEnum):
+    """The fold's code of an event row (int8 in `EventArrays.kind`)."""
+
+    LISTED = 0
+    #: Any instrument kind that sets what its `fields` list names.
+    CHANGED = 1
+    DELISTED = 2
+    RENAMED = 3
+    #: An internal kind: a whole version restated, to fold new events on top of it.
+    SNAPSHOT = 4
+    #: An internal kind: where a retracted event stood; it sets nothing but is recorded later.
+    WITHDRAWN = 5
+
+
+LISTED: Final = Code.LISTED
+CHANGED: Final = Code.CHANGED
+DELISTED: Final = Code.DELISTED
+RENAMED: Final = Code.RENAMED
+SNAPSHOT: Final = Code.SNAPSHOT
+WITHDRAWN: Final = Code.WITHDRAWN
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a row of a code does beyond the fields its `fields` list names."""
+
+    #: The instrument exists from this row on (events before its first such row are ignored).
+    opens: bool = False
+    #: The row says whether the instrument is active (listed: yes; delisted: no).
+    sets_active: bool = False
+    sets_symbol: bool = False
+    sets_status: bool = False
+
+
+def role(code: Code) -> Role:
+    """Return the role of rows of `code`: one exhaustive match, so no code is forgotten."""
+    match code:
+        case Code.LISTED:
+            return Role(opens=True, sets_active=True, sets_symbol=True, sets_status=True)
+        case Code.SNAPSHOT:
+            return Role(opens=True, sets_active=True, sets_symbol=True, sets_status=True)
+        case Code.DELISTED:
+            return Role(sets_active=True, sets_status=True)
+        case Code.RENAMED:
+            return Role(sets_symbol=True)
+        case Code.CHANGED | Code.WITHDRAWN:
+            return Role()
+        case _ as unreachable:
+            assert_never(unreachable)
+
+
+def has_role(kind: np.ndarray, name: str) -> np.ndarray:
+    """Return, per row of `kind` (codes), whether its code's role has `name` set."""
+    found: np.ndarray = _ROLES[name][kind]
+    return found
+
+
+_ROLES: Final = {
+    name: np.array([getattr(role(code), name) for code in Code], dtype=bool)
+    for name in ("opens", "sets_active", "sets_symbol", "sets_status")
+}
 #: The stored fields read from the log's column of the same name (the symbol comes from
 #: `symbol` or `new_symbol`).
 COLUMN_FIELDS: Final = ("status", *FIELDS)
@@ -57,7 +112,7 @@ class EventArrays:
     pos: np.ndarray  # int64 position (snapshots: -1, before every real event)
     obs: np.ndarray  # int64 observed_at, microseconds
     rec: np.ndarray  # int64 recorded_at, microseconds
-    kind: np.ndarray  # int8, one of LISTED..SNAPSHOT
+    kind: np.ndarray  # int8, a `Code`
     active: np.ndarray  # bool: True for a listing, False for a delisting, a snapshot's own
     setters: dict[str, Setters]  # field -> the events that set it
 
@@ -164,7 +219,7 @@ def fold_versions(events: EventArrays, *, consume: bool = False) -> VersionArray
     kind = events.kind[order]
     inst = events.inst[order]
     # An instrument exists from its first listing: earlier events change nothing.
-    opens = (kind == LISTED) | (kind == SNAPSHOT)
+    opens = has_role(kind, "opens")
     exists = _last_true(opens) >= _group_starts(inst)
     kept = order[exists]
     del order, kind, inst, opens
@@ -192,7 +247,7 @@ def fold_versions(events: EventArrays, *, consume: bool = False) -> VersionArray
         known = last_set >= row_starts
         matrix[:, column] = np.where(known, codes[np.maximum(last_set, 0)], 0)
     del setter, codes
-    opened = _last_true((ev.kind == LISTED) | (ev.kind == SNAPSHOT) | (ev.kind == DELISTED))
+    opened = _last_true(has_role(ev.kind, "sets_active"))
     valid_from = ev.eff[rows]
     versions_inst = ev.inst[rows]
     valid_until = np.full(len(rows), OPEN_END, dtype=np.int64)

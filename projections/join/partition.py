@@ -31,7 +31,7 @@ from projections.errors import InvalidTableError, NaiveColumnError, NoCatalogErr
 from projections.index.live import PitIndex
 from projections.join.answers import Threads
 from projections.join.inputs import read_table
-from projections.join.queries import ANSWER_COLUMNS, join_fields
+from projections.join.queries import ANSWER_COLUMNS, Backtest, join_fields
 from projections.model import VERSION_SCHEMA
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _pit_join_options() -> frozenset[str]:
-    found = inspect.signature(Catalog.pit_join).parameters
+    found = inspect.signature(Backtest.pit_join).parameters
     return frozenset(name for name in found if name not in ("self", *_OWN))
 
 
@@ -189,8 +189,7 @@ class PartitionJoin:
                 log = EventLog.open(self.root, storage_options=self.storage_options)
                 if log.refresh() < 0:
                     raise NoCatalogError(self.root)
-                found = Catalog(log, persist=False, threads=Threads(most=self.threads))
-                found._index = _PinnedIndex(log)
+                found = Catalog(log, threads=Threads(most=self.threads), index=_PinnedIndex(log))
                 empty = pa.table({self.symbol: pa.array([], pa.string())})
                 self._join_on(found, empty.append_column(self.ts, pa.array([], TIMESTAMP)))
                 _open[key] = found  # loaded, and warmed for these options, under the lock

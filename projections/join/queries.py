@@ -1,7 +1,7 @@
 """What a backtest asks of the catalog for whole tables at once: the point-in-time join,
-price and quantity rounding to the grid in force, and the grid audit.
+price and quantity rounding to the grid in force, the grid audit and the SCD2 export.
 
-`BacktestQueries` is mixed into `Catalog`; it reads the catalog's index only.
+`Catalog` composes one `Backtest` over its index and hands its methods out as its own.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from projections.scd2.export import exchanges_table, symbols_table, write_export
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from decimal import Decimal
 
     from eventstore import EventLog
@@ -39,19 +39,24 @@ DEFAULT_FIELDS: Final = COLUMN_FIELDS
 ANSWER_COLUMNS: Final = ("instrument_id", "active", "valid_from")
 
 
-class BacktestQueries:
-    """Table-at-a-time PIT queries; mixed into `Catalog`."""
+class Backtest:
+    """Table-at-a-time PIT queries over one catalog's index.
 
-    _index: PitIndex
-    log: EventLog
-    #: How large joins are cut into threads (`Catalog.open(threads=...)`).
-    threads: Threads = THREADS
+    `get` is the catalog's own single lookup (rounding one price asks it); `threads` says
+    how large joins are cut into threads (`Catalog.open(threads=...)`).
+    """
 
-    def get(
-        self, symbol: str, as_of: object, known_at: object = None, recorded_by: object = None
-    ) -> Instrument | None:
-        """Return the instrument that held `symbol` at `as_of` (defined by `Catalog`)."""
-        raise NotImplementedError
+    def __init__(
+        self,
+        log: EventLog,
+        index: PitIndex,
+        get: Callable[[str, object], Instrument | None],
+        threads: Threads = THREADS,
+    ) -> None:
+        self.log = log
+        self._index = index
+        self.get = get
+        self.threads = threads
 
     def pit_join(
         self,
