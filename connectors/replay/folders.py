@@ -8,6 +8,7 @@ name order, so start names with the date):
     DIR/<snapshot>/binance-usdm/exchangeInfo.json
     DIR/<snapshot>/binance-usdm/fundingInfo.json   optional: without it, no funding intervals
     DIR/<snapshot>/okx/<instType>.json        SPOT.json, SWAP.json, FUTURES.json
+    DIR/<snapshot>/okx/OPTION.<family>.json   OPTION.BTC-USD.json: one option family
     DIR/<snapshot>/bybit/<category>[.<status>][.<cursor>].json
     DIR/<snapshot>/tradingview/<market>.scan.json and <market>.metainfo.json
 
@@ -57,6 +58,8 @@ def _markets(source: str, folder: Path) -> tuple[str, ...]:
         return ("spot",) if source == "binance-spot" else ("usdm",)
     if source == "tradingview":
         return tuple(n.removesuffix(".scan.json") for n in names if n.endswith(".scan.json"))
+    if source == "okx":  # OPTION.BTC-USD.json: the option family BTC-USD
+        return tuple(n.removesuffix(".json").replace(".", ":") for n in names if n.count(".") <= 2)
     return tuple(n.removesuffix(".json") for n in names if n.count(".") == 1)
 
 

@@ -1,4 +1,4 @@
-"""Bybit `/v5/market/instruments-info` (spot and linear) into snapshots.
+"""Bybit `/v5/market/instruments-info` (spot, linear and option) into snapshots.
 
 By default Bybit lists only instruments that trade, so a missing symbol is not yet a
 delisting: each category is also asked explicitly for `status=Closed`, and those rows
@@ -13,6 +13,8 @@ Limits: `max_qty` is `lotSizeFilter.maxOrderQty` (a limit order's; `maxMktOrderQ
 contracts settle in `settleCoin`, are not inverse, have a contract size of 1, a price band
 (`priceFilter.minPrice`, `maxPrice`), `leverageFilter.maxLeverage` and a funding interval
 (`fundingInterval`, minutes, stored in hours; 0, a dated contract's, is none).
+
+Options: `connectors.venues.bybit_options`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 
 from connectors.errors import IncompleteSnapshotError, MalformedResponseError
+from connectors.venues.bybit_options import option_record
 from connectors.venues.http import shown_url
 from connectors.venues.naming import dated_suffix
 from connectors.venues.paging import PageBudget
@@ -43,7 +46,7 @@ if TYPE_CHECKING:
 
 BASE_URL: Final = "https://api.bybit.com"
 PATH: Final = "/v5/market/instruments-info"
-CATEGORIES: Final = ("spot", "linear")
+CATEGORIES: Final = ("spot", "linear", "option")
 #: Statuses asked for explicitly, beside the default list, to confirm what left it.
 CONFIRMING: Final = ("Closed",)
 MAX_PAGES: Final = 1000
@@ -55,6 +58,17 @@ REPORTED: Final = {
         *("settle", "inverse", "contract_size", "max_qty", "min_price", "max_price"),
         *("max_leverage", "funding_interval"),
     ),
+    "option": (
+        *(f for f in DATED_FIELDS if f != "min_notional"),
+        *("settle", "inverse", "max_qty", "min_price", "max_price"),
+        *("strike", "option_type", "underlying"),
+    ),
+}
+#: Extra parameters of each category's listing (spot pages by default).
+LISTING: Final = {
+    "spot": {},
+    "linear": {"limit": "1000"},
+    "option": {"baseCoin": "All", "limit": "1000"},
 }
 _ONE: Final = Decimal(1)
 _HOUR: Final = Decimal(60)
@@ -109,6 +123,7 @@ class Instrument(msgspec.Struct, frozen=True, rename="camel"):
     settle_coin: str | None = None
     leverage_filter: LeverageFilter | None = None
     funding_interval: int | None = None
+    options_type: str | None = None
 
 
 class Result(msgspec.Struct, frozen=True, rename="camel"):
@@ -136,6 +151,8 @@ def record(category: str, item: Instrument) -> SourceRecord:
     expiry = from_millis(item.delivery_time, "expiry")
     listed_at = from_millis(item.launch_time, "listed_at")
     pair = f"{item.base_coin}{item.quote_coin}"
+    if category == "option":
+        return option_record(item, STATUS.get(item.status, "halted"))
     if category == "spot":
         kind, symbol, step, notional = "spot", pair, lot.base_precision, lot.min_order_amt
     else:
@@ -231,9 +248,9 @@ async def _pages(
 async def fetch_category(http: SourceHttp, base_url: str, category: str) -> Snapshot:
     """Fetch one category: the default list, then the confirming statuses."""
     url = base_url.rstrip("/") + PATH
-    limit = {} if category == "spot" else {"limit": "1000"}
+    limit = LISTING.get(category, {"limit": "1000"})
     listings = [await _pages(http, url, {"category": category, **limit})]
-    for status in CONFIRMING:
+    for status in () if category == "option" else CONFIRMING:
         listings.append(await _pages(http, url, {"category": category, "status": status, **limit}))
     with paused_gc(), http.guard(url):  # thousands of records and no cycles among them
         return _snapshot(category, [rows for rows, _ in listings], listings[0][1])

@@ -1,7 +1,8 @@
 """The sources `catalog sync` knows: name, default base URL, and how to fetch them.
 
-Each fetch returns complete snapshots, one per market of the source (OKX's SPOT, SWAP and
-FUTURES; Bybit's spot and linear; TradingView's markets), so that absence is judged per market.
+Each fetch returns complete snapshots, one per market of the source (OKX's SPOT, SWAP,
+FUTURES and one per option family; Bybit's categories; TradingView's markets), so that
+absence is judged per market.
 Exchange connectors come first: in one run, TradingView then finds the instruments they
 listed and adds its own fields to them.
 """
@@ -29,6 +30,13 @@ class Source:
     markets: tuple[str, ...]
     fetch: Callable[[SourceHttp, str, tuple[str, ...]], Awaitable[list[Snapshot]]]
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: Whether a market name is one of the source's, beyond the default `markets` (OKX's
+    #: `OPTION:<family>`); None: only those.
+    accepts: Callable[[str], bool] | None = None
+
+    def knows(self, market: str) -> bool:
+        """Return whether `market` is one the source can fetch."""
+        return market in self.markets or (self.accepts is not None and self.accepts(market))
 
 
 async def _spot(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> list[Snapshot]:
@@ -44,7 +52,7 @@ SOURCES: Final[dict[str, Source]] = {
     for source in (
         Source("binance-spot", binance.SPOT_URL, ("spot",), _spot),
         Source("binance-usdm", binance.USDM_URL, ("usdm",), _usdm),
-        Source("okx", okx.BASE_URL, okx.INST_TYPES, okx.fetch),
+        Source("okx", okx.BASE_URL, okx.MARKETS, okx.fetch, accepts=okx.known_market),
         Source("bybit", bybit.BASE_URL, bybit.CATEGORIES, bybit.fetch),
         Source(
             "tradingview",
