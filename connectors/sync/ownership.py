@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 #: Venues with an exchange connector, and the connectors that cover them.
 COVERED_VENUES: Final = {
-    "BINANCE": ("binance-spot", "binance-usdm"),
+    "BINANCE": ("binance-spot", "binance-usdm", "binance-coinm"),
     "OKX": ("okx",),
     "BYBIT": ("bybit",),
 }

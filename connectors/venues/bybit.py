@@ -1,4 +1,4 @@
-"""Bybit `/v5/market/instruments-info` (spot, linear and option) into snapshots.
+"""Bybit `/v5/market/instruments-info` (spot, linear, inverse and option) into snapshots.
 
 By default Bybit lists only instruments that trade, so a missing symbol is not yet a
 delisting: each category is also asked explicitly for `status=Closed`, and those rows
@@ -12,19 +12,24 @@ Limits: `max_qty` is `lotSizeFilter.maxOrderQty` (a limit order's; `maxMktOrderQ
 `postOnlyMaxOrderQty` are not tracked), spot's `max_notional` is `maxOrderAmt`. Linear
 contracts settle in `settleCoin`, are not inverse, have a contract size of 1, a price band
 (`priceFilter.minPrice`, `maxPrice`), `leverageFilter.maxLeverage` and a funding interval
-(`fundingInterval`, minutes, stored in hours; 0, a dated contract's, is none).
+(`fundingInterval`, minutes, stored in hours; 0, a dated contract's, is none). Inverse
+contracts (`category=inverse`: `BTCUSD`, dated `BTCUSDH24`) have linear's shape and fields,
+are `inverse`, settle in `settleCoin` (the base coin) and are worth 1 USD each
+(`contract_size` 1, in the quote); `BTCUSD` is `BYBIT:BTCUSD.P`, a dated one
+`BYBIT:BTCUSD240329` (its `deliveryTime`). Linear contracts are quoted in USDT or USDC,
+inverse ones in USD, so the two categories never share a symbol.
 
 Options: `connectors.venues.bybit_options`.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from connectors.errors import IncompleteSnapshotError, MalformedResponseError
+from connectors.venues.bybit_contracts import contract_fields
 from connectors.venues.bybit_options import option_record
 from connectors.venues.http import shown_url
 from connectors.venues.naming import dated_suffix
@@ -39,14 +44,13 @@ from connectors.venues.snapshot import (
     parse_rows,
 )
 from eventstore.gcpause import paused_gc
-from eventstore.model.rules import exact_decimal
 
 if TYPE_CHECKING:
     from connectors.venues.http import SourceHttp
 
 BASE_URL: Final = "https://api.bybit.com"
 PATH: Final = "/v5/market/instruments-info"
-CATEGORIES: Final = ("spot", "linear", "option")
+CATEGORIES: Final = ("spot", "linear", "inverse", "option")
 #: Statuses asked for explicitly, beside the default list, to confirm what left it.
 CONFIRMING: Final = ("Closed",)
 MAX_PAGES: Final = 1000
@@ -54,6 +58,11 @@ MAX_PAGES: Final = 1000
 REPORTED: Final = {
     "spot": (*DATED_FIELDS, "max_qty", "max_notional"),
     "linear": (
+        *DATED_FIELDS,
+        *("settle", "inverse", "contract_size", "max_qty", "min_price", "max_price"),
+        *("max_leverage", "funding_interval"),
+    ),
+    "inverse": (
         *DATED_FIELDS,
         *("settle", "inverse", "contract_size", "max_qty", "min_price", "max_price"),
         *("max_leverage", "funding_interval"),
@@ -68,10 +77,9 @@ REPORTED: Final = {
 LISTING: Final = {
     "spot": {},
     "linear": {"limit": "1000"},
+    "inverse": {"limit": "1000"},
     "option": {"baseCoin": "All", "limit": "1000"},
 }
-_ONE: Final = Decimal(1)
-_HOUR: Final = Decimal(60)
 #: Bybit `status` -> normalized status.
 STATUS: Final = {
     "PreLaunch": "pre_trading",
@@ -171,7 +179,11 @@ def record(category: str, item: Instrument) -> SourceRecord:
         "min_notional": decimal_text(notional, "min_notional"),
         "expiry": expiry,
         "listed_at": listed_at,
-        **(_spot_limits(item) if category == "spot" else _contract_fields(item)),
+        **(
+            _spot_limits(item)
+            if category == "spot"
+            else contract_fields(item, inverse=category == "inverse")
+        ),
     }
     return SourceRecord(
         instrument_id=f"bybit:{category}:{item.symbol}",
@@ -189,27 +201,6 @@ def _spot_limits(item: Instrument) -> dict[str, Any]:
         "max_qty": decimal_text(lot.max_order_qty, "max_qty"),
         "max_notional": decimal_text(lot.max_order_amt, "max_notional"),
     }
-
-
-def _contract_fields(item: Instrument) -> dict[str, Any]:
-    """Return a linear contract's settlement, limits, leverage and funding interval."""
-    price, leverage = item.price_filter, item.leverage_filter
-    return {
-        "settle": item.settle_coin or None,
-        "inverse": False,
-        "contract_size": _ONE,
-        "max_qty": decimal_text(item.lot_size_filter.max_order_qty, "max_qty"),
-        "min_price": decimal_text(price.min_price, "min_price"),
-        "max_price": decimal_text(price.max_price, "max_price"),
-        "max_leverage": decimal_text(leverage.max_leverage if leverage else None, "max_leverage"),
-        "funding_interval": _hours(item.funding_interval),
-    }
-
-
-def _hours(minutes: int | None) -> Decimal | None:
-    """Return `fundingInterval` (minutes; 0 or absent: none, a dated contract's) in hours."""
-    found = decimal_text(None if not minutes else str(minutes), "funding_interval")
-    return None if found is None else exact_decimal(found / _HOUR, "funding_interval")
 
 
 def _page(body: Response, url: str) -> Result:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from connectors.venues import binance, bybit, okx, tradingview
+from connectors.venues import binance, binance_coinm, bybit, okx, tradingview
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -43,6 +43,10 @@ async def _spot(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> li
     return await binance.fetch_spot(http, base_url)
 
 
+async def _coinm(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> list[Snapshot]:
+    return await binance_coinm.fetch_coinm(http, base_url)
+
+
 async def _usdm(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> list[Snapshot]:
     return await binance.fetch_usdm(http, base_url)
 
@@ -52,6 +56,7 @@ SOURCES: Final[dict[str, Source]] = {
     for source in (
         Source("binance-spot", binance.SPOT_URL, ("spot",), _spot),
         Source("binance-usdm", binance.USDM_URL, ("usdm",), _usdm),
+        Source("binance-coinm", binance_coinm.COINM_URL, ("coinm",), _coinm),
         Source("okx", okx.BASE_URL, okx.MARKETS, okx.fetch, accepts=okx.known_market),
         Source("bybit", bybit.BASE_URL, bybit.CATEGORIES, bybit.fetch),
         Source(
