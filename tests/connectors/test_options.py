@@ -16,7 +16,7 @@ import pytest
 from venues import FAST, by_symbol, fetch_served, fixture, run, write_snapshot
 
 from connectors.daemon.config import load
-from connectors.errors import ConfigError
+from connectors.errors import ConfigError, MalformedResponseError
 from connectors.replay.driver import replay
 from connectors.sync.syncer import SyncOptions
 from connectors.venues import bybit, okx
@@ -79,7 +79,7 @@ def test_okx_option_request_names_its_family_and_rejects_what_disagrees(tmp_path
         "stk: '93000' is not the strike of 'BTC-USD-241217-92000-C'",
     ]
     assert len(snapshot.records) == 2
-    with pytest.raises(Exception, match="is not of the OPTION:ETH-USD asked for"):
+    with pytest.raises(MalformedResponseError, match="is not of the OPTION:ETH-USD asked for"):
         okx.parse("OPTION:ETH-USD", wire, "recorded")
 
 
