@@ -178,18 +178,25 @@ class Catalog:
         recorded_by: object = None,
         settle: str | None = None,
         inverse: bool | None = None,
+        exchange: str | None = None,
+        type: str | None = None,
+        base: str | None = None,
+        quote: str | None = None,
     ) -> pa.Table:
         """Return one row per instrument active at `as_of` (all that exist, if asked).
 
         `tradable` keeps only the instruments whose status was `trading` at `as_of`;
         `settle` only those settled in that currency, `inverse` only the inverse (True) or
-        the linear (False) contracts; an instrument whose field is null matches neither.
+        the linear (False) contracts; `exchange`, `type`, `base` and `quote` only those
+        whose field at `as_of` equals the value given. An instrument whose field is null
+        matches no value.
         """
         at = _micros(as_of, "as_of")
         known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
         found = self._index.view(known).universe(at, include_inactive=include_inactive)
         wanted = {"status": "trading" if tradable else None, "settle": settle, "inverse": inverse}
+        wanted |= {"exchange": exchange, "type": type, "base": base, "quote": quote}
         for name, value in wanted.items():
             if value is not None:
                 found = found.filter(pc.equal(found[name], pa.scalar(value, found[name].type)))

@@ -58,6 +58,9 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     max_price: Decimal | None = None
     max_leverage: Decimal | None = None
     funding_interval: Decimal | None = None
+    strike: Decimal | None = None
+    option_type: str | None = None
+    underlying: str | None = None
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):

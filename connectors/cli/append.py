@@ -49,10 +49,11 @@ FORMAT_HELP: Final = (
     "\n"
     "Refused, as the audit would flag them: a size (tick_size minmov pricescale lot_size\n"
     "min_qty min_notional contract_size max_qty max_notional min_price max_price\n"
-    "max_leverage funding_interval) that is not a positive decimal of ASCII digits\n"
-    '(null means none; 0, -1, "1_000" and "1e-8" are refused); a status other than\n'
+    "max_leverage funding_interval strike) that is not a positive decimal of ASCII\n"
+    'digits (null means none; 0, -1, "1_000" and "1e-8" are refused); a status other than\n'
     "pre_trading trading halted cancel_only settling delisted expired (a delisting's:\n"
-    "delisted or expired); an expiry before the listing; a symbol that is not\n"
+    "delisted or expired); an option_type other than call or put; an expiry before the\n"
+    "listing; a symbol that is not\n"
     "EXCHANGE:TICKER in printable characters (at most 100); a change, delisting or rename\n"
     "whose symbol is not the one its instrument holds then, or effective before its listing.\n"
     "\n"

@@ -34,6 +34,7 @@ from eventstore.model.rules import (
     SIZE_FIELDS,
     check_instrument_id,
     check_name,
+    check_option_type,
     check_span,
     check_status,
     check_symbol,
@@ -85,6 +86,7 @@ def _fields(given: Mapping[str, Any]) -> None:
     for name in SIZE_FIELDS:
         size(given.get(name), name)
     check_status(given.get("status"))
+    check_option_type(given.get("option_type"))
 
 
 @dataclass

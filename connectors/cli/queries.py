@@ -59,12 +59,23 @@ def add_universe(parser: argparse.ArgumentParser) -> Command:
         "--tradable", action="store_true", help="only instruments whose status is trading at T"
     )
     parser.add_argument("--settle", metavar="CCY", help="only contracts settled in CCY")
+    for name, shown, what in _UNIVERSE_FILTERS:
+        parser.add_argument(f"--{name}", metavar=shown, help=f"only instruments {what}")
     parser.add_argument(
         "--inverse",
         choices=("yes", "no"),
         help="only inverse contracts (yes) or only linear ones (no); spot pairs are neither",
     )
     return _universe
+
+
+#: `universe --NAME VALUE`: only instruments whose field NAME equals VALUE at T.
+_UNIVERSE_FILTERS: Final = (
+    ("exchange", "X", "of exchange X (BINANCE, OKX, ...)"),
+    ("type", "TYPE", "of type TYPE (spot, swap, futures, option)"),
+    ("base", "CCY", "whose base is CCY"),
+    ("quote", "CCY", "quoted in CCY"),
+)
 
 
 def add_history(parser: argparse.ArgumentParser) -> Command:
@@ -114,6 +125,7 @@ def _universe(args: argparse.Namespace) -> int:
         recorded_by=args.recorded_by,
         settle=args.settle,
         inverse=None if args.inverse is None else args.inverse == "yes",
+        **{name: getattr(args, name) for name, _, _ in _UNIVERSE_FILTERS},
     ).to_pylist()
     if args.json:
         print(to_json(rows))

@@ -139,7 +139,7 @@ def _check(config: Config, path: str) -> None:
             raise ConfigError(path, f"{key}.max_body_mb: must be positive")
         if not 0 <= source.max_delist_share <= 1:
             raise ConfigError(path, f"{key}.max_delist_share: must be between 0 and 1")
-        unknown = set(source.markets or ()) - set(SOURCES[name].markets)
+        unknown = {m for m in source.markets or () if not SOURCES[name].knows(m)}
         if unknown:
             known = ", ".join(SOURCES[name].markets)
             raise ConfigError(path, f"{key}.markets: unknown {sorted(unknown)}; known: {known}")

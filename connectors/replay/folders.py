@@ -7,7 +7,9 @@ name order, so start names with the date):
     DIR/<snapshot>/binance-spot/exchangeInfo.json
     DIR/<snapshot>/binance-usdm/exchangeInfo.json
     DIR/<snapshot>/binance-usdm/fundingInfo.json   optional: without it, no funding intervals
+    DIR/<snapshot>/binance-coinm/exchangeInfo.json
     DIR/<snapshot>/okx/<instType>.json        SPOT.json, SWAP.json, FUTURES.json
+    DIR/<snapshot>/okx/OPTION.<family>.json   OPTION.BTC-USD.json: one option family
     DIR/<snapshot>/bybit/<category>[.<status>][.<cursor>].json
     DIR/<snapshot>/tradingview/<market>.scan.json and <market>.metainfo.json
 
@@ -32,7 +34,9 @@ from eventstore import to_utc
 if TYPE_CHECKING:
     from datetime import datetime
 
-_SERVER_TIME: Final = frozenset({"binance-spot", "binance-usdm", "bybit"})
+_SERVER_TIME: Final = frozenset({"binance-spot", "binance-usdm", "binance-coinm", "bybit"})
+#: The one market of each Binance source.
+_BINANCE: Final = {"binance-spot": "spot", "binance-usdm": "usdm", "binance-coinm": "coinm"}
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,12 @@ class RecordedSnapshot:
 
 def _markets(source: str, folder: Path) -> tuple[str, ...]:
     names = sorted(p.name for p in folder.glob("*.json"))
-    if source in ("binance-spot", "binance-usdm"):
-        return ("spot",) if source == "binance-spot" else ("usdm",)
+    if source in _BINANCE:
+        return (_BINANCE[source],)
     if source == "tradingview":
         return tuple(n.removesuffix(".scan.json") for n in names if n.endswith(".scan.json"))
+    if source == "okx":  # OPTION.BTC-USD.json: the option family BTC-USD
+        return tuple(n.removesuffix(".json").replace(".", ":") for n in names if n.count(".") <= 2)
     return tuple(n.removesuffix(".json") for n in names if n.count(".") == 1)
 
 

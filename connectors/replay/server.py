@@ -54,7 +54,8 @@ class ReplayServer:
 
 def _file(source: str, tail: str, query: Mapping[str, str]) -> str:
     if source == "okx":
-        return f"{query.get('instType', '')}.json"
+        parts = [query.get("instType", ""), query.get("instFamily")]
+        return ".".join(p for p in parts if p) + ".json"
     if source == "bybit":
         parts = [query.get("category", ""), query.get("status"), query.get("cursor")]
         return ".".join(p for p in parts if p) + ".json"

@@ -12,6 +12,7 @@ writer, so two sources can never ping-pong a value.
 | lot_size min_qty min_notional contract_size status venue_status | the exchange connector |
 | settle inverse max_qty max_notional min_price max_price | the exchange connector |
 | max_leverage funding_interval | the exchange connector |
+| strike option_type underlying | the exchange connector |
 | exchange base quote type subtype expiry listed_at | the exchange connector, then tradingview |
 | description sector industry country minmov pricescale | tradingview |
 """
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 #: Venues with an exchange connector, and the connectors that cover them.
 COVERED_VENUES: Final = {
-    "BINANCE": ("binance-spot", "binance-usdm"),
+    "BINANCE": ("binance-spot", "binance-usdm", "binance-coinm"),
     "OKX": ("okx",),
     "BYBIT": ("bybit",),
 }

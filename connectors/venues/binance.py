@@ -122,12 +122,9 @@ def _decimal(value: str | None, field: str) -> Decimal | None:
     return decimal_text(value, field, zero_is_null=True)
 
 
-def _filters(info: SymbolInfo) -> dict[str, Filter]:
-    return {item.filter_type: item for item in info.filters}
-
-
-def _sizes(info: SymbolInfo, *, usdm: bool) -> dict[str, Decimal | None]:
-    by_type = _filters(info)
+def filter_sizes(filters: list[Filter], *, usdm: bool) -> dict[str, Decimal | None]:
+    """Return the sizes and limits of a symbol's `filters` (`usdm`: the futures' shape)."""
+    by_type = {item.filter_type: item for item in filters}
     price, lot = by_type.get("PRICE_FILTER"), by_type.get("LOT_SIZE")
     notional = by_type.get("NOTIONAL") or by_type.get("MIN_NOTIONAL")
     if notional is None:
@@ -158,7 +155,7 @@ def spot_record(info: SymbolInfo) -> SourceRecord:
         "base": info.base_asset,
         "quote": info.quote_asset,
         "type": "spot",
-        **_sizes(info, usdm=False),
+        **filter_sizes(info.filters, usdm=False),
     }
     return SourceRecord(
         instrument_id=f"binance:spot:{info.symbol}",
@@ -196,7 +193,7 @@ def usdm_record(
         "base": info.base_asset,
         "quote": info.quote_asset,
         "type": "swap" if perpetual else "futures",
-        **_sizes(info, usdm=True),
+        **filter_sizes(info.filters, usdm=True),
         "expiry": expiry,
         "listed_at": listed_at,
         "settle": info.margin_asset or None,

@@ -1,4 +1,4 @@
-"""Bybit `/v5/market/instruments-info` (spot and linear) into snapshots.
+"""Bybit `/v5/market/instruments-info` (spot, linear, inverse and option) into snapshots.
 
 By default Bybit lists only instruments that trade, so a missing symbol is not yet a
 delisting: each category is also asked explicitly for `status=Closed`, and those rows
@@ -12,17 +12,25 @@ Limits: `max_qty` is `lotSizeFilter.maxOrderQty` (a limit order's; `maxMktOrderQ
 `postOnlyMaxOrderQty` are not tracked), spot's `max_notional` is `maxOrderAmt`. Linear
 contracts settle in `settleCoin`, are not inverse, have a contract size of 1, a price band
 (`priceFilter.minPrice`, `maxPrice`), `leverageFilter.maxLeverage` and a funding interval
-(`fundingInterval`, minutes, stored in hours; 0, a dated contract's, is none).
+(`fundingInterval`, minutes, stored in hours; 0, a dated contract's, is none). Inverse
+contracts (`category=inverse`: `BTCUSD`, dated `BTCUSDH24`) have linear's shape and fields,
+are `inverse`, settle in `settleCoin` (the base coin) and are worth 1 USD each
+(`contract_size` 1, in the quote); `BTCUSD` is `BYBIT:BTCUSD.P`, a dated one
+`BYBIT:BTCUSD240329` (its `deliveryTime`). Linear contracts are quoted in USDT or USDC,
+inverse ones in USD, so the two categories never share a symbol.
+
+Options: `connectors.venues.bybit_options`.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from connectors.errors import IncompleteSnapshotError, MalformedResponseError
+from connectors.venues.bybit_contracts import contract_fields
+from connectors.venues.bybit_options import option_record
 from connectors.venues.http import shown_url
 from connectors.venues.naming import dated_suffix
 from connectors.venues.paging import PageBudget
@@ -36,14 +44,13 @@ from connectors.venues.snapshot import (
     parse_rows,
 )
 from eventstore.gcpause import paused_gc
-from eventstore.model.rules import exact_decimal
 
 if TYPE_CHECKING:
     from connectors.venues.http import SourceHttp
 
 BASE_URL: Final = "https://api.bybit.com"
 PATH: Final = "/v5/market/instruments-info"
-CATEGORIES: Final = ("spot", "linear")
+CATEGORIES: Final = ("spot", "linear", "inverse", "option")
 #: Statuses asked for explicitly, beside the default list, to confirm what left it.
 CONFIRMING: Final = ("Closed",)
 MAX_PAGES: Final = 1000
@@ -55,9 +62,24 @@ REPORTED: Final = {
         *("settle", "inverse", "contract_size", "max_qty", "min_price", "max_price"),
         *("max_leverage", "funding_interval"),
     ),
+    "inverse": (
+        *DATED_FIELDS,
+        *("settle", "inverse", "contract_size", "max_qty", "min_price", "max_price"),
+        *("max_leverage", "funding_interval"),
+    ),
+    "option": (
+        *(f for f in DATED_FIELDS if f != "min_notional"),
+        *("settle", "inverse", "max_qty", "min_price", "max_price"),
+        *("strike", "option_type", "underlying"),
+    ),
 }
-_ONE: Final = Decimal(1)
-_HOUR: Final = Decimal(60)
+#: Extra parameters of each category's listing (spot pages by default).
+LISTING: Final = {
+    "spot": {},
+    "linear": {"limit": "1000"},
+    "inverse": {"limit": "1000"},
+    "option": {"baseCoin": "All", "limit": "1000"},
+}
 #: Bybit `status` -> normalized status.
 STATUS: Final = {
     "PreLaunch": "pre_trading",
@@ -109,6 +131,7 @@ class Instrument(msgspec.Struct, frozen=True, rename="camel"):
     settle_coin: str | None = None
     leverage_filter: LeverageFilter | None = None
     funding_interval: int | None = None
+    options_type: str | None = None
 
 
 class Result(msgspec.Struct, frozen=True, rename="camel"):
@@ -136,6 +159,8 @@ def record(category: str, item: Instrument) -> SourceRecord:
     expiry = from_millis(item.delivery_time, "expiry")
     listed_at = from_millis(item.launch_time, "listed_at")
     pair = f"{item.base_coin}{item.quote_coin}"
+    if category == "option":
+        return option_record(item, STATUS.get(item.status, "halted"))
     if category == "spot":
         kind, symbol, step, notional = "spot", pair, lot.base_precision, lot.min_order_amt
     else:
@@ -154,7 +179,11 @@ def record(category: str, item: Instrument) -> SourceRecord:
         "min_notional": decimal_text(notional, "min_notional"),
         "expiry": expiry,
         "listed_at": listed_at,
-        **(_spot_limits(item) if category == "spot" else _contract_fields(item)),
+        **(
+            _spot_limits(item)
+            if category == "spot"
+            else contract_fields(item, inverse=category == "inverse")
+        ),
     }
     return SourceRecord(
         instrument_id=f"bybit:{category}:{item.symbol}",
@@ -172,27 +201,6 @@ def _spot_limits(item: Instrument) -> dict[str, Any]:
         "max_qty": decimal_text(lot.max_order_qty, "max_qty"),
         "max_notional": decimal_text(lot.max_order_amt, "max_notional"),
     }
-
-
-def _contract_fields(item: Instrument) -> dict[str, Any]:
-    """Return a linear contract's settlement, limits, leverage and funding interval."""
-    price, leverage = item.price_filter, item.leverage_filter
-    return {
-        "settle": item.settle_coin or None,
-        "inverse": False,
-        "contract_size": _ONE,
-        "max_qty": decimal_text(item.lot_size_filter.max_order_qty, "max_qty"),
-        "min_price": decimal_text(price.min_price, "min_price"),
-        "max_price": decimal_text(price.max_price, "max_price"),
-        "max_leverage": decimal_text(leverage.max_leverage if leverage else None, "max_leverage"),
-        "funding_interval": _hours(item.funding_interval),
-    }
-
-
-def _hours(minutes: int | None) -> Decimal | None:
-    """Return `fundingInterval` (minutes; 0 or absent: none, a dated contract's) in hours."""
-    found = decimal_text(None if not minutes else str(minutes), "funding_interval")
-    return None if found is None else exact_decimal(found / _HOUR, "funding_interval")
 
 
 def _page(body: Response, url: str) -> Result:
@@ -231,9 +239,9 @@ async def _pages(
 async def fetch_category(http: SourceHttp, base_url: str, category: str) -> Snapshot:
     """Fetch one category: the default list, then the confirming statuses."""
     url = base_url.rstrip("/") + PATH
-    limit = {} if category == "spot" else {"limit": "1000"}
+    limit = LISTING.get(category, {"limit": "1000"})
     listings = [await _pages(http, url, {"category": category, **limit})]
-    for status in CONFIRMING:
+    for status in () if category == "option" else CONFIRMING:
         listings.append(await _pages(http, url, {"category": category, "status": status, **limit}))
     with paused_gc(), http.guard(url):  # thousands of records and no cycles among them
         return _snapshot(category, [rows for rows, _ in listings], listings[0][1])

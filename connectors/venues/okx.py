@@ -13,18 +13,28 @@ Contracts: `settle` is `settleCcy`, `inverse` is `ctType` inverse (linear: false
 for a linear one). Limits: `max_qty` is `maxLmtSz` (contracts, or base currency on spot),
 `max_notional` is `maxLmtAmt` (USD), `max_leverage` is `lever`. OKX gives no price band
 here; `maxMktSz`, `maxMktAmt` and the iceberg, TWAP, trigger and stop caps are not tracked.
+
+Options (`instType=OPTION`) are asked for one `instFamily` at a time: each family is a market
+of its own, named `OPTION:<family>` (`OPTION:BTC-USD`; the defaults are `OPTION_FAMILIES`),
+a complete snapshot of the ids under `okx:option:<family>-`. An option has `type` option,
+`strike` from `stk` (it must equal the id's), `option_type` from `optType` (`C` call, `P`
+put), `underlying` from `uly`, its symbol from `instId` (`connectors.venues.option_naming`),
+`expiry` from `expTime` (so it expires by the announced delisting every dated contract has),
+and is `inverse` when it settles in its base (OKX's coin-margined options), else linear.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Final
+import re
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
 from connectors.errors import MalformedResponseError
 from connectors.venues.http import shown_url
 from connectors.venues.okx_naming import okx_name
+from connectors.venues.option_naming import OPTION_TYPE, okx_option_name
 from connectors.venues.snapshot import (
     DATED_FIELDS,
     Announcement,
@@ -34,6 +44,7 @@ from connectors.venues.snapshot import (
     from_millis,
     parse_rows,
 )
+from eventstore import InvalidEventError
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -43,6 +54,11 @@ if TYPE_CHECKING:
 BASE_URL: Final = "https://www.okx.com"
 PATH: Final = "/api/v5/public/instruments"
 INST_TYPES: Final = ("SPOT", "SWAP", "FUTURES")
+#: The option families synced unless the markets say otherwise (`OPTION:<family>`).
+OPTION_FAMILIES: Final = ("BTC-USD", "ETH-USD")
+OPTION: Final = "OPTION"
+MARKETS: Final = (*INST_TYPES, *(f"{OPTION}:{family}" for family in OPTION_FAMILIES))
+_FAMILY: Final = re.compile(r"[A-Z0-9]+-[A-Z]+(?:_UM)?")
 #: OKX `state` -> normalized status. Delisted instruments leave the list instead.
 STATUS: Final = {
     "live": "trading",
@@ -63,9 +79,14 @@ FIELDS: Final = (
     "max_notional",
     "max_leverage",
 )
+#: ...and of options, which have no leverage of their own.
+OPTION_REPORTED: Final = (
+    *(f for f in FIELDS if f != "max_leverage"),
+    *("strike", "option_type", "underlying"),
+)
 #: `ctType` -> `inverse`; a spot pair has none.
 _INVERSE: Final = {"inverse": True, "linear": False}
-_TYPE: Final = {"SPOT": "spot", "SWAP": "swap", "FUTURES": "futures"}
+_TYPE: Final = {"SPOT": "spot", "SWAP": "swap", "FUTURES": "futures", OPTION: "option"}
 
 
 class UpcomingChange(msgspec.Struct, frozen=True, rename="camel"):
@@ -97,6 +118,8 @@ class Instrument(msgspec.Struct, frozen=True, rename="camel"):
     lever: str = ""
     max_lmt_sz: str = ""
     max_lmt_amt: str = ""
+    stk: str = ""
+    opt_type: str = ""
     upc_chg: list[UpcomingChange] = []
 
 
@@ -119,9 +142,42 @@ def _contract_size(item: Instrument) -> Decimal | None:
     return value * multiplier if multiplier is not None else value
 
 
+def known_market(market: str) -> bool:
+    """Return whether `market` is one OKX has: an instType, or `OPTION:<family>`."""
+    kind, _, family = market.partition(":")
+    return market in INST_TYPES or (kind == OPTION and _FAMILY.fullmatch(family) is not None)
+
+
+def _option_terms(item: Instrument) -> tuple[str, dict[str, Any]]:
+    """Return an option's symbol and its fields (terms, and whether it is inverse)."""
+    name = okx_option_name(item.inst_id)
+    strike = decimal_text(item.stk, "strike")
+    if strike is not None and strike != name.strike:
+        why = f"{item.stk!r} is not the strike of {item.inst_id!r}"
+        raise InvalidEventError(why, field="stk")
+    if item.opt_type not in ("C", "P") or OPTION_TYPE[item.opt_type] != name.option_type:
+        why = f"{item.opt_type!r} is not the type of {item.inst_id!r} (C or P)"
+        raise InvalidEventError(why, field="optType")
+    settle = item.settle_ccy or None
+    return name.symbol, {
+        "base": name.base,
+        "quote": name.quote,
+        "strike": name.strike,
+        "option_type": name.option_type,
+        "underlying": item.uly or name.underlying,
+        "inverse": None if settle is None else settle == name.base,
+    }
+
+
 def record(item: Instrument) -> SourceRecord:
-    """Return one OKX instrument as a record, named by its `instId` (`okx_naming`)."""
-    symbol, base, quote = okx_name(item.inst_type, item.inst_id)
+    """Return one OKX instrument as a record, named by its `instId` (`okx_naming`, and
+    `option_naming` for options)."""
+    if item.inst_type == OPTION:
+        symbol, terms = _option_terms(item)
+        base, quote = terms["base"], terms["quote"]
+    else:
+        symbol, base, quote = okx_name(item.inst_type, item.inst_id)
+        terms = {"inverse": _INVERSE.get(item.ct_type)}
     expiry, listed_at = (
         from_millis(item.exp_time, "expiry"),
         from_millis(item.list_time, "listed_at"),
@@ -138,10 +194,10 @@ def record(item: Instrument) -> SourceRecord:
         "expiry": expiry,
         "listed_at": listed_at,
         "settle": item.settle_ccy or None,
-        "inverse": _INVERSE.get(item.ct_type),
         "max_qty": decimal_text(item.max_lmt_sz, "max_qty"),
         "max_notional": decimal_text(item.max_lmt_amt, "max_notional"),
         "max_leverage": decimal_text(item.lever, "max_leverage"),
+        **terms,
     }
     return SourceRecord(
         instrument_id=f"okx:{item.inst_type.lower()}:{item.inst_id}",
@@ -166,34 +222,52 @@ def _announced(item: Instrument) -> list[Announcement]:
     return found
 
 
-def parse(inst_type: str, body: Response, url: str) -> Snapshot:
-    """Return the snapshot of one instrument type; a venue error code is an error."""
+def parse(market: str, body: Response, url: str) -> Snapshot:
+    """Return the snapshot of one market (an instrument type, or `OPTION:<family>`); a
+    venue error code is an error, and so is a row of another type or family."""
     if body.code != "0":
         raise MalformedResponseError("okx", url, f"venue error {body.code}: {body.msg}")
-    market = inst_type.lower()
-    records, rejected = parse_rows(
-        body.data, record, lambda item: f"okx:{item.inst_type.lower()}:{item.inst_id}"
-    )
+    inst_type, _, family = market.partition(":")
+    scope = f"okx:{inst_type.lower()}:" + (f"{family}-" if family else "")
+    for item in body.data if family else ():
+        if not _id(item).startswith(scope) or item.inst_type != inst_type:
+            why = f"{item.inst_id!r} ({item.inst_type}) is not of the {market} asked for"
+            raise MalformedResponseError("okx", url, why)
+    records, rejected = parse_rows(body.data, record, _id)
     return Snapshot(
         source="okx",
-        market=market,
-        scope=f"okx:{market}:",
+        market=inst_type.lower() + (f":{family}" if family else ""),
+        scope=scope,
         records=records,
         rejected=rejected,
-        reported=FIELDS,
+        reported=OPTION_REPORTED if family else FIELDS,
     )
+
+
+def _id(item: Instrument) -> str:
+    return f"okx:{item.inst_type.lower()}:{item.inst_id}"
 
 
 async def fetch(
-    http: SourceHttp, base_url: str = BASE_URL, inst_types: tuple[str, ...] = INST_TYPES
+    http: SourceHttp, base_url: str = BASE_URL, markets: tuple[str, ...] = MARKETS
 ) -> list[Snapshot]:
-    """Fetch and parse each instrument type (each a complete snapshot of its market)."""
+    """Fetch and parse each market (each a complete snapshot): an instrument type, or
+    `OPTION:<family>`, asked for as `instType=OPTION&instFamily=<family>`."""
     url = base_url.rstrip("/") + PATH
 
-    async def one(inst_type: str) -> Snapshot:
-        params = {"instType": inst_type}
+    async def one(market: str) -> Snapshot:
+        inst_type, _, family = market.partition(":")
+        params = {"instType": inst_type, **({"instFamily": family} if family else {})}
         body = await http.get(url, params)
         shown = shown_url(url, params)
-        return http.parsed(shown, body, _DECODER, lambda wire: parse(inst_type, wire, shown))
+        return http.parsed(shown, body, _DECODER, lambda wire: parse(market, wire, shown))
 
-    return list(await asyncio.gather(*(one(inst_type) for inst_type in inst_types)))
+    tasks = [asyncio.ensure_future(one(market)) for market in markets]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        # One market failed: stop the others before the session closes under them.
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

@@ -1,7 +1,8 @@
 """The sources `catalog sync` knows: name, default base URL, and how to fetch them.
 
-Each fetch returns complete snapshots, one per market of the source (OKX's SPOT, SWAP and
-FUTURES; Bybit's spot and linear; TradingView's markets), so that absence is judged per market.
+Each fetch returns complete snapshots, one per market of the source (OKX's SPOT, SWAP,
+FUTURES and one per option family; Bybit's categories; TradingView's markets), so that
+absence is judged per market.
 Exchange connectors come first: in one run, TradingView then finds the instruments they
 listed and adds its own fields to them.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from connectors.venues import binance, bybit, okx, tradingview
+from connectors.venues import binance, binance_coinm, bybit, okx, tradingview
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -29,10 +30,21 @@ class Source:
     markets: tuple[str, ...]
     fetch: Callable[[SourceHttp, str, tuple[str, ...]], Awaitable[list[Snapshot]]]
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: Whether a market name is one of the source's, beyond the default `markets` (OKX's
+    #: `OPTION:<family>`); None: only those.
+    accepts: Callable[[str], bool] | None = None
+
+    def knows(self, market: str) -> bool:
+        """Return whether `market` is one the source can fetch."""
+        return market in self.markets or (self.accepts is not None and self.accepts(market))
 
 
 async def _spot(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> list[Snapshot]:
     return await binance.fetch_spot(http, base_url)
+
+
+async def _coinm(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> list[Snapshot]:
+    return await binance_coinm.fetch_coinm(http, base_url)
 
 
 async def _usdm(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> list[Snapshot]:
@@ -44,7 +56,8 @@ SOURCES: Final[dict[str, Source]] = {
     for source in (
         Source("binance-spot", binance.SPOT_URL, ("spot",), _spot),
         Source("binance-usdm", binance.USDM_URL, ("usdm",), _usdm),
-        Source("okx", okx.BASE_URL, okx.INST_TYPES, okx.fetch),
+        Source("binance-coinm", binance_coinm.COINM_URL, ("coinm",), _coinm),
+        Source("okx", okx.BASE_URL, okx.MARKETS, okx.fetch, accepts=okx.known_market),
         Source("bybit", bybit.BASE_URL, bybit.CATEGORIES, bybit.fetch),
         Source(
             "tradingview",

@@ -34,7 +34,18 @@ STATUS_FIELDS: Final = ("status", "venue_status")
 #: asset); null for spot pairs and where the venue does not say.
 CONTRACT_TEXT_FIELDS: Final = ("settle",)
 BOOLEAN_FIELDS: Final = ("inverse",)
-STRING_FIELDS: Final = (*DESCRIPTIVE_FIELDS, *STATUS_FIELDS, *CONTRACT_TEXT_FIELDS)
+#: Options: the strike (an exact decimal), `call` or `put`, and the underlying index
+#: (`BTC-USD`); null for every other instrument.
+OPTION_FIELDS: Final = ("strike", "option_type", "underlying")
+OPTION_TEXT_FIELDS: Final = ("option_type", "underlying")
+#: The values of `option_type`.
+OPTION_TYPES: Final = ("call", "put")
+STRING_FIELDS: Final = (
+    *DESCRIPTIVE_FIELDS,
+    *STATUS_FIELDS,
+    *CONTRACT_TEXT_FIELDS,
+    *OPTION_TEXT_FIELDS,
+)
 #: Order and price limits, leverage and funding: the largest order (in quantity and in
 #: notional), the price band, the highest leverage offered, hours between fundings.
 LIMIT_FIELDS: Final = (
@@ -54,22 +65,30 @@ DECIMAL_FIELDS: Final = (
     "min_notional",
     "contract_size",
     *LIMIT_FIELDS,
+    "strike",
 )
 TIME_FIELDS: Final = ("listed_at", "expiry")
 #: Every instrument field an event may set, in the canonical order of the design; the
-#: contract and limit fields came later (schema evolution: older logs read them as null).
+#: contract, limit and option fields came later (schema evolution: older logs read them as null).
 INSTRUMENT_FIELDS: Final = (
     *DESCRIPTIVE_FIELDS,
-    *(f for f in DECIMAL_FIELDS if f not in LIMIT_FIELDS),
+    *(f for f in DECIMAL_FIELDS if f not in (*LIMIT_FIELDS, *OPTION_FIELDS)),
     *STATUS_FIELDS,
     *TIME_FIELDS,
     *CONTRACT_TEXT_FIELDS,
     *BOOLEAN_FIELDS,
     *LIMIT_FIELDS,
+    *OPTION_FIELDS,
 )
 #: Payload fields added after the first release, in the order their columns were added:
 #: a log written before one reads it as null and gains its column on its next append.
-ADDED_FIELDS: Final = ("venue_status", *CONTRACT_TEXT_FIELDS, *BOOLEAN_FIELDS, *LIMIT_FIELDS)
+ADDED_FIELDS: Final = (
+    "venue_status",
+    *CONTRACT_TEXT_FIELDS,
+    *BOOLEAN_FIELDS,
+    *LIMIT_FIELDS,
+    *OPTION_FIELDS,
+)
 EXCHANGE_FIELDS: Final = ("country", "timezone", "is_crypto", "description")
 #: Digits after the point that the log stores exactly (Parquet decimal128(38, 18)).
 DECIMAL_SCALE: Final = 18
@@ -197,6 +216,12 @@ def check_status(value: object, field: str = "status", *, terminal: bool = False
     allowed = sorted(TERMINAL_STATUSES) if terminal else STATUSES
     if value not in allowed:
         raise InvalidEventError(f"{value!r} is not one of {', '.join(allowed)}", field=field)
+
+
+def check_option_type(value: object, field: str = "option_type") -> None:
+    """Refuse an option type that is not one of `OPTION_TYPES` (`call`, `put`)."""
+    if value is not None and value not in OPTION_TYPES:
+        raise InvalidEventError(f"{value!r} is not one of {', '.join(OPTION_TYPES)}", field=field)
 
 
 def check_span(listed_at: object, expiry: object) -> None:

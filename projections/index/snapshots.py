@@ -36,8 +36,8 @@ from projections.index.version_store import VersionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 8  # 8: settle ... funding_interval; 7: observed_at (recorded_since, max_observed_us);
-# 6: checksums of every file
+FORMAT = 9  # 9: strike option_type underlying; 8: settle ... funding_interval;
+# 7: observed_at (recorded_since, max_observed_us); 6: checksums of every file
 POINTER = "CURRENT"
 HEADER = "header.json"
 #: A staging folder older than this was left by a save that died; younger ones may be live.

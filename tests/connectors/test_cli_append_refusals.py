@@ -95,6 +95,8 @@ REFUSED = [
     ({**LISTING, "contract_size": "1e3"}, "'1e3' is not a decimal of ASCII digits"),
     ({**LISTING, "status": "open"}, "status: 'open' is not one of pre_trading, trading"),
     (_change({"status": "paused"}), "status: 'paused' is not one of"),
+    (_change({"option_type": "C"}), "option_type: 'C' is not one of call, put"),
+    ({**LISTING, "strike": "0"}, "strike: '0' is not positive"),
     (_delisting(status="trading"), "status: 'trading' is not one of delisted, expired"),
     (
         {**LISTING, "listed_at": "2024-01-01T00:00:00Z", "expiry": "2023-03-31T08:00:00Z"},

@@ -71,3 +71,51 @@ def test_get_and_history_show_the_contract_fields(
     assert status == 0
     assert "max_leverage" in out.splitlines()[2]
     assert out.splitlines()[-1].rstrip().endswith("50 *")
+
+
+def test_universe_filters_by_exchange_type_base_and_quote_and_get_shows_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--exchange`, `--type`, `--base`, `--quote` combine with each other and `--settle`;
+    `get` of an option lists its strike, type and underlying (`--json` too)."""
+    root = tmp_path / "lake"
+    _filled(root)
+    EventLog.open(root).append(
+        [
+            listed(
+                "o",
+                "OKX:BTCUSD241217C92000",
+                T0,
+                exchange="OKX",
+                type="option",
+                base="BTC",
+                quote="USD",
+                strike="92000",
+                option_type="call",
+                underlying="BTC-USD",
+                settle="BTC",
+                inverse=True,
+            ),
+            listed(
+                "b", "BYBIT:ETHUSDT", T0, exchange="BYBIT", type="spot", base="ETH", quote="USDT"
+            ),
+        ]
+    )
+    at = ("--as-of", "2024-02-01T00:00:00Z")
+
+    def symbols(*options: str) -> list[str]:
+        status, out = _run(capsys, "--root", str(root), "--json", "universe", *at, *options)
+        assert status == 0
+        return sorted(row["symbol"] for row in json.loads(out))
+
+    assert symbols("--exchange", "BYBIT") == ["BYBIT:ETHUSDT"]
+    assert symbols("--type", "option") == ["OKX:BTCUSD241217C92000"]
+    assert symbols("--base", "ETH", "--quote", "USDT") == ["BYBIT:ETHUSDT"]
+    assert symbols("--type", "option", "--settle", "USDT") == []
+    status, out = _run(capsys, "--root", str(root), "get", "OKX:BTCUSD241217C92000", *at)
+    assert status == 0
+    assert {"strike            92000", "option_type       call", "underlying        BTC-USD"} <= {
+        line.rstrip() for line in out.splitlines()
+    }
+    status, out = _run(capsys, "--root", str(root), "--json", "get", "OKX:BTCUSD241217C92000", *at)
+    assert json.loads(out)["strike"] == "92000"

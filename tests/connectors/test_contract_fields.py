@@ -171,8 +171,8 @@ def test_bybit_spot_and_linear_limits_leverage_and_funding(tmp_path: Path) -> No
 
 def test_bybit_funding_interval_in_minutes_becomes_exact_hours() -> None:
     """90 minutes is 1.5 hours; 0 (a dated contract's) is none."""
-    from connectors.venues import bybit
+    from connectors.venues.bybit_contracts import hours
 
-    assert bybit._hours(90) == Decimal("1.5")
-    assert bybit._hours(0) is None
-    assert bybit._hours(None) is None
+    assert hours(90) == Decimal("1.5")
+    assert hours(0) is None
+    assert hours(None) is None

@@ -265,7 +265,9 @@ def test_the_example_config_is_valid() -> None:
     from pathlib import Path as RealPath
 
     config = load(RealPath(__file__).resolve().parents[2] / "catalog.example.toml")
-    assert set(config.sources) == {"binance-spot", "binance-usdm", "okx", "bybit", "tradingview"}
+    assert set(config.sources) == {
+        *("binance-spot", "binance-usdm", "binance-coinm", "okx", "bybit", "tradingview")
+    }
 
 
 def test_a_second_daemon_and_a_manual_sync_are_refused_then_a_killed_one_is_recovered(

@@ -69,7 +69,11 @@ def _sync(
         async with ScriptedVenue() as venue:
             for path, queued in answers.items():
                 venue.queue(path, *queued)
-            runs = [SourceRun(SOURCES[name], venue.base_url) for name in sources]
+            # One body answers every OKX instType here: no option family is asked for.
+            runs = [
+                SourceRun(SOURCES[name], venue.base_url, okx.INST_TYPES if name == "okx" else None)
+                for name in sources
+            ]
             return await Syncer(str(root), options or SyncOptions()).run(runs, settings)
 
     reports: list[SourceReport] = run(go)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 DERIVED = "okx/okx_swap_2022-07-23.derived-um-preopen.json"
 OBSERVED = "2022-07-23T08:18:00Z"
-_TYPES = {"spot": "SPOT", "swap": "SWAP", "futures": "FUTURES"}
+_TYPES = {"spot": "SPOT", "swap": "SWAP", "futures": "FUTURES", "option": "OPTION:BTC-USD"}
 
 
 def _parse(inst_type: str, body: Any) -> Snapshot:
@@ -133,17 +133,18 @@ def test_distinct_ids_never_share_a_symbol(ids: list[tuple[str, str]]) -> None:
 
 
 def test_every_recorded_okx_id_has_its_own_symbol() -> None:
-    """All recorded files together: each id one symbol, each symbol one id, none refused."""
+    """All recorded files together (options included, named by `option_naming`): each id
+    one symbol, each symbol one id, none refused."""
     holders: dict[str, set[str]] = {}
     files = sorted(p for p in (FIXTURES / "okx").glob("*.json") if "derived" not in p.name)
-    assert len(files) == 6
+    assert len(files) == 7
     for path in files:
         inst_type = next(t for k, t in _TYPES.items() if k in path.name)
         snapshot = _parse(inst_type, fixture(f"okx/{path.name}"))
         assert snapshot.rejected == ()
         for record in snapshot.records:
             holders.setdefault(record.symbol, set()).add(record.instrument_id)
-    assert len(holders) == 809  # distinct ids across the files (most swaps recur)
+    assert len(holders) == 813  # distinct ids across the files (most swaps recur)
     assert {s: ids for s, ids in holders.items() if len(ids) > 1} == {}
 
 

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def _old_log(root: Path) -> None:
-    """Write a one-event log whose table predates the `ADDED` columns."""
+def _old_log(root: Path, dropped: tuple[str, ...] = ADDED) -> None:
+    """Write a one-event log whose table predates the `dropped` columns (all `ADDED`)."""
     scratch = EventLog.open(root / "scratch")
     scratch.append(
         [
@@ -29,7 +29,7 @@ def _old_log(root: Path) -> None:
             )
         ]
     )
-    old = to_table(scratch.events()).drop_columns(list(ADDED))
+    old = to_table(scratch.events()).drop_columns(list(dropped))
     write_deltalake(str(root / "old" / "events"), old)
 
 
@@ -120,3 +120,36 @@ def test_contract_and_limit_fields_evolve_like_venue_status(tmp_path: Path) -> N
     found = Catalog.open(tmp_path / "old").get("X:A", as_of=T0)
     assert found is not None
     assert (found.settle, found.inverse, found.max_leverage) == ("USDT", False, Decimal("50"))
+
+
+def test_option_fields_evolve_like_the_contract_fields(tmp_path: Path) -> None:
+    """A log from before `strike option_type underlying` reads them as null, then gains
+    them on its next append; the strike stays an exact decimal. The table is one the
+    release before them wrote: every other added column present."""
+    _old_log(tmp_path, ("strike", "option_type", "underlying"))
+    log = EventLog.open(tmp_path / "old")
+    added = ["strike", "option_type", "underlying"]
+    assert set(added) <= set(ADDED)
+    before = log.read(["position", *added])
+    assert all(before[name].null_count == 1 for name in added)
+    change = InstrumentChanged(
+        instrument_id="i1",
+        symbol="X:A",
+        effective_at=T0,
+        source="t",
+        changes={"strike": Decimal("92000.5"), "option_type": "call", "underlying": "BTC-USD"},
+    )
+    assert log.append([change]).appended == 1
+    names = DeltaTable(str(tmp_path / "old" / "events")).schema().to_arrow().names
+    assert names[-3:] == added  # added columns come last, in the order they were added
+    after = log.read(["position", *added]).sort_by("position")
+    assert after["strike"].to_pylist() == [None, Decimal("92000.5")]
+    assert after["option_type"].to_pylist() == [None, "call"]
+    assert verify_chain(log.read()) == []
+    found = Catalog.open(tmp_path / "old").get("X:A", as_of=T0)
+    assert found is not None
+    assert (found.strike, found.option_type, found.underlying) == (
+        Decimal("92000.5"),
+        "call",
+        "BTC-USD",
+    )
