@@ -58,6 +58,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     max_price: Decimal | None = None
     max_leverage: Decimal | None = None
     funding_interval: Decimal | None = None
+    root: str | None = None
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):

@@ -22,13 +22,23 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Source:
-    """A source: its name, where it lives, its markets, and its fetch."""
+    """A source: its name, where it lives, its markets, and its fetch.
+
+    `markets` are those it knows; a sync fetches `default_markets` (default: all of them)
+    unless told which.
+    """
 
     name: str
     base_url: str
     markets: tuple[str, ...]
     fetch: Callable[[SourceHttp, str, tuple[str, ...]], Awaitable[list[Snapshot]]]
     headers: Mapping[str, str] = field(default_factory=dict)
+    default_markets: tuple[str, ...] | None = None
+
+    @property
+    def fetched(self) -> tuple[str, ...]:
+        """Return the markets a sync fetches unless told which."""
+        return self.default_markets or self.markets
 
 
 async def _spot(http: SourceHttp, base_url: str, markets: tuple[str, ...]) -> list[Snapshot]:
@@ -52,6 +62,7 @@ SOURCES: Final[dict[str, Source]] = {
             tradingview.MARKETS,
             tradingview.fetch,
             {"Origin": tradingview.ORIGIN, "Referer": tradingview.ORIGIN + "/"},
+            tradingview.DEFAULT_MARKETS,
         ),
     )
 }

@@ -119,6 +119,7 @@ class InstrumentListed(Event, frozen=True, kw_only=True):
     max_price: Decimal | None = None
     max_leverage: Decimal | None = None
     funding_interval: Decimal | None = None
+    root: str | None = None
 
     payload_fields: ClassVar[tuple[str, ...]] = INSTRUMENT_FIELDS
 

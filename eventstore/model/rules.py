@@ -34,7 +34,10 @@ STATUS_FIELDS: Final = ("status", "venue_status")
 #: asset); null for spot pairs and where the venue does not say.
 CONTRACT_TEXT_FIELDS: Final = ("settle",)
 BOOLEAN_FIELDS: Final = ("inverse",)
-STRING_FIELDS: Final = (*DESCRIPTIVE_FIELDS, *STATUS_FIELDS, *CONTRACT_TEXT_FIELDS)
+#: A futures contract's root, the product its dated contracts share (`ES` for
+#: `CME_MINI:ESZ2024` and `CME_MINI:ES1!`); TradingView's futures market gives it.
+ROOT_FIELDS: Final = ("root",)
+STRING_FIELDS: Final = (*DESCRIPTIVE_FIELDS, *STATUS_FIELDS, *CONTRACT_TEXT_FIELDS, *ROOT_FIELDS)
 #: Order and price limits, leverage and funding: the largest order (in quantity and in
 #: notional), the price band, the highest leverage offered, hours between fundings.
 LIMIT_FIELDS: Final = (
@@ -66,10 +69,17 @@ INSTRUMENT_FIELDS: Final = (
     *CONTRACT_TEXT_FIELDS,
     *BOOLEAN_FIELDS,
     *LIMIT_FIELDS,
+    *ROOT_FIELDS,
 )
 #: Payload fields added after the first release, in the order their columns were added:
 #: a log written before one reads it as null and gains its column on its next append.
-ADDED_FIELDS: Final = ("venue_status", *CONTRACT_TEXT_FIELDS, *BOOLEAN_FIELDS, *LIMIT_FIELDS)
+ADDED_FIELDS: Final = (
+    "venue_status",
+    *CONTRACT_TEXT_FIELDS,
+    *BOOLEAN_FIELDS,
+    *LIMIT_FIELDS,
+    *ROOT_FIELDS,
+)
 EXCHANGE_FIELDS: Final = ("country", "timezone", "is_crypto", "description")
 #: Digits after the point that the log stores exactly (Parquet decimal128(38, 18)).
 DECIMAL_SCALE: Final = 18

@@ -36,7 +36,9 @@ from projections.index.version_store import VersionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 8  # 8: settle ... funding_interval; 7: observed_at (recorded_since, max_observed_us);
+FORMAT = (
+    9  # 9: root; 8: settle ... funding_interval; 7: observed_at (recorded_since, max_observed_us);
+)
 # 6: checksums of every file
 POINTER = "CURRENT"
 HEADER = "header.json"

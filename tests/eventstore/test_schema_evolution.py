@@ -120,3 +120,31 @@ def test_contract_and_limit_fields_evolve_like_venue_status(tmp_path: Path) -> N
     found = Catalog.open(tmp_path / "old").get("X:A", as_of=T0)
     assert found is not None
     assert (found.settle, found.inverse, found.max_leverage) == ("USDT", False, Decimal("50"))
+
+
+def test_root_evolves_on_a_log_that_has_the_contract_fields(tmp_path: Path) -> None:
+    """A log written with `settle ... funding_interval` but before `root` (this release's
+    logs) reads `root` as null and gains its column on its next append."""
+    scratch = EventLog.open(tmp_path / "scratch")
+    listing = InstrumentListed(
+        instrument_id="i1", symbol="CME_MINI:ESZ2024", effective_at=T0, source="t", settle="USD"
+    )
+    scratch.append([listing])
+    write_deltalake(
+        str(tmp_path / "old" / "events"), to_table(scratch.events()).drop_columns(["root"])
+    )
+    log = EventLog.open(tmp_path / "old")
+    assert log.read(["position", "root"])["root"].to_pylist() == [None]
+    change = InstrumentChanged(
+        instrument_id="i1",
+        symbol="CME_MINI:ESZ2024",
+        effective_at=T0,
+        source="t",
+        changes={"root": "ES"},
+    )
+    assert log.append([change]).appended == 1
+    assert log.read(["position", "root"]).sort_by("position")["root"].to_pylist() == [None, "ES"]
+    assert verify_chain(log.read()) == []
+    found = Catalog.open(tmp_path / "old").get("CME_MINI:ESZ2024", as_of=T0)
+    assert found is not None
+    assert (found.settle, found.root) == ("USD", "ES")
