@@ -61,6 +61,7 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     strike: Decimal | None = None
     option_type: str | None = None
     underlying: str | None = None
+    root: str | None = None
 
 
 class Exchange(msgspec.Struct, frozen=True, kw_only=True):

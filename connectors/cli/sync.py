@@ -67,6 +67,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SOURCE=URL",
         help="reach SOURCE at URL instead of its public address (repeatable)",
     )
+    parser.add_argument(
+        "--market",
+        action="append",
+        default=[],
+        metavar="MARKET",
+        help="sync only this market of the sources that have it (repeatable; TradingView: "
+        "crypto by default, or america, futures, forex, ...)",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per request")
     parser.add_argument(
         "--concurrency", type=positive, default=4, metavar="N", help="requests at once per source"
@@ -103,10 +111,23 @@ def _share(text: str) -> float:
     return value
 
 
-def _runs(args: argparse.Namespace) -> list[SourceRun]:
+def _chosen(args: argparse.Namespace) -> list[str]:
+    """Return the sources asked for (default: all), each known, and check `--market`."""
     unknown = [name for name in args.sources if name not in SOURCES]
     if unknown:
         raise UsageError(f"unknown source {unknown[0]!r}; known: {', '.join(SOURCES)}")
+    chosen: list[str] = args.sources or list(SOURCES)
+    known = {m for name in chosen for m in SOURCES[name].markets}
+    strange = [m for m in args.market if not any(SOURCES[n].knows(m) for n in chosen)]
+    if strange:
+        raise UsageError(
+            f"--market {strange[0]!r}: no chosen source has it; known: {', '.join(sorted(known))}"
+        )
+    return chosen
+
+
+def _runs(args: argparse.Namespace) -> list[SourceRun]:
+    chosen = _chosen(args)
     urls: dict[str, str] = {}
     for given in args.base_url:
         name, _, url = given.partition("=")
@@ -114,8 +135,14 @@ def _runs(args: argparse.Namespace) -> list[SourceRun]:
             known = ", ".join(SOURCES)
             raise UsageError(f"--base-url {given!r}: expected SOURCE=URL, SOURCE one of {known}")
         urls[name] = _http_url(given, url)
-    chosen = args.sources or list(SOURCES)
-    return [SourceRun(SOURCES[name], urls.get(name)) for name in chosen]
+    if not args.market:
+        return [SourceRun(SOURCES[name], urls.get(name)) for name in chosen]
+    runs = []  # the given markets of each chosen source that has one of them
+    for name in chosen:
+        found = tuple(m for m in dict.fromkeys(args.market) if SOURCES[name].knows(m))
+        if found:
+            runs.append(SourceRun(SOURCES[name], urls.get(name), found))
+    return runs
 
 
 def _http_url(given: str, url: str) -> str:
@@ -153,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
     # Bad arguments and replay folders fail before the lease: nothing is written then.
     runs: list[SourceRun] | None = None
     if args.replay:
+        _chosen(args)
         snapshots(args.replay)
     else:
         runs = _runs(args)
@@ -169,7 +197,15 @@ async def _sync(
 ) -> tuple[list[tuple[str, SourceReport]], Stop | None]:
     progress = _progress(args)
     if runs is None:
-        done = await replay(args.root, args.replay, options, settings=settings, progress=progress)
+        done = await replay(
+            args.root,
+            args.replay,
+            options,
+            settings=settings,
+            progress=progress,
+            sources=args.sources,
+            markets=args.market,
+        )
         return replayed(done), done.stopped
     syncer = Syncer(args.root, options, progress=progress)
     return [("live", report) for report in await syncer.run(runs, settings)], None

@@ -24,7 +24,7 @@ from connectors.replay.server import ReplayServer
 from connectors.sync.syncer import SourceReport, Syncer, SyncOptions
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Collection, Iterator
     from pathlib import Path
 
     from connectors.venues.http import HttpSettings
@@ -117,9 +117,11 @@ async def replay(
     *,
     settings: HttpSettings | None = None,
     progress: Callable[[str, str], None] | None = None,
+    sources: Collection[str] = (),
+    markets: Collection[str] = (),
 ) -> Replayed:
     """Sync every snapshot of `directory` into the catalog under `root`, in order, up to
-    the first that fails or is refused."""
+    the first that fails or is refused (only the given `sources` and `markets`, if any)."""
     options = options or SyncOptions()
     recorded = snapshots(directory)
     result = Replayed()
@@ -127,7 +129,8 @@ async def replay(
         for number, snapshot in enumerate(recorded):
             timed = replace(options, observed_at=snapshot.observed_at or options.observed_at)
             syncer = Syncer(root, timed, progress=progress)
-            fetched = await syncer.fetch(snapshot.runs(server.base_url), settings)
+            runs = snapshot.runs(server.base_url, sources, markets)
+            fetched = await syncer.fetch(runs, settings)
             reports = _checked(syncer, fetched)
             if reports is None:
                 reports = [syncer.apply(report, found) for report, found in fetched]

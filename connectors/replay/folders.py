@@ -32,6 +32,7 @@ from connectors.venues.registry import SOURCES
 from eventstore import to_utc
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from datetime import datetime
 
 _SERVER_TIME: Final = frozenset({"binance-spot", "binance-usdm", "binance-coinm", "bybit"})
@@ -47,12 +48,17 @@ class RecordedSnapshot:
     observed_at: datetime | None
     sources: dict[str, tuple[str, ...]]
 
-    def runs(self, base_url: str) -> list[SourceRun]:
-        """Return the source runs that replay this snapshot from the server at `base_url`."""
-        return [
-            SourceRun(SOURCES[name], f"{base_url}/{self.path.name}/{name}", markets)
-            for name, markets in self.sources.items()
-        ]
+    def runs(
+        self, base_url: str, sources: Collection[str] = (), markets: Collection[str] = ()
+    ) -> list[SourceRun]:
+        """Return the source runs that replay this snapshot from the server at `base_url`:
+        of the given `sources` and `markets` only, when given."""
+        found = []
+        for name, held in self.sources.items():
+            kept = tuple(m for m in held if not markets or m in markets)
+            if kept and (not sources or name in sources):
+                found.append(SourceRun(SOURCES[name], f"{base_url}/{self.path.name}/{name}", kept))
+        return found
 
 
 def _markets(source: str, folder: Path) -> tuple[str, ...]:

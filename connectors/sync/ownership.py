@@ -15,6 +15,7 @@ writer, so two sources can never ping-pong a value.
 | strike option_type underlying | the exchange connector |
 | exchange base quote type subtype expiry listed_at | the exchange connector, then tradingview |
 | description sector industry country minmov pricescale | tradingview |
+| timezone session root | tradingview |
 """
 
 from __future__ import annotations
@@ -31,7 +32,17 @@ COVERED_VENUES: Final = {
     "BYBIT": ("bybit",),
 }
 #: Fields only TradingView reports: it adds them to instruments of covered venues.
-TRADINGVIEW_ONLY: Final = ("description", "sector", "industry", "country", "minmov", "pricescale")
+TRADINGVIEW_ONLY: Final = (
+    "description",
+    "sector",
+    "industry",
+    "country",
+    "minmov",
+    "pricescale",
+    "timezone",
+    "session",
+    "root",
+)
 #: Fields compared for a lifecycle owner beside those its snapshot reports.
 STATUS_FIELDS: Final = ("status", "venue_status")
 #: The fields a listing dates once; later snapshots do not rewrite them (OKX's `listTime` moves).

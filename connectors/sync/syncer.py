@@ -73,10 +73,11 @@ class SourceRun:
         return self.base_url or self.source.base_url
 
     async def fetch(self, http: SourceHttp) -> list[Snapshot]:
-        """Fetch the chosen markets (default: all) from the chosen address (default: live)."""
+        """Fetch the chosen markets (default: the source's defaults) from the chosen address
+        (default: live)."""
         source = self.source
         return await source.fetch(
-            http, self.base_url or source.base_url, self.markets or source.markets
+            http, self.base_url or source.base_url, self.markets or source.fetched
         )
 
 

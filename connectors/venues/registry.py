@@ -23,16 +23,26 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Source:
-    """A source: its name, where it lives, its markets, and its fetch."""
+    """A source: its name, where it lives, its markets, and its fetch.
+
+    `markets` are those it knows; a sync fetches `default_markets` (default: all of them)
+    unless told which.
+    """
 
     name: str
     base_url: str
     markets: tuple[str, ...]
     fetch: Callable[[SourceHttp, str, tuple[str, ...]], Awaitable[list[Snapshot]]]
     headers: Mapping[str, str] = field(default_factory=dict)
-    #: Whether a market name is one of the source's, beyond the default `markets` (OKX's
+    default_markets: tuple[str, ...] | None = None
+    #: Whether a market name is one of the source's beyond `markets` (OKX's
     #: `OPTION:<family>`); None: only those.
     accepts: Callable[[str], bool] | None = None
+
+    @property
+    def fetched(self) -> tuple[str, ...]:
+        """Return the markets a sync fetches unless told which."""
+        return self.default_markets or self.markets
 
     def knows(self, market: str) -> bool:
         """Return whether `market` is one the source can fetch."""
@@ -65,6 +75,7 @@ SOURCES: Final[dict[str, Source]] = {
             tradingview.MARKETS,
             tradingview.fetch,
             {"Origin": tradingview.ORIGIN, "Referer": tradingview.ORIGIN + "/"},
+            tradingview.DEFAULT_MARKETS,
         ),
     )
 }

@@ -6,12 +6,19 @@ complete only when every page arrived and the rows add up to it. Paging is bound
 `totalCount / (rows of the first page)` pages, plus two. Numbers arrive as JSON
 numbers and are read as exact `Decimal`s (never through float); tick size is
 `minmov / pricescale`, and null when either is missing. `GET {base}/{market}/metainfo`
-lists the market's exchanges (the `r` values of its `exchange` field).
+lists the market's fields and its exchanges (the `r` values of its `exchange` field).
+
+Markets: `crypto` (the default), `america` (US stocks and funds), `futures`, `forex`, `cfd`,
+`bonds` and the stock markets of other countries. A market answers 400 to a column it does
+not serve, so each scan asks for `CORE_COLUMNS` and those of `OPTIONAL_COLUMNS` that the
+market's metainfo lists; `crypto` asks for its fixed `COLUMNS` (its metainfo omits
+`base_currency`, which its scan serves).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -27,14 +34,39 @@ from eventstore.model.events import exchange_stream
 from eventstore.model.rules import check_name, size
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from connectors.venues.http import SourceHttp
 
 BASE_URL: Final = "https://scanner.tradingview.com"
 ORIGIN: Final = "https://www.tradingview.com"
-MARKETS: Final = ("crypto",)
+#: The scanner's markets (its screener's list): crypto pairs, US stocks, futures, forex,
+#: CFDs, bonds and the stock markets of other countries.
+MARKETS: Final = (
+    "crypto",
+    "america",
+    "futures",
+    "forex",
+    "cfd",
+    "bonds",
+    "australia",
+    "canada",
+    "germany",
+    "india",
+    "israel",
+    "italy",
+    "luxembourg",
+    "mexico",
+    "spain",
+    "turkey",
+    "uk",
+)
+#: What a sync fetches unless told otherwise (`--market`, `markets = [...]`).
+DEFAULT_MARKETS: Final = ("crypto",)
 PAGE_SIZE: Final = 5000
 #: Pages allowed beyond those the total and the first page's length call for.
 SPARE_PAGES: Final = 2
+#: The columns of a `crypto` scan, in the order of its rows' values.
 COLUMNS: Final = (
     "name",
     "description",
@@ -50,6 +82,47 @@ COLUMNS: Final = (
     "country",
     "expiration",
 )
+#: The columns every other market's scan asks for.
+CORE_COLUMNS: Final = (
+    "name",
+    "description",
+    "type",
+    "subtype",
+    "exchange",
+    "currency",
+    "pricescale",
+    "minmov",
+)
+#: The columns a scan asks for only where the market's metainfo lists them.
+OPTIONAL_COLUMNS: Final = (
+    "sector",
+    "industry",
+    "country",
+    "expiration",
+    "timezone",
+    "session",
+    "root",
+)
+#: The instrument fields each column gives (`name` is the ticker: none).
+COLUMN_FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    "name": (),
+    "description": ("description",),
+    "type": ("type",),
+    "subtype": ("subtype",),
+    "exchange": ("exchange",),
+    "currency": ("quote",),
+    "base_currency": ("base",),
+    "pricescale": ("tick_size", "pricescale"),
+    "minmov": ("minmov",),
+    "sector": ("sector",),
+    "industry": ("industry",),
+    "country": ("country",),
+    "expiration": ("expiry",),
+    "timezone": ("timezone",),
+    "session": ("session",),
+    "root": ("root",),
+}
+#: The fields a `crypto` snapshot reports.
 FIELDS: Final = (
     "exchange",
     "base",
@@ -65,6 +138,32 @@ FIELDS: Final = (
     "pricescale",
     "expiry",
 )
+#: A futures ticker: its root, then a continuous contract's `1!` or a dated one's month
+#: code and year (`ES1!`, `ESZ2024`, `10Y1!`).
+_FUTURES_TICKER: Final = re.compile(r"(?P<root>[A-Z0-9_.]+?)(?:\d+!|[FGHJKMNQUVXZ]\d{4})")
+
+
+def columns_for(market: str, listed: Collection[str]) -> tuple[str, ...]:
+    """Return the columns a scan of `market` asks for, given the fields its metainfo lists."""
+    if market == "crypto":
+        return COLUMNS
+    return (*CORE_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in listed))
+
+
+def reported(market: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the fields a snapshot of `market` scanned with `columns` reports."""
+    if market == "crypto":
+        return FIELDS
+    found = [field for column in columns for field in COLUMN_FIELDS[column]]
+    if market == "futures" and "root" not in found:
+        found.append("root")  # read off the ticker
+    return tuple(dict.fromkeys(found))
+
+
+def futures_root(symbol: str) -> str | None:
+    """Return the root of the futures ticker of `EXCHANGE:TICKER` (None if it has none)."""
+    found = _FUTURES_TICKER.fullmatch(symbol.partition(":")[2])
+    return found["root"] if found else None
 
 
 class Row(msgspec.Struct, frozen=True):
@@ -100,11 +199,11 @@ _SCAN: Final = msgspec.json.Decoder(ScanResponse, float_hook=Decimal)
 _META: Final = msgspec.json.Decoder(MetaInfo)
 
 
-def scan_body(market: str, start: int, stop: int) -> bytes:
+def scan_body(market: str, start: int, stop: int, columns: tuple[str, ...] = COLUMNS) -> bytes:
     """Return the JSON body asking for rows [`start`, `stop`) of `market`, sorted by name."""
     return msgspec.json.encode(
         {
-            "columns": list(COLUMNS),
+            "columns": list(columns),
             "filter": [],
             "markets": [market],
             "options": {"lang": "en"},
@@ -152,36 +251,46 @@ def _tick(minmov: Decimal | None, pricescale: Decimal | None) -> Decimal | None:
     return minmov / pricescale
 
 
-def record(market: str, row: Row) -> SourceRecord:
-    """Return one scanner row as a record; its id is `tradingview:<market>:<symbol>`."""
-    if len(row.d) != len(COLUMNS):
-        raise ValueError(f"{row.s}: {len(row.d)} values for {len(COLUMNS)} columns")
-    value = dict(zip(COLUMNS, row.d, strict=True))
+def record(market: str, row: Row, columns: tuple[str, ...] = COLUMNS) -> SourceRecord:
+    """Return one scanner row (its values in the order of `columns`) as a record; its id
+    is `tradingview:<market>:<symbol>`. It holds the fields `reported(market, columns)`."""
+    if len(row.d) != len(columns):
+        raise ValueError(f"{row.s}: {len(row.d)} values for {len(columns)} columns")
+    value = dict(zip(columns, row.d, strict=True))
     minmov, pricescale = _size(value["minmov"], "minmov"), _size(value["pricescale"], "pricescale")
     fields = {
         "exchange": _text(value["exchange"]),
-        "base": _text(value["base_currency"]),
+        "base": _text(value.get("base_currency")),
         "quote": _text(value["currency"]),
         "type": _text(value["type"]),
         "subtype": _text(value["subtype"]),
         "description": _text(value["description"]),
-        "sector": _text(value["sector"]),
-        "industry": _text(value["industry"]),
-        "country": _text(value["country"]),
+        "sector": _text(value.get("sector")),
+        "industry": _text(value.get("industry")),
+        "country": _text(value.get("country")),
+        "timezone": _text(value.get("timezone")),
+        "session": _text(value.get("session")),
+        "root": _text(value.get("root")) or (futures_root(row.s) if market == "futures" else None),
         "tick_size": _tick(minmov, pricescale),
         "minmov": minmov,
         "pricescale": pricescale,
-        "expiry": _expiry(value["expiration"]),
+        "expiry": _expiry(value.get("expiration")),
     }
-    return SourceRecord(instrument_id=f"tradingview:{market}:{row.s}", symbol=row.s, fields=fields)
+    wanted = reported(market, columns)
+    kept = {name: value for name, value in fields.items() if name in wanted}
+    return SourceRecord(instrument_id=f"tradingview:{market}:{row.s}", symbol=row.s, fields=kept)
 
 
-async def _scan(http: SourceHttp, url: str, market: str, start: int) -> ScanResponse:
-    body = await http.post(url, scan_body(market, start, start + PAGE_SIZE))
+async def _scan(
+    http: SourceHttp, url: str, market: str, start: int, columns: tuple[str, ...]
+) -> ScanResponse:
+    body = await http.post(url, scan_body(market, start, start + PAGE_SIZE, columns))
     return http.decode(url, body, _SCAN)
 
 
-async def scan_rows(http: SourceHttp, url: str, market: str) -> list[Row]:
+async def scan_rows(
+    http: SourceHttp, url: str, market: str, columns: tuple[str, ...] = COLUMNS
+) -> list[Row]:
     """Return every row of one market's scan (duplicates included), page by page.
 
     Fail unless the rows add up to `totalCount`, which no page may change; a page that adds
@@ -189,7 +298,7 @@ async def scan_rows(http: SourceHttp, url: str, market: str) -> list[Row]:
     """
     rows: list[Row] = []
     seen: set[str] = set()
-    body = await _scan(http, url, market, 0)
+    body = await _scan(http, url, market, 0, columns)
     total = body.total_count
     budget = PageBudget(http, url, math.ceil(total / max(1, len(body.data))) + SPARE_PAGES)
     while True:
@@ -206,21 +315,25 @@ async def scan_rows(http: SourceHttp, url: str, market: str) -> list[Row]:
         if len(rows) == total:
             return rows
         budget.next_page(len(added))
-        body = await _scan(http, url, market, len(rows))
+        body = await _scan(http, url, market, len(rows), columns)
 
 
 async def fetch_market(http: SourceHttp, base_url: str, market: str) -> Snapshot:
-    """Fetch every page of one market's scan, then its exchanges, as one snapshot."""
+    """Fetch one market's metainfo (its fields and exchanges), then every page of its scan
+    with the columns it serves, as one snapshot."""
+    listed, exchanges = await fetch_metainfo(http, base_url, market)
+    columns = columns_for(market, listed)
     url = f"{base_url.rstrip('/')}/{market}/scan"
-    rows = await scan_rows(http, url, market)
-    exchanges = await fetch_exchanges(http, base_url, market)
+    rows = await scan_rows(http, url, market, columns)
     with paused_gc(), http.guard(url):  # thousands of records and no cycles among them
-        return _snapshot(market, rows, exchanges)
+        return _snapshot(market, rows, exchanges, columns)
 
 
-def _snapshot(market: str, rows: list[Row], exchanges: list[str]) -> Snapshot:
+def _snapshot(
+    market: str, rows: list[Row], exchanges: list[str], columns: tuple[str, ...]
+) -> Snapshot:
     records, rejected = parse_rows(
-        rows, lambda row: record(market, row), lambda row: f"tradingview:{market}:{row.s}"
+        rows, lambda row: record(market, row, columns), lambda row: f"tradingview:{market}:{row.s}"
     )
     named, refused = _exchanges(exchanges)
     return Snapshot(
@@ -229,7 +342,7 @@ def _snapshot(market: str, rows: list[Row], exchanges: list[str]) -> Snapshot:
         scope=f"tradingview:{market}:",
         records=records,
         rejected=rejected + refused,
-        reported=FIELDS,
+        reported=reported(market, columns),
         exchanges=named,
     )
 
@@ -245,14 +358,18 @@ def _exchanges(names: list[str]) -> tuple[tuple[str, ...], tuple[Rejection, ...]
     return tuple(kept), tuple(refused)
 
 
-async def fetch_exchanges(http: SourceHttp, base_url: str, market: str) -> list[str]:
-    """Return the exchanges `market`'s metainfo lists, sorted."""
+async def fetch_metainfo(
+    http: SourceHttp, base_url: str, market: str
+) -> tuple[frozenset[str], list[str]]:
+    """Return the fields `market`'s metainfo lists, and its exchanges, sorted."""
     url = f"{base_url.rstrip('/')}/{market}/metainfo"
     body = http.decode(url, await http.get(url), _META)
+    names = frozenset(field.n for field in body.fields)
     for field in body.fields:
         if field.n == "exchange" and field.r:
-            return sorted({value for value in field.r if isinstance(value, str) and value})
-    return []
+            found = {value for value in field.r if isinstance(value, str) and value}
+            return names, sorted(found)
+    return names, []
 
 
 _SYMBOL: Final = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
@@ -273,7 +390,7 @@ async def fetch_symbol(
 
 
 async def fetch(
-    http: SourceHttp, base_url: str = BASE_URL, markets: tuple[str, ...] = MARKETS
+    http: SourceHttp, base_url: str = BASE_URL, markets: tuple[str, ...] = DEFAULT_MARKETS
 ) -> list[Snapshot]:
     """Fetch each market's universe (each a complete snapshot of its market)."""
     return [await fetch_market(http, base_url, market) for market in markets]

@@ -16,7 +16,12 @@ import pyarrow.compute as pc
 
 from eventstore.encoding.codec import CANONICAL
 from eventstore.model.events import DECIMAL_FIELDS, TIME_FIELDS, normalized_decimal
-from eventstore.model.rules import BOOLEAN_FIELDS, CONTRACT_TEXT_FIELDS, OPTION_TEXT_FIELDS
+from eventstore.model.rules import (
+    BOOLEAN_FIELDS,
+    CONTRACT_TEXT_FIELDS,
+    OPTION_TEXT_FIELDS,
+    ROOT_FIELDS,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,7 +34,7 @@ _ESCAPED: Final = r'[\x00-\x1f"\\]'
 FEW_VALUES: Final = frozenset(
     {"exchange", "quote", "type", "subtype", "sector", "industry", "country", "timezone"}
     | {"session", "status", "source", "reason", "kind", "is_crypto", *DECIMAL_FIELDS}
-    | {*CONTRACT_TEXT_FIELDS, *BOOLEAN_FIELDS, *OPTION_TEXT_FIELDS}
+    | {*CONTRACT_TEXT_FIELDS, *BOOLEAN_FIELDS, *OPTION_TEXT_FIELDS, *ROOT_FIELDS}
 )
 
 

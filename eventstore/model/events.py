@@ -122,6 +122,7 @@ class InstrumentListed(Event, frozen=True, kw_only=True):
     strike: Decimal | None = None
     option_type: str | None = None
     underlying: str | None = None
+    root: str | None = None
 
     payload_fields: ClassVar[tuple[str, ...]] = INSTRUMENT_FIELDS
 

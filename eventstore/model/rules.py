@@ -40,11 +40,15 @@ OPTION_FIELDS: Final = ("strike", "option_type", "underlying")
 OPTION_TEXT_FIELDS: Final = ("option_type", "underlying")
 #: The values of `option_type`.
 OPTION_TYPES: Final = ("call", "put")
+#: A futures contract's root, the product its dated contracts share (`ES` for
+#: `CME_MINI:ESZ2024` and `CME_MINI:ES1!`); TradingView's futures market gives it.
+ROOT_FIELDS: Final = ("root",)
 STRING_FIELDS: Final = (
     *DESCRIPTIVE_FIELDS,
     *STATUS_FIELDS,
     *CONTRACT_TEXT_FIELDS,
     *OPTION_TEXT_FIELDS,
+    *ROOT_FIELDS,
 )
 #: Order and price limits, leverage and funding: the largest order (in quantity and in
 #: notional), the price band, the highest leverage offered, hours between fundings.
@@ -79,6 +83,7 @@ INSTRUMENT_FIELDS: Final = (
     *BOOLEAN_FIELDS,
     *LIMIT_FIELDS,
     *OPTION_FIELDS,
+    *ROOT_FIELDS,
 )
 #: Payload fields added after the first release, in the order their columns were added:
 #: a log written before one reads it as null and gains its column on its next append.
@@ -88,6 +93,7 @@ ADDED_FIELDS: Final = (
     *BOOLEAN_FIELDS,
     *LIMIT_FIELDS,
     *OPTION_FIELDS,
+    *ROOT_FIELDS,
 )
 EXCHANGE_FIELDS: Final = ("country", "timezone", "is_crypto", "description")
 #: Digits after the point that the log stores exactly (Parquet decimal128(38, 18)).

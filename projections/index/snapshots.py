@@ -36,7 +36,7 @@ from projections.index.version_store import VersionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 9  # 9: strike option_type underlying; 8: settle ... funding_interval;
+FORMAT = 10  # 10: root; 9: strike option_type underlying; 8: settle ... funding_interval;
 # 7: observed_at (recorded_since, max_observed_us); 6: checksums of every file
 POINTER = "CURRENT"
 HEADER = "header.json"

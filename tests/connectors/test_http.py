@@ -176,7 +176,7 @@ def test_requests_carry_a_browser_user_agent_and_tradingview_its_origin() -> Non
     seen = run(go)
     assert all(s.headers["User-Agent"].startswith("Mozilla/5.0") for s in seen)
     assert all(s.headers["Origin"] == "https://www.tradingview.com" for s in seen)
-    asked = json.loads(seen[0].body)
+    asked = json.loads(seen[1].body)  # after the metainfo, which names the columns served
     assert asked["range"] == [0, tradingview.PAGE_SIZE]
     assert "pricescale" in asked["columns"]
 
@@ -248,6 +248,7 @@ def test_tradingview_a_universe_that_changes_while_paging_is_incomplete() -> Non
                 Answer(200, json.dumps(first).encode()),
                 Answer(200, b'{"totalCount": 9, "data": []}'),
             )
+            venue.queue("/crypto/metainfo", Answer(200, b'{"fields": []}'))
             http = SourceHttp("tradingview", session, FAST, sleep=Sleeps())
             await tradingview.fetch(http, venue.base_url)
 

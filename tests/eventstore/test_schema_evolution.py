@@ -126,7 +126,7 @@ def test_option_fields_evolve_like_the_contract_fields(tmp_path: Path) -> None:
     """A log from before `strike option_type underlying` reads them as null, then gains
     them on its next append; the strike stays an exact decimal. The table is one the
     release before them wrote: every other added column present."""
-    _old_log(tmp_path, ("strike", "option_type", "underlying"))
+    _old_log(tmp_path, ("strike", "option_type", "underlying", "root"))
     log = EventLog.open(tmp_path / "old")
     added = ["strike", "option_type", "underlying"]
     assert set(added) <= set(ADDED)
@@ -141,7 +141,7 @@ def test_option_fields_evolve_like_the_contract_fields(tmp_path: Path) -> None:
     )
     assert log.append([change]).appended == 1
     names = DeltaTable(str(tmp_path / "old" / "events")).schema().to_arrow().names
-    assert names[-3:] == added  # added columns come last, in the order they were added
+    assert names[-4:] == [*added, "root"]  # added columns come last, in the order they were added
     after = log.read(["position", *added]).sort_by("position")
     assert after["strike"].to_pylist() == [None, Decimal("92000.5")]
     assert after["option_type"].to_pylist() == [None, "call"]
@@ -153,3 +153,31 @@ def test_option_fields_evolve_like_the_contract_fields(tmp_path: Path) -> None:
         "call",
         "BTC-USD",
     )
+
+
+def test_root_evolves_on_a_log_that_has_the_contract_fields(tmp_path: Path) -> None:
+    """A log written with `settle ... funding_interval` but before `root` (this release's
+    logs) reads `root` as null and gains its column on its next append."""
+    scratch = EventLog.open(tmp_path / "scratch")
+    listing = InstrumentListed(
+        instrument_id="i1", symbol="CME_MINI:ESZ2024", effective_at=T0, source="t", settle="USD"
+    )
+    scratch.append([listing])
+    write_deltalake(
+        str(tmp_path / "old" / "events"), to_table(scratch.events()).drop_columns(["root"])
+    )
+    log = EventLog.open(tmp_path / "old")
+    assert log.read(["position", "root"])["root"].to_pylist() == [None]
+    change = InstrumentChanged(
+        instrument_id="i1",
+        symbol="CME_MINI:ESZ2024",
+        effective_at=T0,
+        source="t",
+        changes={"root": "ES"},
+    )
+    assert log.append([change]).appended == 1
+    assert log.read(["position", "root"]).sort_by("position")["root"].to_pylist() == [None, "ES"]
+    assert verify_chain(log.read()) == []
+    found = Catalog.open(tmp_path / "old").get("CME_MINI:ESZ2024", as_of=T0)
+    assert found is not None
+    assert (found.settle, found.root) == ("USD", "ES")
