@@ -24,6 +24,7 @@ from projections.join.answers import THREADS, Threads
 from projections.join.inputs import instants
 from projections.join.queries import BacktestQueries
 from projections.knowledge import Knowledge
+from projections.names.queries import NameQueries
 from projections.pinning import one_version
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def index_places(
     return folder, PublishedIndex(log.root, log.storage_options, folder)
 
 
-class Catalog(BacktestQueries):
+class Catalog(BacktestQueries, NameQueries):
     """Point-in-time answers over an event log: what was true at `as_of`, as known at
     `known_at` and as recorded by `recorded_by`.
 

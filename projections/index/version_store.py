@@ -59,6 +59,8 @@ class VersionStore:
         self._lists_generation = -1
         #: What the PIT join derived from the holders, and the generation it was derived at.
         self.join_holders: tuple[int, object] | None = None
+        #: What `projections.names` derived from the versions (a `NameDirectory`).
+        self.names: object | None = None
 
     @classmethod
     def from_arrays(
