@@ -127,7 +127,7 @@ def _build(store: VersionStore, before: NameDirectory | None) -> NameDirectory:
                 found = rule(parts)
                 codes.append(-1 if found is None else schemes[scheme].add(found, scheme))
             named[combo] = tuple(codes)
-    table = np.array([named[c] for c in combos], dtype=np.int64).reshape(len(combos), -1)
+    table = np.array([named[c] for c in combos], dtype=np.int64).reshape(len(combos), len(SCHEMES))
     alive = store.columns["alive"][:n]
     for k, names in enumerate(schemes.values()):
         names.codes = table[:, k][inverse.reshape(-1)] if n else np.empty(0, np.int64)
