@@ -1,15 +1,16 @@
 """`NameDirectory`: every version's name in every scheme, as codes, and who held each name.
 
-Built once per generation of a `VersionStore` and kept on it (`store.names`), never in a
-module global. The rules run once per distinct (instrument, name fields, renamed) tuple,
-not per version, and their answers are kept across generations, so a catch-up names only
-what is new. Per scheme:
+Built per generation of a `VersionStore` and kept on it (`store.names`), never in a module
+global. The rules run over columns (`columnar`): once per distinct (instrument, name
+fields, renamed) among the rows added since the last build, so a catch-up names only its
+new versions (a compaction, which renumbers the rows, names them all again). Per scheme:
 
-- `codes[row]`: the code of the version's (exchange, name) key, -1 where the scheme has no
-  name for it; a key is `exchange_key(exchange) + US + name`;
+- `codes[row]`: the code of the version's key (`exchange_key(exchange) + US + name`), -1
+  where the scheme has no name for it; the keys' exchanges, names and texts by code, as
+  Arrow arrays;
 - `offsets`, `members`: the CSR of the instruments that ever held each key
   (`projections.index.holders`), as the join's symbol holders are;
-- `by_name`: each bare name's keys (a name alone resolves where it is one key).
+- `code_of` and `by_name`: dicts for single lookups, built on first use.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from projections.index.fold_arrays import STORE_FIELDS
 from projections.index.holders import holder_groups
-from projections.names.parts import NAME_FIELDS, OPTION_FIELDS, parts_of
+from projections.names.columnar import names_table
+from projections.names.parts import NAME_FIELDS, OPTION_FIELDS
 from projections.names.schemes import SCHEMES, Name, exchange_key
 
 if TYPE_CHECKING:
@@ -35,34 +38,59 @@ _READ: Final = tuple(f for f in (*NAME_FIELDS, *OPTION_FIELDS) if f in STORE_FIE
 _COLUMNS: Final = [STORE_FIELDS.index(f) for f in _READ]
 
 
+def _empty() -> pa.Array:
+    return pa.array([], pa.string())
+
+
 @dataclass
 class SchemeNames:
     """One scheme's keys, each version's key code and each key's holders."""
 
-    keys: list[Name] = field(default_factory=list)
-    code_of: dict[str, int] = field(default_factory=dict)  # key text -> code
+    exchanges: pa.Array = field(default_factory=_empty)
+    names: pa.Array = field(default_factory=_empty)
+    texts: pa.Array = field(default_factory=_empty)
     codes: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     members: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
-    by_name: dict[str, list[int]] = field(default_factory=dict)
-    _texts: pa.Array | None = None
+    _code_of: dict[str, int] | None = None
+    _by_name: dict[str, list[int]] | None = None
 
-    def add(self, name: Name, scheme: str) -> int:
-        """Return the code of `name`'s key, adding it if new."""
-        text = key_text(scheme, name.exchange, name.name)
-        code = self.code_of.get(text)
-        if code is None:
-            code = self.code_of[text] = len(self.keys)
-            self.keys.append(name)
-            self.by_name.setdefault(name.name, []).append(code)
-            self._texts = None
-        return code
+    def add(self, exchanges: pa.Array, names: pa.Array) -> np.ndarray:
+        """Return the key code of each (exchange, name) (-1 where null), adding new keys."""
+        texts = pc.binary_join_element_wise(pc.utf8_lower(exchanges), names, US)
+        found = pc.index_in(texts, value_set=self.texts)
+        new = pc.unique(texts.filter(pc.and_(pc.is_valid(texts), pc.is_null(found))))
+        if len(new):
+            first = pc.index_in(new, value_set=texts)
+            self.exchanges = pa.concat_arrays([self.exchanges, exchanges.take(first)])
+            self.names = pa.concat_arrays([self.names, names.take(first)])
+            self.texts = pa.concat_arrays([self.texts, new])
+            self._code_of, self._by_name = None, None
+            found = pc.index_in(texts, value_set=self.texts)
+        return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
 
-    def texts(self) -> pa.Array:
-        """Return the key texts by code, as an Arrow array (for vectorized lookups)."""
-        if self._texts is None or len(self._texts) != len(self.keys):
-            self._texts = pa.array(list(self.code_of), pa.string())
-        return self._texts
+    def key(self, code: int) -> Name:
+        """Return the key with this code."""
+        return Name(self.exchanges[code].as_py(), self.names[code].as_py())
+
+    def every_key(self) -> list[Name]:
+        """Return every key, by code."""
+        pairs = zip(self.exchanges.to_pylist(), self.names.to_pylist(), strict=True)
+        return [Name(e, n) for e, n in pairs]
+
+    def code_of(self, scheme: str, exchange: str, name: str) -> int | None:
+        """Return the code of the key (`exchange` as `scheme` matches it, `name`), if any."""
+        if self._code_of is None:
+            self._code_of = {text: code for code, text in enumerate(self.texts.to_pylist())}
+        return self._code_of.get(key_text(scheme, exchange, name))
+
+    def by_name(self, name: str) -> list[int]:
+        """Return the codes of the keys with this name, on any exchange."""
+        if self._by_name is None:
+            self._by_name = {}
+            for code, text in enumerate(self.names.to_pylist()):
+                self._by_name.setdefault(text, []).append(code)
+        return self._by_name.get(name, [])
 
     def holders_of(self, code: int) -> np.ndarray:
         """Return the instrument codes that ever held key `code`."""
@@ -81,15 +109,15 @@ class NameDirectory:
     """Every scheme's names of one store's versions, at one generation of it."""
 
     generation: int
+    compactions: int
+    n: int  # the rows named
     schemes: dict[str, SchemeNames]
-    #: The rules' answers by (instrument, name field codes..., renamed): kept across builds.
-    named: dict[tuple[int, ...], tuple[int, ...]]
 
     def name(self, scheme: str, row: int) -> Name | None:
         """Return the name of the version at `row` in `scheme`, if it has one."""
         names = self.schemes[scheme]
         code = int(names.codes[row])
-        return None if code < 0 else names.keys[code]
+        return None if code < 0 else names.key(code)
 
 
 def directory(store: VersionStore) -> NameDirectory:
@@ -97,40 +125,37 @@ def directory(store: VersionStore) -> NameDirectory:
     cached: Any = store.names
     if isinstance(cached, NameDirectory) and cached.generation == store.generation:
         return cached
-    built = _build(store, cached if isinstance(cached, NameDirectory) else None)
+    before = cached if isinstance(cached, NameDirectory) else None
+    if before is not None and (before.compactions != store.compactions or before.n > store.n):
+        before = None  # the rows were renumbered: name them all again
+    built = _build(store, before)
     store.names = built
     return built
 
 
 def _build(store: VersionStore, before: NameDirectory | None) -> NameDirectory:
-    n = store.n
+    n, start = store.n, 0 if before is None else before.n
     schemes = before.schemes if before is not None else {s: SchemeNames() for s in SCHEMES}
-    named = before.named if before is not None else {}
-    inst = store.columns["inst"][:n].astype(np.int64)
-    symbol = store.matrix[:n, 0]
-    first_symbol = store.matrix[store.first[inst], 0] if n else symbol
-    renamed = (symbol != first_symbol).astype(np.int64)
-    keys = np.column_stack([inst, store.matrix[:n, _COLUMNS].astype(np.int64), renamed])
+    inst = store.columns["inst"][start:n].astype(np.int64)
+    symbol = store.matrix[start:n, 0]
+    renamed = (symbol != store.matrix[store.first[inst], 0]).astype(np.int64)
+    keys = np.column_stack([inst, store.matrix[start:n, _COLUMNS].astype(np.int64), renamed])
     distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
-    combos = [tuple(row) for row in distinct.tolist()]
-    missing = [c for c in combos if c not in named]
-    if missing:
-        ids = store.instruments.py()
-        values = [store.dictionaries[f].lookup() for f in _READ]
-        for combo in missing:
-            fields: dict[str, object] = {
-                f: v[c] for f, v, c in zip(_READ, values, combo[1:-1], strict=True)
-            }
-            parts = parts_of(ids[combo[0]], fields, renamed=bool(combo[-1]))
-            codes = []
-            for scheme, rule in SCHEMES.items():
-                found = rule(parts)
-                codes.append(-1 if found is None else schemes[scheme].add(found, scheme))
-            named[combo] = tuple(codes)
-    table = np.array([named[c] for c in combos], dtype=np.int64).reshape(len(combos), len(SCHEMES))
+    inverse = inverse.reshape(-1)
+    inputs = {"instrument_id": store.instruments.values.take(pa.array(distinct[:, 0]))}
+    for k, name in enumerate(_READ, start=1):
+        inputs[name] = store.dictionaries[name].values.take(pa.array(distinct[:, k]))
+    inputs["renamed"] = pa.array(distinct[:, -1].astype(bool))
+    columns = names_table(pa.table(inputs)) if len(distinct) else {}
     alive = store.columns["alive"][:n]
-    for k, names in enumerate(schemes.values()):
-        names.codes = table[:, k][inverse.reshape(-1)] if n else np.empty(0, np.int64)
+    every = store.columns["inst"][:n].astype(np.int64)
+    for scheme, names in schemes.items():
+        new = np.empty(0, np.int64)
+        if len(distinct):
+            new = names.add(*columns[scheme])[inverse]
+        names.codes = np.concatenate([names.codes[:start], new])
         held = alive & (names.codes >= 0)
-        names.offsets, names.members = holder_groups(names.codes[held], inst[held], len(names.keys))
-    return NameDirectory(store.generation, schemes, named)
+        names.offsets, names.members = holder_groups(
+            names.codes[held], every[held], len(names.texts)
+        )
+    return NameDirectory(store.generation, store.compactions, n, schemes)

@@ -63,13 +63,12 @@ def _codes(names: SchemeNames, values: pa.Array, scheme: str, exchange: str | No
     """Return each row's key code in `names` (-1: no such key)."""
     if exchange is not None:
         keys = pc.binary_join_element_wise(exchange_key(scheme, exchange), values, US)
-        found = pc.index_in(keys, value_set=names.texts())
+        found = pc.index_in(keys, value_set=names.texts)
         return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
-    unique = {name: codes[0] for name, codes in names.by_name.items() if len(codes) == 1}
-    found = pc.index_in(values, value_set=pa.array(list(unique), pa.string()))
+    # a bare name is a key where only one exchange has it (a qualified scheme's always are)
+    found = pc.index_in(values, value_set=names.names)
     index = np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
-    table = np.append(np.fromiter(unique.values(), np.int64, len(unique)), -1)
-    return table[index]
+    return index
 
 
 def _match(

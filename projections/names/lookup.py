@@ -24,7 +24,7 @@ from projections.errors import (
     UnknownSymbolError,
 )
 from projections.index.fold_arrays import OPEN_END
-from projections.names.directory import SchemeNames, directory, key_text
+from projections.names.directory import SchemeNames, directory
 from projections.names.schemes import QUALIFIED, SCHEMES, Name, exchange_key
 
 if TYPE_CHECKING:
@@ -76,8 +76,8 @@ def checked_scheme(scheme: object) -> str:
 def key_codes(names: SchemeNames, scheme: str, name: str, exchange: str | None) -> list[int]:
     """Return the codes of the keys `name` (on `exchange`, if given) may mean."""
     if exchange is None:
-        return names.by_name.get(name, [])
-    code = names.code_of.get(key_text(scheme, exchange, name))
+        return names.by_name(name)
+    code = names.code_of(scheme, exchange, name)
     return [] if code is None else [code]
 
 
@@ -110,7 +110,7 @@ def resolve(view: View, name: str, at: int, scheme: str, exchange: str | None) -
 
 def suggestions(view: View, scheme: str, name: str, exchange: str | None) -> list[str]:
     """Return the known names closest to `name`, case-insensitively, same exchange first."""
-    keys = {key for store, _ in parts(view) for key in directory(store).schemes[scheme].keys}
+    keys = {key for store, _ in parts(view) for key in directory(store).schemes[scheme].every_key()}
     wanted = name.lower()
     pool = [k for k in keys if len(keys) <= _FEW or k.name[:1].lower() == wanted[:1]]
     same = exchange_key(scheme, exchange) if exchange is not None else None

@@ -33,7 +33,7 @@ _OPTION_TYPES: Final = {"C": "C", "P": "P", "CALL": "C", "PUT": "P"}
 _DATED: Final = re.compile(r"(?P<core>.+?)(?P<date>[0-9]{6})")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameParts:
     """The inputs of every naming rule (None: the version does not say)."""
 

@@ -42,7 +42,8 @@ CCXT_ALIASES: Final = {"binanceusdm": "binance", "binancecoinm": "binance"}
 #: Venues whose native ids are unique across all of their markets.
 ONE_NAMESPACE: Final = frozenset({"okx"})
 _BYBIT_SUFFIX: Final = {m: m.upper() for m in ("spot", "linear", "inverse", "option")}
-_TARDIS: Final = {
+#: Tardis.dev's exchange id of each (venue, market).
+TARDIS_EXCHANGES: Final = {
     ("binance", "spot"): "binance",
     ("binance", "usdm"): "binance-futures",
     ("binance", "coinm"): "binance-delivery",
@@ -115,7 +116,7 @@ def nautilus(parts: NameParts) -> Name | None:
 
 def tardis(parts: NameParts) -> Name | None:
     """Return Tardis.dev's exchange id of the market, and the native symbol."""
-    exchange = _TARDIS.get((parts.venue, parts.market))
+    exchange = TARDIS_EXCHANGES.get((parts.venue, parts.market))
     return None if exchange is None else Name(exchange, parts.native.upper())
 
 

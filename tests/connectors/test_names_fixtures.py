@@ -24,6 +24,7 @@ from venues import FIXTURES, SAMPLES
 from connectors.cli.main import main
 from projections import SCHEMES, Catalog
 from projections.names.parts import native_of_ticker, parts_of
+from projections.names.schemes import names_of
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -102,6 +103,8 @@ def test_the_rename_rule_agrees_with_every_recorded_native_id(catalog: Catalog) 
     for version in _versions(catalog):
         parts = parts_of(version["instrument_id"], version)
         assert native_of_ticker(parts) == parts.native, version["instrument_id"]
+        # and the catalog's names (the column kernels) are the pure rules' (no renames here)
+        assert catalog.names(version["instrument_id"], version["valid_from"]) == names_of(parts)
 
 
 def _bars(catalog: Catalog) -> pa.Table:

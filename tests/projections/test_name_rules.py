@@ -7,9 +7,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
-from projections.names.parts import NameParts, native_of_ticker, option_type_of, parts_of
+from projections.names.columnar import names_table
+from projections.names.parts import (
+    NAME_FIELDS,
+    OPTION_FIELDS,
+    NameParts,
+    native_of_ticker,
+    option_type_of,
+    parts_of,
+)
 from projections.names.schemes import Name, ccxt, names_of, strike_text
 
 EXPIRY = datetime(2024, 12, 27, 8, tzinfo=UTC)
@@ -287,3 +296,35 @@ def test_strikes_are_written_without_exponent_or_trailing_zeros(given: Decimal, 
 )  # fmt: skip
 def test_option_types_read_as_c_or_p(given: str | None, found: str | None) -> None:
     assert option_type_of(given) == found
+
+
+def test_the_column_kernels_answer_as_the_pure_rules() -> None:
+    """`names_table` (Arrow kernels, the pure rules for the rest) equals `names_of` on every
+    case, renamed or not, and on ids of another shape."""
+    rows = [{"instrument_id": i, **fields, "renamed": False} for i, fields, _ in CASES]
+    rows += [{**row, "renamed": True} for row in rows]
+    rows.append({"instrument_id": "inst-7", "symbol": "OKX:ABCUSDT.P", "exchange": "OKX",
+                 "type": "swap", "base": "ABC", "quote": "USDT", "renamed": False})  # fmt: skip
+    rows.append({"instrument_id": "binance:spot:X", "symbol": "BINANCE:X", "renamed": False})
+    columns = [*(f for f in NAME_FIELDS if f != "symbol"), *OPTION_FIELDS]
+    table = pa.Table.from_pylist(
+        [{"symbol": r["symbol"], **{c: r.get(c) for c in columns}, **r} for r in rows],
+        schema=pa.schema(
+            [("symbol", pa.string()), ("exchange", pa.string()), ("base", pa.string()),
+             ("quote", pa.string()), ("settle", pa.string()),
+             ("expiry", pa.timestamp("us", "UTC")), ("type", pa.string()),
+             ("inverse", pa.bool_()), ("strike", pa.decimal128(38, 18)),
+             ("option_type", pa.string()), ("instrument_id", pa.string()),
+             ("renamed", pa.bool_())]
+        ),
+    )  # fmt: skip
+    found = names_table(table)
+    for index, row in enumerate(rows):
+        fields = {k: v for k, v in row.items() if k not in ("instrument_id", "renamed")}
+        expected = names_of(parts_of(row["instrument_id"], fields, renamed=row["renamed"]))
+        got = {
+            scheme: Name(exchanges[index].as_py(), names[index].as_py())
+            for scheme, (exchanges, names) in found.items()
+            if names[index].is_valid
+        }
+        assert got == expected, row
