@@ -23,7 +23,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from projections.index.fold_arrays import STORE_FIELDS
-from projections.index.holders import holder_groups
 from projections.names.columnar import names_table
 from projections.names.parts import NAME_FIELDS, OPTION_FIELDS
 from projections.names.schemes import SCHEMES, Name, exchange_key
@@ -36,6 +35,8 @@ US: Final = "\x1f"
 #: The stored fields the rules read: the name fields, and the option fields if stored.
 _READ: Final = tuple(f for f in (*NAME_FIELDS, *OPTION_FIELDS) if f in STORE_FIELDS)
 _COLUMNS: Final = [STORE_FIELDS.index(f) for f in _READ]
+#: Up to this many new name inputs, keys are matched through the dict of single lookups.
+_FEW: Final = 20_000
 
 
 def _empty() -> pa.Array:
@@ -58,6 +59,9 @@ class SchemeNames:
     def add(self, exchanges: pa.Array, names: pa.Array) -> np.ndarray:
         """Return the key code of each (exchange, name) (-1 where null), adding new keys."""
         texts = pc.binary_join_element_wise(pc.utf8_lower(exchanges), names, US)
+        if len(texts) <= _FEW and len(self.texts):  # a catch-up: a few new rows
+            self.code_of("", "", "")  # the dict of single lookups, built once, then kept
+            return self._add_few(texts, exchanges, names)
         found = pc.index_in(texts, value_set=self.texts)
         new = pc.unique(texts.filter(pc.and_(pc.is_valid(texts), pc.is_null(found))))
         if len(new):
@@ -68,6 +72,27 @@ class SchemeNames:
             self._code_of, self._by_name = None, None
             found = pc.index_in(texts, value_set=self.texts)
         return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+
+    def _add_few(self, texts: pa.Array, exchanges: pa.Array, names: pa.Array) -> np.ndarray:
+        known = self._code_of
+        assert known is not None
+        codes = np.full(len(texts), -1, np.int64)
+        added: list[int] = []
+        for index, text in enumerate(texts.to_pylist()):
+            if text is None:
+                continue
+            code = known.get(text)
+            if code is None:
+                code = known[text] = len(self.texts) + len(added)
+                added.append(index)
+            codes[index] = code
+        if added:
+            taken = pa.array(added, pa.int64())
+            self.exchanges = pa.concat_arrays([self.exchanges, exchanges.take(taken)])
+            self.names = pa.concat_arrays([self.names, names.take(taken)])
+            self.texts = pa.concat_arrays([self.texts, texts.take(taken)])
+            self._by_name = None
+        return codes
 
     def key(self, code: int) -> Name:
         """Return the key with this code."""
@@ -120,6 +145,15 @@ class NameDirectory:
         return None if code < 0 else names.key(code)
 
 
+def _held_by(keys: np.ndarray, insts: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the CSR (offsets, members) of the distinct (key, instrument) pairs, as
+    `holder_groups` does, by one sort (NumPy 2's hashing `unique` is far slower on these)."""
+    pairs = np.sort(keys.astype(np.int64) << 32 | insts.astype(np.int64))
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+    offsets = np.searchsorted(pairs >> 32, np.arange(size + 1)).astype(np.int64)
+    return offsets, (pairs & 0xFFFFFFFF).astype(np.int32)
+
+
 def directory(store: VersionStore) -> NameDirectory:
     """Return the names of `store`'s versions (built when the store changed, else kept)."""
     cached: Any = store.names
@@ -155,7 +189,5 @@ def _build(store: VersionStore, before: NameDirectory | None) -> NameDirectory:
             new = names.add(*columns[scheme])[inverse]
         names.codes = np.concatenate([names.codes[:start], new])
         held = alive & (names.codes >= 0)
-        names.offsets, names.members = holder_groups(
-            names.codes[held], every[held], len(names.texts)
-        )
+        names.offsets, names.members = _held_by(names.codes[held], every[held], len(names.texts))
     return NameDirectory(store.generation, store.compactions, n, schemes)

@@ -16,6 +16,7 @@ from projections import (
     Catalog,
     InvalidTableError,
     Name,
+    PartitionJoin,
     UnknownNameError,
     UnknownSchemeError,
     UnknownSymbolError,
@@ -199,9 +200,29 @@ def test_pit_join_on_names_across_the_rename_and_the_reuse(history: Catalog) -> 
     known = history.pit_join(bars, symbol="name", scheme="ccxt", exchange="binance",
                              known_at=day(15))  # fmt: skip
     assert known.column("instrument_id").to_pylist() == [OLD, None, NEW, None]
+    partitioned = PartitionJoin(history.log.root, symbol="name", scheme="ccxt", exchange="binance")
+    assert partitioned(bars).equals(by_name)  # the engines' joiner takes the scheme too
     with pytest.raises(InvalidTableError, match="exchange"):
         history.pit_join(bars, symbol="name", scheme="ccxt")
     with pytest.raises(InvalidTableError, match='"row" joins on TradingView symbols only'):
         history.pit_join(bars, symbol="name", scheme="ccxt", exchange="binance", known_at="row")
     with pytest.raises(UnknownSchemeError):
         history.pit_join(bars, symbol="name", scheme="isin", exchange="binance")
+
+
+def test_names_follow_appends_made_after_they_were_first_used(
+    history: Catalog, log: EventLog, clock: Clock
+) -> None:
+    """The names of a store are kept between queries and extended with what is appended."""
+    assert history.resolve("LUNC/USDT", day(31), "ccxt", "binance") == OLD
+    clock.set(day(50))
+    log.append(
+        [
+            renamed(OLD, "BINANCE:LUNCUSDT", "BINANCE:LUNAOLDUSDT", day(45)),
+            listed("binance:spot:ZUSDT", "BINANCE:ZUSDT", day(46), base="Z", **SPOT),
+        ]
+    )
+    assert history.resolve("ZUSDT", day(47), "tardis", "binance") == "binance:spot:ZUSDT"
+    assert history.resolve("LUNAOLDUSDT.BINANCE", day(47), "nautilus") == OLD
+    assert history.resolve("LUNC/USDT", day(47), "ccxt", "binance") == OLD  # base unchanged
+    assert history.resolve("LUNCUSDT.BINANCE", day(47), "nautilus") is None
