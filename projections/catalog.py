@@ -24,6 +24,7 @@ from projections.join.answers import THREADS, Threads
 from projections.join.inputs import instants
 from projections.join.queries import Backtest
 from projections.knowledge import Knowledge
+from projections.names.queries import NameQueries
 from projections.pinning import one_version
 
 if TYPE_CHECKING:
@@ -112,6 +113,12 @@ class Catalog:
         self.round_qty = backtest.round_qty
         self.scd2 = backtest.scd2
         self.export = backtest.export
+        names = NameQueries(log, self._index)
+        self.resolve = names.resolve
+        self.names = names.names
+        self.symbols = names.symbols
+        self.holders = names.holders
+        self.instrument = names.instrument
 
     @classmethod
     def open(

@@ -2,6 +2,9 @@
 
 CatalogError
 ├── UnknownSymbolError (LookupError)     no instrument ever held that symbol or id
+│   └── UnknownNameError                 ... nor that name in a scheme (with suggestions)
+├── AmbiguousNameError (LookupError)     two instruments under one name at one instant
+├── UnknownSchemeError (ValueError)      a naming scheme the catalog does not know
 ├── NoCatalogError (LookupError)         a root whose log holds no commit
 ├── IndexStateError                      a persisted index that cannot be used (rebuilt)
 ├── InvalidTableError (ValueError)       a table that cannot be read (a column missing or mistyped)
@@ -71,3 +74,43 @@ class NoCatalogError(CatalogError, LookupError):
     def __init__(self, root: str) -> None:
         self.root = root
         super().__init__(f"no catalog at {root}: its log ({root}/events) holds no commit yet")
+
+
+class UnknownNameError(UnknownSymbolError):
+    """No instrument ever held a name in a scheme; the message suggests the closest ones."""
+
+    def __init__(
+        self, name: str, scheme: str, exchange: str | None, suggestions: list[str]
+    ) -> None:
+        self.key = name
+        self.name = name
+        self.scheme = scheme
+        self.exchange = exchange
+        self.suggestions = suggestions
+        where = f" on {exchange}" if exchange else ""
+        closest = f"; closest: {', '.join(suggestions)}" if suggestions else ""
+        CatalogError.__init__(
+            self, f"no instrument has ever held the {scheme} name {name!r}{where}{closest}"
+        )
+
+
+class AmbiguousNameError(CatalogError, LookupError):
+    """Two instruments held one name at one instant: the name alone does not say which."""
+
+    def __init__(self, name: str, scheme: str, at: str, holders: list[str]) -> None:
+        self.name = name
+        self.scheme = scheme
+        self.holders = holders
+        hint = "" if scheme in ("tradingview", "nautilus") else "; give its exchange to choose one"
+        super().__init__(
+            f"the {scheme} name {name!r} was held by {len(holders)} instruments at {at}: "
+            f"{', '.join(holders)}{hint}"
+        )
+
+
+class UnknownSchemeError(CatalogError, ValueError):
+    """A naming scheme the catalog does not know."""
+
+    def __init__(self, scheme: object, known: list[str]) -> None:
+        self.scheme = scheme
+        super().__init__(f"unknown naming scheme {scheme!r}; known: {', '.join(known)}")

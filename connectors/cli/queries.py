@@ -7,8 +7,10 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from connectors.cli.catalogs import existing_catalog
+from connectors.cli.names import history_note
 from connectors.cli.render import instant, to_json
 from connectors.cli.views import change_lines_text, history_text, instrument_text, universe_text
+from connectors.errors import UsageError
 from eventstore import to_utc
 from projections.changes import ChangeFilter, change_lines
 
@@ -42,8 +44,20 @@ def _knowledge(args: argparse.Namespace) -> str:
     return "".join(f", {part}" for part in shown)
 
 
+def _add_key(parser: argparse.ArgumentParser, symbol_help: str) -> None:
+    parser.add_argument("symbol", metavar="SYMBOL", nargs="?", help=symbol_help)
+    parser.add_argument("--id", metavar="INSTRUMENT_ID", help="an instrument id instead of SYMBOL")
+
+
+def _key(args: argparse.Namespace) -> str:
+    """Return SYMBOL or --id, whichever was given (exactly one must be)."""
+    if (args.symbol is None) == (args.id is None):
+        raise UsageError("give either SYMBOL or --id INSTRUMENT_ID")
+    return str(args.symbol if args.id is None else args.id)
+
+
 def add_get(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER")
+    _add_key(parser, "EXCHANGE:TICKER")
     parser.add_argument("--as-of", metavar="T", required=True, help=TIME_HELP)
     _add_known_at(parser)
     return _get
@@ -79,7 +93,7 @@ _UNIVERSE_FILTERS: Final = (
 
 
 def add_history(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER or an instrument id")
+    _add_key(parser, "EXCHANGE:TICKER or an instrument id")
     parser.add_argument(
         "--as-of", metavar="T", help="resolve SYMBOL at T (default: its latest holder)"
     )
@@ -102,16 +116,16 @@ def add_changes(parser: argparse.ArgumentParser) -> Command:
 
 
 def _get(args: argparse.Namespace) -> int:
-    found = existing_catalog(args.root).get(
-        args.symbol, args.as_of, args.known_at, args.recorded_by
-    )
+    key, catalog = _key(args), existing_catalog(args.root)
+    lookup = catalog.get if args.id is None else catalog.instrument
+    found = lookup(key, args.as_of, args.known_at, args.recorded_by)
     if found is not None:
         print(to_json(found) if args.json else instrument_text(found))
         return 0
     if args.json:
         print("null")
     else:
-        print(f"{args.symbol} is not listed at {_shown(args.as_of)}{_knowledge(args)}")
+        print(f"{key} is not listed at {_shown(args.as_of)}{_knowledge(args)}")
     return EXIT_NOT_FOUND
 
 
@@ -136,11 +150,14 @@ def _universe(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    catalog = existing_catalog(args.root)
-    rows = catalog.history(
-        args.symbol, as_of=args.as_of, known_at=args.known_at, recorded_by=args.recorded_by
-    ).to_pylist()
-    print(to_json(rows) if args.json else history_text(args.symbol, rows))
+    key, catalog = _key(args), existing_catalog(args.root)
+    bounds = {"known_at": args.known_at, "recorded_by": args.recorded_by}
+    rows = catalog.history(key, as_of=args.as_of, **bounds).to_pylist()
+    print(to_json(rows) if args.json else history_text(key, rows))
+    if not args.json and args.id is None and rows:  # other holders of the symbol, if any
+        note = history_note(catalog, key, rows[-1]["instrument_id"], **bounds)
+        if note:
+            print(note)
     return 0
 
 

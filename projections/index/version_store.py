@@ -59,6 +59,9 @@ class VersionStore:
         self._lists_generation = -1
         #: What the PIT join derived from the holders, and the generation it was derived at.
         self.join_holders: tuple[int, object] | None = None
+        #: What `projections.names` derived from the versions (a `NameDirectory`).
+        self.names: object | None = None
+        self.compactions = 0  # how many times the rows were renumbered
 
     @classmethod
     def from_arrays(
@@ -163,6 +166,7 @@ class VersionStore:
     def compact(self) -> None:
         """Drop dead rows and rebuild the per-symbol holders."""
         keep = np.flatnonzero(self.columns["alive"][: self.n])
+        self.compactions += 1
         self.columns = {k: v[keep] for k, v in self.columns.items()}
         self.set_matrix(self.matrix[keep])
         self.n = len(keep)

@@ -21,6 +21,7 @@ from projections.join.inputs import add_columns, column, instants, read_table, t
 from projections.join.per_row import lateness, strict_match
 from projections.join.pit_join import JOIN_FIELDS
 from projections.knowledge import Knowledge
+from projections.names.join import name_join
 from projections.pinning import one_version
 from projections.scd2.export import exchanges_table, symbols_table, write_export
 
@@ -68,6 +69,8 @@ class Backtest:
         known_at: object = None,
         assume_utc: bool = False,
         recorded_by: object = None,
+        scheme: str = "tradingview",
+        exchange: str | None = None,
     ) -> pa.Table:
         """Join onto each row of `bars` what was true for its symbol at its timestamp.
 
@@ -78,10 +81,13 @@ class Backtest:
         was observed by K) or "row" (only what was observed by each row's own timestamp);
         `recorded_by=R` keeps only what was recorded by R (with "row" too).
         A timestamp column without a time zone is refused unless `assume_utc` is True.
+        `scheme` names the scheme of the `symbol` column's names (`projections.names`:
+        `ccxt`, `nautilus`, `tardis`, `venue`) and `exchange` their exchange in it.
         """
         table = read_table(bars, "bars")
         chosen = join_fields(fields)
-        answer = self._answer(table, symbol, ts, chosen, known_at, assume_utc, recorded_by)
+        named = None if scheme == "tradingview" and exchange is None else (scheme, exchange)
+        answer = self._answer(table, symbol, ts, chosen, known_at, assume_utc, recorded_by, named)
         return add_columns(table, {name: answer[name] for name in (*chosen, *ANSWER_COLUMNS)})
 
     @one_version
@@ -94,6 +100,7 @@ class Backtest:
         known_at: object,
         assume_utc: bool,
         recorded_by: object = None,
+        named: tuple[str, str | None] | None = None,
     ) -> Columns:
         symbols = texts(column(table, symbol), symbol)
         at, valid = instants(column(table, ts), ts, assume_utc=assume_utc)
@@ -101,6 +108,8 @@ class Backtest:
         strict = isinstance(known_at, str) and known_at == "row"
         known = Knowledge.of(None if strict else known_at, recorded_by)
         self._index.catch_up()
+        if named is not None:  # names in another scheme (projections.names)
+            return name_join(self._index.view(known), symbols, at, valid, fields, named, strict)
         answer = join_view(self._index.view(known), symbols, at, valid, fields, self.threads)
         if strict:
             late = lateness(self._index, known)
