@@ -29,6 +29,7 @@ from eventstore.log.head import CommitHook, Head, ambient_hook, recorded_text
 from eventstore.log.planner import Plan, plan_batch
 from eventstore.log.recorded import Recorded, event_batch
 from eventstore.log.storage import DeltaStorage
+from eventstore.log.table_append import AppendedTable, append_table
 from eventstore.log.tail import TAIL_COLUMNS, LogTail
 from eventstore.model.instants import to_micros, to_utc
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     import pyarrow.dataset as pa_ds
 
+    from eventstore.log.table_plan import TablePlan
     from eventstore.model.events import Event
 
 #: How many times an append is planned again after losing a commit race.
@@ -307,8 +309,14 @@ class EventLog:
         return {event.position or 0: event for event in from_table(table)}
 
     def _commit(self, plan: Plan, transaction: tuple[str, int] | None) -> bool:
+        return self._commit_rows(to_table(plan.new), plan, transaction)
+
+    def _commit_rows(
+        self, rows: pa.Table, plan: Plan | TablePlan, transaction: tuple[str, int] | None
+    ) -> bool:
+        """Commit `rows`, planned by `plan`; return False if another writer got there first."""
         committed = self._storage.write(
-            to_table(plan.new),
+            rows,
             creating=self._tail.delta_version < 0,
             transaction=transaction,
             metadata={"positions": f"{plan.first_position}-{plan.next_position - 1}"},
@@ -317,7 +325,23 @@ class EventLog:
             self._after_commit(plan)
         return committed
 
-    def _after_commit(self, plan: Plan) -> None:
+    def append_table(
+        self,
+        table: pa.Table,
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+        transaction: tuple[str, int] | None = None,
+    ) -> AppendedTable:
+        """Append events given as an Arrow table in one atomic commit, as `append` does.
+
+        The table holds the log's columns without those the log assigns (see
+        `eventstore.log.table_append`); a bad table raises and appends nothing.
+        """
+        return append_table(
+            self, table, expected_versions=expected_versions, transaction=transaction
+        )
+
+    def _after_commit(self, plan: Plan | TablePlan) -> None:
         self._tail.committed(plan)
         self._version = max(self._version, self._tail.delta_version)
         self._announce(self._tail.delta_version)
@@ -347,4 +371,4 @@ class EventLog:
         return report
 
 
-__all__ = ["CompactionReport", "EventLog", "Recorded"]
+__all__ = ["AppendedTable", "CompactionReport", "EventLog", "Recorded"]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from eventstore.log.planner import Plan
+    from eventstore.log.table_plan import TablePlan
 
 #: Columns the tail needs from the log.
 TAIL_COLUMNS = ("position", "event_id", "instrument_id", "stream_version", "recorded_at", "hash")
@@ -97,7 +98,7 @@ class LogTail:
         self._pending.append((id_keys(rows["event_id"]), rows["position"].to_numpy()))
         self._merge()
 
-    def committed(self, plan: Plan) -> None:
+    def committed(self, plan: Plan | TablePlan) -> None:
         """Take in `plan`, which this process just committed as the next Delta version."""
         self.delta_version += 1
         self.next_position = plan.next_position
