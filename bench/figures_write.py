@@ -1,0 +1,110 @@
+"""Figures of the write path: `append_table` against the storage floor, in the same run.
+
+The history is appended through `EventLog.append_table` in tables of `TABLE_ROWS` rows
+(built from its columns by `columnar.log_table`, not counted) to a fresh log; the rows each
+call wrote are then written again with `write_deltalake` alone (the storage floor: Parquet
+encoding and the Delta commit, nothing else), batch after batch in the same run, so that
+the machine's load weighs on both alike.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import columnar
+from context import Bench, say
+from deltalake import write_deltalake
+from measure import Result, clock, duration, ratio, times, verdict
+
+from eventstore import EventLog
+from eventstore.encoding.schema import LOG_ASSIGNED
+
+#: Rows per `append_table` call (one Delta commit each).
+TABLE_ROWS = 1_000_000
+TARGET_RATE = 250_000
+TARGET_FLOOR = 0.6
+
+
+def table(b: Bench) -> Result:
+    """Append the whole history with `append_table`; write the same rows as the floor."""
+    result = Result("append_table", f">= {TARGET_RATE:,} ev/s; >= {TARGET_FLOOR}x floor")
+    result.scale_free = True
+    h = b.history
+    say(f"\n[table] EventLog.append_table of {h.n_events:,} events, {TABLE_ROWS:,} per commit")
+    root = os.path.join(b.folder, "table-log")
+    floor_uri = os.path.join(b.folder, "table-floor")
+    for path in (root, floor_uri):
+        shutil.rmtree(path, ignore_errors=True)
+    log = EventLog.open(root)
+    ident = columnar.texts(h)
+    mine = floor = build = cpu = 0.0
+    for lo in range(0, h.n_events, TABLE_ROWS):
+        hi = min(lo + TABLE_ROWS, h.n_events)
+        t0 = clock()
+        given = columnar.log_table(h, lo, hi, ident).drop_columns([*LOG_ASSIGNED, "schema_version"])
+        t1, c1 = clock(), time.process_time()
+        done = log.append_table(given)
+        t2, c2 = clock(), time.process_time()
+        write_deltalake(floor_uri, done.rows, mode="append")
+        t3 = clock()
+        build, mine, floor, cpu = build + t1 - t0, mine + t2 - t1, floor + t3 - t2, cpu + c2 - c1
+        say(
+            f"  {hi:>11,}/{h.n_events:,}: append_table {duration(t2 - t1)} "
+            f"({(hi - lo) / (t2 - t1):,.0f} ev/s), floor {duration(t3 - t2)}"
+        )
+    rate, floor_rate = h.n_events / mine, h.n_events / floor
+    share = floor / mine
+    say(f"  building the tables took another {duration(build)} (not counted)")
+    say(
+        f"  project append_table: {rate:,.0f} events/s (CPU {duration(cpu)} in this process, "
+        f"its threads included)"
+    )
+    say(f"  storage floor, write_deltalake of the same rows: {floor_rate:,.0f} events/s")
+    say(f"  append_table / floor: {share:,.2f}x")
+    _same_ids(b, log)
+    result.measured = f"{rate:,.0f} ev/s ({share:.2f}x floor)"
+    result.baseline = f"floor {floor_rate:,.0f} ev/s"
+    result.ratio = times(ratio(floor, mine))
+    result.verdict = verdict(rate >= TARGET_RATE, share >= TARGET_FLOOR)
+    for path in (root, floor_uri):
+        shutil.rmtree(path, ignore_errors=True)
+    return result
+
+
+def _same_ids(b: Bench, log: EventLog) -> None:
+    """Say whether the table path gave each event the id the Python path gave it."""
+    theirs = EventLog.open(b.folder).read(["position", "event_id"])["event_id"]
+    mine = log.read(["position", "event_id"])["event_id"]
+    if len(theirs) != len(mine):
+        say(f"  ids: {len(mine):,} events here, {len(theirs):,} in the project's log")
+        return
+    same = theirs.equals(mine)
+    say(
+        "  every event id equals the one append of Python events gave (the project's log)"
+        if same
+        else "  event ids DIFFER from those of the project's log (append of Python events)"
+    )
+
+
+def python_append(b: Bench) -> Result:
+    """The figure of `EventLog.append` of Python events, from writing the project's log."""
+    result = Result("append (Python)", ">= 100,000 ev/s")
+    result.scale_free = True
+    log = b.manifest["log"]
+    rate = log["events"] / log["append_s"] if log["append_s"] else None
+    say(f"\n[python] EventLog.append of Python events (log written {log['written_at']})")
+    say(
+        f"  project EventLog.append: {log['events']:,} events in {log['append_s']:,.2f} s = "
+        f"{rate or 0:,.0f} events/s (slowest batch {log['slowest_batch_s']:,.2f} s)"
+    )
+    say(f"  building the Python events took another {log['build_s']:,.2f} s (not counted)")
+    result.measured = f"{rate or 0:,.0f} ev/s"
+    col = b.manifest.get("columnar")
+    if col and rate:
+        floor = col["events"] / col["write_s"]
+        result.baseline = f"floor {floor:,.0f} ev/s"
+        result.ratio = times(ratio(rate, floor))
+    result.verdict = verdict(None if rate is None else rate >= 100_000)
+    return result
