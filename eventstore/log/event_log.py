@@ -28,6 +28,7 @@ from eventstore.log.compaction import CompactionReport, compact
 from eventstore.log.head import CommitHook, Head, ambient_hook, recorded_text
 from eventstore.log.planner import Plan, plan_batch
 from eventstore.log.recorded import Recorded, event_batch
+from eventstore.log.saved_tail import TailCache
 from eventstore.log.storage import DeltaStorage
 from eventstore.log.table_append import AppendedTable, append_table
 from eventstore.log.tail import TAIL_COLUMNS, LogTail
@@ -65,6 +66,7 @@ class EventLog:
         self._clock = clock
         self._storage = DeltaStorage(self.uri, storage_options)
         self._tail = LogTail()
+        self._saved = TailCache(root)
         self._version = -1
         self._pins = 0  # open `pinned()` blocks: reads see one Delta version meanwhile
         self._pin_lock = threading.Lock()
@@ -134,11 +136,23 @@ class EventLog:
             self._pins -= 1
 
     def _sync_tail(self) -> None:
-        """Bring the writer's view current: only writers (and counters) pay for it."""
+        """Bring the writer's view current: only writers (and counters) pay for it.
+
+        A first look starts from the tail saved beside the index when it holds against
+        the log (`eventstore.log.saved_tail`), and reads only the events after it.
+        """
         version = self.refresh()
+        if self._tail.delta_version < 0:
+            self._tail = self._saved.first_look(version, self._hash_at) or self._tail
         if version != self._tail.delta_version:
             rows = self._scan(TAIL_COLUMNS, since=self._tail.next_position)
             self._tail.absorb(rows, version)
+            self._saved.moved(self._tail)
+
+    def _hash_at(self, position: int) -> str | None:
+        """Return the hash of the event at `position` (None if the log has none there)."""
+        found = self._scan(["hash"], since=position, until=position + 1)["hash"].to_pylist()
+        return str(found[0]) if len(found) == 1 else None
 
     def read(
         self,
@@ -343,6 +357,7 @@ class EventLog:
 
     def _after_commit(self, plan: Plan | TablePlan) -> None:
         self._tail.committed(plan)
+        self._saved.moved(self._tail)
         self._version = max(self._version, self._tail.delta_version)
         self._announce(self._tail.delta_version)
 

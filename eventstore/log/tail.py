@@ -142,6 +142,15 @@ class LogTail:
             found.extend(positions[lo:hi].tolist())
         return [int(p) for p in found]
 
+    def ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the whole id index: keys sorted, and the position of each (merged first)."""
+        self._merge()
+        return self._keys, self._positions
+
+    def restore_ids(self, keys: np.ndarray, positions: np.ndarray) -> None:
+        """Replace the id index by `keys` (sorted) and their `positions`, as `ids` gave them."""
+        self._keys, self._positions, self._pending = keys, positions, []
+
     def _merge(self) -> None:
         """Merge the pending ids into the sorted index: O(index) copying, no full sort."""
         if not self._pending:
