@@ -16,7 +16,7 @@ import time
 import columnar
 from context import Bench, say
 from deltalake import write_deltalake
-from measure import Result, clock, duration, ratio, times, verdict
+from measure import ChildError, Result, child, clock, duration, median, ratio, times, verdict
 
 from eventstore import EventLog
 from eventstore.encoding.schema import LOG_ASSIGNED
@@ -107,4 +107,39 @@ def python_append(b: Bench) -> Result:
         result.baseline = f"floor {floor:,.0f} ev/s"
         result.ratio = times(ratio(rate, floor))
     result.verdict = verdict(None if rate is None else rate >= 100_000)
+    return result
+
+
+def writer_start(b: Bench) -> Result:
+    """A fresh process's first look at the log as a writer: from the saved tail, and not."""
+    result = Result("writer start", "< 1 s (fresh process)")
+    say("\n[start] a fresh writer's first look at the log (`len(log)`: its tail)")
+    try:
+        first, _ = child("writer-start", b.folder, "saved", timeout=b.args.timeout)
+        if not first["from_saved"]:
+            say(f"  no saved tail yet: read the log in full ({duration(first['seconds'])}), saved")
+        runs = [child("writer-start", b.folder, "saved", timeout=b.args.timeout)]
+        runs += [
+            child("writer-start", b.folder, "saved", timeout=b.args.timeout)
+            for _ in range(b.args.repeat - 1)
+        ]
+        full, _ = child("writer-start", b.folder, "full", timeout=b.args.timeout)
+    except ChildError as exc:
+        say(f"  {exc}")
+        result.measured = "failed"
+        return result
+    seconds = [answer["seconds"] for answer, _ in runs]
+    walls = [wall for _, wall in runs]
+    used = all(answer["from_saved"] for answer, _ in runs)
+    mine = median(seconds)
+    say(
+        f"  project, from the saved tail: {duration(mine)} after imports, process wall "
+        f"{duration(median(walls))} ({len(runs)} runs; {runs[0][0]['events']:,} events; "
+        f"{'the saved tail was used' if used else 'the saved tail was NOT used'})"
+    )
+    say(f"  reading the whole log instead (as before): {duration(full['seconds'])}")
+    result.measured = f"{duration(mine)} (wall {duration(median(walls))})"
+    result.baseline = f"full read {duration(full['seconds'])}"
+    result.ratio = times(ratio(full["seconds"], mine))
+    result.verdict = verdict(used and mine is not None and mine < 1.0)
     return result
