@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 
 import columnar
@@ -142,4 +144,37 @@ def writer_start(b: Bench) -> Result:
     result.baseline = f"full read {duration(full['seconds'])}"
     result.ratio = times(ratio(full["seconds"], mine))
     result.verdict = verdict(used and mine is not None and mine < 1.0)
+    return result
+
+
+def import_scd2(b: Bench) -> Result:
+    """`catalog import-scd2` of the history's SCD2 file (baseline (a)'s) into a fresh root."""
+    result = Result("import-scd2", ">= 150,000 rows/s")
+    result.scale_free = True
+    rows = b.manifest["scd2"]["rows"]
+    root = os.path.join(b.folder, "import-root")
+    shutil.rmtree(root, ignore_errors=True)
+    say(f"\n[import] catalog import-scd2 of the SCD2 file ({rows:,} versions), fresh process")
+    command = [sys.executable, "-m", "connectors.cli.main", "--root", root, "import-scd2"]
+    t0 = clock()
+    done = subprocess.run(
+        [*command, b.scd2_path], capture_output=True, text=True, timeout=b.args.timeout
+    )
+    seconds = clock() - t0
+    shutil.rmtree(root, ignore_errors=True)
+    if done.returncode:
+        say(f"  failed: {done.stderr.strip()[-500:]}")
+        result.measured = "failed"
+        return result
+    appending = done.stderr.strip().splitlines()[-1:] or ["-"]
+    say(f"  {done.stdout.strip().splitlines()[-1]}; the append's last progress: {appending[0]}")
+    rate = rows / seconds
+    say(f"  project: {rows:,} versions in {duration(seconds)} = {rate:,.0f} rows/s (process wall)")
+    result.measured = f"{rate:,.0f} rows/s"
+    col = b.manifest.get("columnar")
+    if col:
+        floor = col["events"] / col["write_s"]
+        result.baseline = f"floor {floor:,.0f} ev/s"
+        result.ratio = times(ratio(rate, floor))
+    result.verdict = verdict(rate >= 150_000)
     return result

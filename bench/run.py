@@ -25,7 +25,7 @@ from figure_pitjoin import pitjoin
 from figures import append, get, universe
 from figures_audit import audit
 from figures_proc import open_first, rebuild
-from figures_write import python_append, table, writer_start
+from figures_write import import_scd2, python_append, table, writer_start
 from measure import Result, at_scale, print_summary
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ FIGURES: dict[str, tuple[Callable[[Bench], Result], str]] = {
     "python": (python_append, ">= 100,000 ev/s"),
     "table": (table, ">= 250,000 ev/s; >= 0.6x floor"),
     "start": (writer_start, "< 1 s (fresh process)"),
+    "import": (import_scd2, ">= 150,000 rows/s"),
     "get": (get, "<= 20 us; >= 200x (a)@100k"),
     "universe": (universe, "<= 150 ms; >= 8x DuckDB"),
     "rebuild": (rebuild, "<= 15 s; peak <= 4 GB"),
