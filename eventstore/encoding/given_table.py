@@ -46,6 +46,7 @@ REQUIRED: Final = ("kind", "instrument_id", "symbol", "effective_at", "source", 
 #: The columns of a given table, in the log's order: all but those the log assigns.
 GIVEN: Final = tuple(f.name for f in SCHEMA if f.name not in LOG_ASSIGNED)
 _LIST: Final = pa.list_(pa.string())
+_PAYLOAD_NAMES: Final = pa.array(PAYLOAD_COLUMNS, pa.string())
 #: Stand-ins for the envelope, so that a refused row decodes far enough to say why.
 _STAND_IN: Final = {
     "position": None,
@@ -272,7 +273,7 @@ def _canonical_fields(kinds: np.ndarray, named: np.ndarray) -> pa.Array:
     counts = named.sum(axis=1)
     offsets = np.zeros(size + 1, np.int32)
     np.cumsum(counts, out=offsets[1:])
-    flat = np.empty(int(offsets[-1]), object)
+    flat = np.empty(int(offsets[-1]), np.int32)  # payload column numbers
     for code, kind in enumerate(KINDS):
         mine = np.flatnonzero(kinds == code)
         if not len(mine) or not counts[mine].any():
@@ -282,8 +283,9 @@ def _canonical_fields(kinds: np.ndarray, named: np.ndarray) -> pa.Array:
         at_row, at_col = np.nonzero(named[mine][:, columns])  # row by row, in `wanted` order
         mine_counts = counts[mine]
         rank = np.arange(len(at_row)) - np.repeat(np.cumsum(mine_counts) - mine_counts, mine_counts)
-        flat[offsets[mine][at_row] + rank] = np.asarray(wanted, object)[at_col]
-    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat, pa.string()))
+        flat[offsets[mine][at_row] + rank] = columns[at_col]
+    names = _PAYLOAD_NAMES.take(pa.array(flat))
+    return pa.ListArray.from_arrays(pa.array(offsets), names)
 
 
 __all__ = ["GIVEN", "REQUIRED", "GivenEvents", "events_table", "given_events"]

@@ -249,6 +249,8 @@ def _is_id(text: str) -> bool:
 def _observed_lines(observed: pa.Array, recorded_text: str) -> pa.Array:
     """Return each row's `codec.observed_line`: its instant and a newline, unless it is
     null or the time of recording."""
+    if observed.null_count == len(observed):  # the common case: the log observes them now
+        return pa.nulls(len(observed), pa.large_binary()).fill_null(b"")
     text = rfc3339_column(observed)
     same = pc.fill_null(pc.equal(text, scalar(recorded_text)), True)
     return pc.if_else(same, scalar(""), join(text, scalar("\n"))).cast(pa.large_binary())
