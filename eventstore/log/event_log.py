@@ -30,7 +30,7 @@ from eventstore.log.planner import Plan, plan_batch
 from eventstore.log.recorded import Recorded, event_batch
 from eventstore.log.saved_tail import TailCache
 from eventstore.log.storage import DeltaStorage
-from eventstore.log.table_append import AppendedTable, append_table
+from eventstore.log.table_append import MAX_ATTEMPTS, AppendedTable, append_table
 from eventstore.log.tail import TAIL_COLUMNS, LogTail
 from eventstore.model.instants import to_micros, to_utc
 
@@ -41,9 +41,6 @@ if TYPE_CHECKING:
 
     from eventstore.log.table_plan import TablePlan
     from eventstore.model.events import Event
-
-#: How many times an append is planned again after losing a commit race.
-MAX_ATTEMPTS = 50
 
 
 class EventLog:

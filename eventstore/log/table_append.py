@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from eventstore.log.event_log import EventLog
 
-#: How many times an append is planned again after losing a commit race.
+#: How many times an append (`append` too) is planned again after losing a commit race.
 MAX_ATTEMPTS: Final = 50
 _LOOKED_UP: Final = ("position", "event_id", "instrument_id", "kind")
 
