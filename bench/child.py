@@ -8,6 +8,8 @@
     child.py audit-project ROOT                `catalog audit`: every check, log and history
     child.py audit-duckdb ROOT                 baseline (b): the structural checks in DuckDB
     child.py audit-rows ROOT N                 baseline (c): `verify_chain` row by row, N rows
+    child.py writer-start ROOT saved|full      a writer's first look at the log (its tail):
+                                               from the saved tail, or reading the whole log
 
 Peak memory (`peak_kb`, KiB) is the high-water mark of this process's resident set, the
 imports included: `VmHWM` from /proc/self/status. `ru_maxrss` (`maxrss_kb`) is reported too
@@ -198,6 +200,24 @@ def audit_rows(root: str, rows: str) -> None:
     _emit({"seconds": seconds, "rows": sample.num_rows, "violations": len(found)})
 
 
+def writer_start(root: str, how: str) -> None:
+    from eventstore import EventLog
+    from eventstore.log import saved_tail
+
+    path = saved_tail.tail_path(os.path.abspath(root))
+    had = path is not None and saved_tail.load_tail(path) is not None
+    if how == "full":
+        setattr(saved_tail, "tail_path", lambda _root: None)  # noqa: B010 (as before it was saved)
+    imported = time.perf_counter()
+    log = EventLog.open(root)
+    events = len(log)
+    seconds = time.perf_counter() - imported
+    used = how == "saved" and had and log._saved.saved_at > 0
+    _emit(
+        {"seconds": seconds, "events": events, "from_saved": used, "imports_s": imported - STARTED}
+    )
+
+
 TASKS: dict[str, Callable[..., None]] = {
     "open-project": open_project,
     "open-scd2": open_scd2,
@@ -207,6 +227,7 @@ TASKS: dict[str, Callable[..., None]] = {
     "audit-project": audit_project,
     "audit-duckdb": audit_duckdb,
     "audit-rows": audit_rows,
+    "writer-start": writer_start,
 }
 
 if __name__ == "__main__":  # bench/ is on sys.path: it is the script's folder

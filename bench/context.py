@@ -129,7 +129,7 @@ def prepare(args: argparse.Namespace, figures: set[str]) -> Bench:
         manifest["scd2"] = {"rows": rows}
         say(f"fast path: SCD2 file of {rows:,} rows written in {clock() - t0:,.1f} s")
         _save(path, manifest)
-    if "bulk" in figures and "columnar" not in manifest:
+    if "python" in figures and "columnar" not in manifest:
         shutil.rmtree(os.path.join(folder, "columnar"), ignore_errors=True)
         say("fast path: writing the same history as a Delta table of the log's schema")
         manifest["columnar"] = columnar.write_log(h, os.path.join(folder, "columnar"), say=say)

@@ -1,4 +1,4 @@
-"""Figures measured in this process: get, universe, append, bulk append."""
+"""Figures measured in this process: get, universe, append."""
 
 from __future__ import annotations
 
@@ -200,30 +200,6 @@ def append(b: Bench) -> Result:
     result.baseline = f"(a) {duration(estimate)}"
     result.ratio = times(ratio(estimate, t2 - t0))
     result.verdict = verdict(ok and t2 - t0 <= 0.300)
-    return result
-
-
-def bulk(b: Bench) -> Result:
-    result = Result("bulk append", ">= 250,000 events/s")
-    log = b.manifest["log"]
-    rate = log["events"] / log["append_s"] if log["append_s"] else None
-    say(f"\n[bulk] bulk append in batches of {synth.BATCH:,} (log written {log['written_at']})")
-    say(
-        f"  project EventLog.append: {log['events']:,} events in {log['append_s']:,.2f} s = "
-        f"{rate or 0:,.0f} events/s (slowest batch {log['slowest_batch_s']:,.2f} s)"
-    )
-    say(f"  building the Python events took another {log['build_s']:,.2f} s (not counted)")
-    col = b.manifest.get("columnar")
-    if col:
-        floor = col["events"] / col["write_s"]
-        say(f"  storage floor, write_deltalake of ready Arrow batches: {floor:,.0f} events/s")
-    updates = b.scd2_updates(20)
-    theirs = 1 / float(np.mean(updates))
-    say(f"  baseline (a), one update = one full read and rewrite: {theirs:,.1f} events/s")
-    result.measured = f"{rate or 0:,.0f} ev/s"
-    result.baseline = f"(a) {theirs:,.1f} ev/s"
-    result.ratio = times(ratio(rate, theirs))
-    result.verdict = verdict(None if rate is None else rate >= 250_000)
     return result
 
 

@@ -30,6 +30,19 @@ class Result:
     baseline: str = "-"
     ratio: str = "-"
     verdict: str = "n/a"
+    #: The target holds at any size (a rate, a ratio to a baseline of the same run): it
+    #: gets a verdict below scale 1 too.
+    scale_free: bool = False
+
+
+def at_scale(results: list[Result], scale: float) -> str:
+    """Drop the verdicts that only mean something at scale 1; return the summary's note."""
+    if scale >= 1:
+        return ""
+    for result in results:
+        if not result.scale_free and result.verdict in ("PASS", "MISS"):
+            result.verdict = "- (scale 1)"
+    return "; the targets are for scale 1: only rates and ratios measured in this run get a verdict"
 
 
 def verdict(*checks: bool | None) -> str:

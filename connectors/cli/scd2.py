@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors.cli.catalogs import existing_catalog
+from connectors.cli.progress import Progress
 from connectors.cli.render import to_json
 from connectors.cli.views import plural
 from connectors.lease.writer import WriterLease
@@ -153,8 +154,11 @@ def _observed_by_now(events: list[Event], column: str | None, now: datetime) -> 
 
 def _append(log: EventLog, events: list[Event]) -> int:
     appended = 0
+    progress = Progress(len(events), "events")
     for begin in range(0, len(events), BATCH):
-        appended += log.append(events[begin : begin + BATCH]).appended
+        batch = events[begin : begin + BATCH]
+        appended += log.append(batch).appended
+        progress.advance(len(batch))
     return appended
 
 

@@ -1,7 +1,7 @@
 """Check one chunk of stored rows on its own: decoding, event ids and hashes.
 
 The rows are grouped by kind, each group's canonical payloads and link texts are built
-column by column (`eventstore.audit.canonical_text`), and only the hashing runs per row.
+column by column (`eventstore.encoding.canonical_text`), and only the hashing runs per row.
 Any row that looks wrong is decoded and checked again one by one, exactly as `verify_chain` would,
 before it is reported. What the chunk contributes to the checks across the whole log
 (positions, links, ids, streams) is returned as compact arrays.
@@ -17,10 +17,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.audit.canonical_text import kind_codes, link_texts, payloads
-from eventstore.audit.row_shape import named_columns, shape_problems, suspects
+from eventstore.encoding.canonical_text import kind_codes, link_texts, payloads
 from eventstore.encoding.codec import compute_hash, decode_row, event_id_for, payload_bytes
 from eventstore.encoding.hashing import sha256_bytes, uuid5_bytes, uuid_texts
+from eventstore.encoding.row_shape import named_columns, shape_problems, suspects
 from eventstore.errors import CorruptEventError
 from eventstore.log.tail import HEX_VALUES
 from eventstore.model.events import EventRetracted

@@ -66,8 +66,14 @@ class EventIds:
 
 def uuid5_bytes(payloads: Sequence[bytes]) -> np.ndarray:
     """Return the 16 bytes of the UUIDv5 of every payload, one row each."""
-    sha1, namespace = hashlib.sha1, EVENT_NAMESPACE
-    digests = b"".join([sha1(namespace + p, usedforsecurity=False).digest() for p in payloads])
+    base = hashlib.sha1(EVENT_NAMESPACE, usedforsecurity=False)
+    found: list[bytes] = []
+    add = found.append
+    for payload in payloads:  # a copy of the namespace's state: no concatenation per row
+        hasher = base.copy()
+        hasher.update(payload)
+        add(hasher.digest())
+    digests = b"".join(found)
     raw = np.frombuffer(digests, np.uint8).reshape(len(payloads), 20)[:, :16].copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
@@ -92,6 +98,12 @@ def uuid_texts(raw: np.ndarray) -> np.ndarray:
 
 def batch_event_ids(payloads: Sequence[bytes]) -> EventIds:
     """Return the UUIDv5 (as `event_id_for` makes it) of every payload."""
+    keys, column = id_columns(payloads)
+    return EventIds(column.to_pylist(), keys, column)
+
+
+def id_columns(payloads: Sequence[bytes]) -> tuple[np.ndarray, pa.Array]:
+    """Return the tail's 64-bit keys and the Arrow column of the UUIDv5 of every payload."""
     size = len(payloads)
     raw = uuid5_bytes(payloads)
     keys = raw[:, :8].copy().view(">u8").ravel().astype(np.uint64)
@@ -100,7 +112,7 @@ def batch_event_ids(payloads: Sequence[bytes]) -> EventIds:
     column = pa.Array.from_buffers(
         pa.string(), size, [None, pa.py_buffer(offsets), pa.py_buffer(text.tobytes())]
     )
-    return EventIds(column.to_pylist(), keys, column)
+    return keys, column
 
 
 def link_texts(
@@ -108,8 +120,8 @@ def link_texts(
     first_position: int,
     recorded_at: str,
     stream_versions: pa.Array,
-    payloads: Sequence[bytes],
-    observed: Sequence[bytes] | None = None,
+    payloads: Sequence[bytes] | pa.Array,
+    observed: Sequence[bytes] | pa.Array | None = None,
 ) -> list[bytes]:
     """Return, per event, the text its link hashes after the previous link's hex digest.
 
@@ -118,9 +130,9 @@ def link_texts(
     `observed_line` (`observed`; none when not given) and the payload.
     """
     positions = pa.array(np.arange(first_position, first_position + len(event_ids)))
-    body = pa.array(payloads, _BYTES)
-    if observed is not None and any(observed):  # the observed_at line, before the payload
-        lines = pa.array(observed, _BYTES)
+    body = _binary(payloads)
+    if isinstance(observed, pa.Array) or (observed is not None and any(observed)):
+        lines = _binary(observed)  # the observed_at line, before the payload
         body = pc.binary_join_element_wise(lines, body, pa.scalar(b"", _BYTES))
     texts = pc.binary_join_element_wise(  # large_binary: a batch may hold more than 2 GiB
         pa.scalar(b"", _BYTES),
@@ -133,6 +145,17 @@ def link_texts(
     )
     joined: list[bytes] = texts.to_pylist()
     return joined
+
+
+def _binary(values: Sequence[bytes] | pa.Array) -> pa.Array:
+    """Return `values` as one large-binary array."""
+    if isinstance(values, pa.Array):
+        return values.cast(_BYTES)
+    size = len(values)  # one join and the lengths: far faster than pa.array of bytes objects
+    offsets = np.zeros(size + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, values), np.int64, size), out=offsets[1:])
+    data = pa.py_buffer(b"".join(values))
+    return pa.Array.from_buffers(_BYTES, size, [None, pa.py_buffer(offsets), data])
 
 
 def chain_links(prev_hash: str, texts: Sequence[bytes]) -> list[str]:

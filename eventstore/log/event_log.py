@@ -28,7 +28,9 @@ from eventstore.log.compaction import CompactionReport, compact
 from eventstore.log.head import CommitHook, Head, ambient_hook, recorded_text
 from eventstore.log.planner import Plan, plan_batch
 from eventstore.log.recorded import Recorded, event_batch
+from eventstore.log.saved_tail import TailCache
 from eventstore.log.storage import DeltaStorage
+from eventstore.log.table_append import MAX_ATTEMPTS, AppendedTable, append_table
 from eventstore.log.tail import TAIL_COLUMNS, LogTail
 from eventstore.model.instants import to_micros, to_utc
 
@@ -37,10 +39,8 @@ if TYPE_CHECKING:
 
     import pyarrow.dataset as pa_ds
 
+    from eventstore.log.table_plan import TablePlan
     from eventstore.model.events import Event
-
-#: How many times an append is planned again after losing a commit race.
-MAX_ATTEMPTS = 50
 
 
 class EventLog:
@@ -63,6 +63,7 @@ class EventLog:
         self._clock = clock
         self._storage = DeltaStorage(self.uri, storage_options)
         self._tail = LogTail()
+        self._saved = TailCache(root)
         self._version = -1
         self._pins = 0  # open `pinned()` blocks: reads see one Delta version meanwhile
         self._pin_lock = threading.Lock()
@@ -132,11 +133,23 @@ class EventLog:
             self._pins -= 1
 
     def _sync_tail(self) -> None:
-        """Bring the writer's view current: only writers (and counters) pay for it."""
+        """Bring the writer's view current: only writers (and counters) pay for it.
+
+        A first look starts from the tail saved beside the index when it holds against
+        the log (`eventstore.log.saved_tail`), and reads only the events after it.
+        """
         version = self.refresh()
+        if self._tail.delta_version < 0:
+            self._tail = self._saved.first_look(version, self._hash_at) or self._tail
         if version != self._tail.delta_version:
             rows = self._scan(TAIL_COLUMNS, since=self._tail.next_position)
             self._tail.absorb(rows, version)
+            self._saved.moved(self._tail)
+
+    def _hash_at(self, position: int) -> str | None:
+        """Return the hash of the event at `position` (None if the log has none there)."""
+        found = self._scan(["hash"], since=position, until=position + 1)["hash"].to_pylist()
+        return str(found[0]) if len(found) == 1 else None
 
     def read(
         self,
@@ -307,8 +320,14 @@ class EventLog:
         return {event.position or 0: event for event in from_table(table)}
 
     def _commit(self, plan: Plan, transaction: tuple[str, int] | None) -> bool:
+        return self._commit_rows(to_table(plan.new), plan, transaction)
+
+    def _commit_rows(
+        self, rows: pa.Table, plan: Plan | TablePlan, transaction: tuple[str, int] | None
+    ) -> bool:
+        """Commit `rows`, planned by `plan`; return False if another writer got there first."""
         committed = self._storage.write(
-            to_table(plan.new),
+            rows,
             creating=self._tail.delta_version < 0,
             transaction=transaction,
             metadata={"positions": f"{plan.first_position}-{plan.next_position - 1}"},
@@ -317,8 +336,25 @@ class EventLog:
             self._after_commit(plan)
         return committed
 
-    def _after_commit(self, plan: Plan) -> None:
+    def append_table(
+        self,
+        table: pa.Table,
+        *,
+        expected_versions: Mapping[str, int] | None = None,
+        transaction: tuple[str, int] | None = None,
+    ) -> AppendedTable:
+        """Append events given as an Arrow table in one atomic commit, as `append` does.
+
+        The table holds the log's columns without those the log assigns (see
+        `eventstore.log.table_append`); a bad table raises and appends nothing.
+        """
+        return append_table(
+            self, table, expected_versions=expected_versions, transaction=transaction
+        )
+
+    def _after_commit(self, plan: Plan | TablePlan) -> None:
         self._tail.committed(plan)
+        self._saved.moved(self._tail)
         self._version = max(self._version, self._tail.delta_version)
         self._announce(self._tail.delta_version)
 
@@ -347,4 +383,4 @@ class EventLog:
         return report
 
 
-__all__ = ["CompactionReport", "EventLog", "Recorded"]
+__all__ = ["AppendedTable", "CompactionReport", "EventLog", "Recorded"]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from eventstore.log.planner import Plan
+    from eventstore.log.table_plan import TablePlan
 
 #: Columns the tail needs from the log.
 TAIL_COLUMNS = ("position", "event_id", "instrument_id", "stream_version", "recorded_at", "hash")
@@ -97,7 +98,7 @@ class LogTail:
         self._pending.append((id_keys(rows["event_id"]), rows["position"].to_numpy()))
         self._merge()
 
-    def committed(self, plan: Plan) -> None:
+    def committed(self, plan: Plan | TablePlan) -> None:
         """Take in `plan`, which this process just committed as the next Delta version."""
         self.delta_version += 1
         self.next_position = plan.next_position
@@ -140,6 +141,15 @@ class LogTail:
             hi = int(np.searchsorted(keys, wanted, side="right"))
             found.extend(positions[lo:hi].tolist())
         return [int(p) for p in found]
+
+    def ids(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the whole id index: keys sorted, and the position of each (merged first)."""
+        self._merge()
+        return self._keys, self._positions
+
+    def restore_ids(self, keys: np.ndarray, positions: np.ndarray) -> None:
+        """Replace the id index by `keys` (sorted) and their `positions`, as `ids` gave them."""
+        self._keys, self._positions, self._pending = keys, positions, []
 
     def _merge(self) -> None:
         """Merge the pending ids into the sorted index: O(index) copying, no full sort."""

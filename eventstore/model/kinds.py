@@ -15,6 +15,7 @@ asks for its value rules in `connectors.cli.append_rules.check_values`.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 from typing import Any, Final, assert_never, cast
 
@@ -90,8 +91,7 @@ class Kind:
     @property
     def defaults(self) -> dict[str, Any]:
         """Return the required fields that have a default, which the canonical form omits."""
-        found = {f.name: f.default for f in msgspec.structs.fields(self.cls)}
-        return {name: found[name] for name in self.required if found[name] is not msgspec.NODEFAULT}
+        return dict(_defaults(self.cls, self.required))
 
     @property
     def verb(self) -> str:
@@ -99,6 +99,13 @@ class Kind:
         name = self.name
         at = max(i for i, char in enumerate(name) if char.isupper())
         return name[at:].lower()
+
+
+@functools.cache
+def _defaults(cls: type[Event], required: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
+    """Return the fields of `required` that have a default in `cls`, with their defaults."""
+    found = {f.name: f.default for f in msgspec.structs.fields(cls)}
+    return tuple((name, found[name]) for name in required if found[name] is not msgspec.NODEFAULT)
 
 
 AnyEvent = (

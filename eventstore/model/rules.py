@@ -6,6 +6,7 @@ every source client and `catalog append` apply to what they are given.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from decimal import Context, Decimal, InvalidOperation
@@ -105,6 +106,21 @@ def exact_decimal(value: object, field: str) -> Decimal | None:
     """Return `value` as a normalized `Decimal`; refuse floats and inexact values."""
     if value is None:
         return None
+    if type(value) is Decimal and value.is_finite():  # the usual case: a few values, often
+        try:
+            return _normalized_once(value)
+        except InvalidEventError:
+            pass  # said again below, naming the field
+    return _exact_decimal(value, field)
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized_once(value: Decimal) -> Decimal | None:
+    """Return `exact_decimal` of a finite `Decimal`: equal values normalize alike."""
+    return _exact_decimal(value, "")
+
+
+def _exact_decimal(value: object, field: str) -> Decimal | None:
     if isinstance(value, (bool, float)):
         raise InvalidEventError(
             f"{value!r} is a {type(value).__name__}; pass a Decimal or a string such as '0.1'",

@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from eventstore import EventStoreError, ExchangeChanged, ExchangeListed
 from eventstore.model.events import EXCHANGE_FIELDS
+from projections.scd2.file_rows import Row, read_versions
 from projections.scd2.symbols import (
     SOURCE,
     Defect,
     ImportPlan,
-    Row,
     observed,
     observing,
-    read_versions,
     require,
 )
 

@@ -16,10 +16,8 @@ then observed at its `updated_at` (a null one: at the import).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from msgspec.structs import replace
 
 from eventstore import (
@@ -29,24 +27,23 @@ from eventstore import (
     InstrumentListed,
     InstrumentRenamed,
 )
-from eventstore.model.events import DECIMAL_FIELDS, DELISTED, TIME_FIELDS
-from projections.errors import InvalidTableError, NaiveColumnError
+from eventstore.model.events import DELISTED
+from projections.errors import InvalidTableError
 from projections.join.inputs import column
 from projections.model import FIELDS
-from projections.rounding import decimals
-from projections.scd2.export import is_open
+from projections.scd2.file_rows import Row, read_versions
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    import pyarrow as pa
 
     from eventstore import Event
 
 SOURCE: Final = "scd2-import"
 #: The columns an import may take each version's observation time from.
 OBSERVED_FROM: Final = ("updated_at",)
-_HINT: Final = "pass naive_as_utc=True (--naive-as-utc)"
 _STATE: Final = ("status", *FIELDS)
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -65,39 +62,6 @@ class ImportPlan:
     events: list[Event] = field(default_factory=list)
     defects: list[Defect] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
-
-
-def _times(table: pa.Table, name: str, naive_as_utc: bool) -> pa.Array:
-    values = column(table, name)
-    kind = values.type
-    if not pa.types.is_timestamp(kind):
-        raise InvalidTableError(f"column {name!r}", f"is {kind}, not a timestamp")
-    if kind.tz is None and not naive_as_utc:
-        raise NaiveColumnError(name, kind, _HINT)
-    return values.cast(pa.timestamp(kind.unit, tz="UTC")).cast(pa.timestamp("us", tz="UTC"))
-
-
-def read_versions(table: pa.Table, naive_as_utc: bool, known: tuple[str, ...]) -> list[Row]:
-    """Return the rows as dicts of exact values: decimals from any number, instants in UTC."""
-    columns: dict[str, Any] = {}
-    for name in table.column_names:
-        if name in ("valid_from", "valid_until", "updated_at") or name in TIME_FIELDS:
-            columns[name] = _times(table, name, naive_as_utc)
-        elif name in DECIMAL_FIELDS:
-            columns[name] = decimals(_no_nan(table[name]), name)
-        elif name in known:
-            columns[name] = table[name]
-    if "valid_until" in columns:
-        columns["open"] = pa.array(is_open(columns["valid_until"]))
-    found: list[Row] = pa.table(columns).to_pylist()
-    return found
-
-
-def _no_nan(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Return a float column with NaN (the older pattern's missing value) as null."""
-    if not pa.types.is_floating(values.type):
-        return values
-    return pc.if_else(pc.is_nan(values), pa.scalar(None, values.type), values)
 
 
 def require(table: pa.Table, *names: str) -> None:

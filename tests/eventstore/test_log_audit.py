@@ -1,7 +1,7 @@
 """The vectorized log audit: same bytes as the codec, and each kind of damage named.
 
-`eventstore.audit.canonical_text` rebuilds payloads and link texts with Arrow kernels; the property
-test holds it to `codec.payload_bytes` on any event (escapes, exponents, explicit nulls).
+`eventstore.encoding.canonical_text` rebuilds payloads and link texts with Arrow kernels; the
+property test holds it to `codec.payload_bytes` on any event (escapes, exponents, explicit nulls).
 The damage tests feed stored rows, damaged in memory, to `audit_rows`.
 """
 
@@ -27,10 +27,9 @@ from eventstore import (
     InstrumentDelisted,
     InstrumentListed,
 )
-from eventstore.audit.canonical_text import kind_codes, link_texts, payloads
 from eventstore.audit.findings import MAX_KEPT, Findings
 from eventstore.audit.log_audit import LOG_CHECKS, audit_log, audit_rows
-from eventstore.audit.row_shape import named_columns
+from eventstore.encoding.canonical_text import kind_codes, link_texts, payloads
 from eventstore.encoding.codec import (
     compute_event_id,
     decode_row,
@@ -38,6 +37,7 @@ from eventstore.encoding.codec import (
     payload_bytes,
     rfc3339,
 )
+from eventstore.encoding.row_shape import named_columns
 from eventstore.encoding.schema import SCHEMA
 from eventstore.encoding.table import to_table
 from eventstore.model.events import DECIMAL_FIELDS, TIME_FIELDS

@@ -15,6 +15,7 @@ from eventstore.model.rules import (
     check_span,
     check_status,
     check_symbol,
+    exact_decimal,
     size,
 )
 
@@ -121,3 +122,13 @@ def test_the_event_constructors_stay_lenient() -> None:
         tick_size=Decimal("-1"),
     )
     assert listed.tick_size == Decimal(-1)
+
+
+def test_a_decimal_seen_before_is_normalized_alike_and_refused_by_its_own_field() -> None:
+    assert str(exact_decimal(Decimal("1.500"), "tick_size")) == "1.5"
+    assert str(exact_decimal(Decimal("1.50"), "lot_size")) == "1.5"  # equal: the same answer
+    assert str(exact_decimal(Decimal("-0.00"), "lot_size")) == "0"
+    too_fine = Decimal("1E-19")
+    for field in ("tick_size", "min_qty"):  # a refusal is never remembered: it names its field
+        with pytest.raises(InvalidEventError, match=field):
+            exact_decimal(too_fine, field)

@@ -38,6 +38,16 @@ FEW_VALUES: Final = frozenset(
 )
 
 
+def whole(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Return `column` as one array: its only chunk as it is (`combine_chunks` copies even
+    one chunk), several chunks concatenated."""
+    if isinstance(column, pa.Array):
+        return column
+    if column.num_chunks == 1:
+        return column.chunk(0)
+    return column.combine_chunks()
+
+
 def scalar(text: str) -> pa.Scalar:
     """Return a string scalar."""
     return pa.scalar(text, TEXT)
@@ -150,4 +160,5 @@ __all__ = [
     "json_values",
     "rfc3339_column",
     "scalar",
+    "whole",
 ]

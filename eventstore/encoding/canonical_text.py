@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.audit.json_text import (
+from eventstore.encoding.json_text import (
     FEW_VALUES,
     TEXT,
     coded,
@@ -26,6 +26,7 @@ from eventstore.audit.json_text import (
     json_values,
     rfc3339_column,
     scalar,
+    whole,
 )
 from eventstore.encoding.schema import PAYLOAD_COLUMNS
 from eventstore.model.kinds import BY_NAME, KIND_NAMES, Kind, Layout
@@ -58,7 +59,7 @@ def _fragment(key: str, column: pa.Array, present: np.ndarray) -> pa.Array:
 def mentioned(fields: pa.Array | pa.ChunkedArray, names: tuple[str, ...]) -> np.ndarray:
     """Return a (rows, names) matrix: whether each row's `fields` list names each name."""
     if isinstance(fields, pa.ChunkedArray):
-        fields = fields.combine_chunks()
+        fields = whole(fields)
     found = np.zeros((len(fields), len(names) + 1), dtype=bool)
     codes = pc.index_in(pc.list_flatten(fields), value_set=pa.array(names, TEXT))
     column = np.asarray(codes.fill_null(len(names)).to_numpy(), dtype=np.int64)
@@ -92,7 +93,7 @@ class _Rows:
     named: np.ndarray  # (rows, payload columns)
 
     def column(self, name: str) -> pa.Array:
-        return self.table[name].combine_chunks()
+        return whole(self.table[name])
 
     def valid(self, name: str) -> np.ndarray:
         return np.asarray(self.table[name].is_valid().to_numpy(zero_copy_only=False), dtype=bool)
@@ -181,7 +182,7 @@ def _observed_lines(rows: pa.Table, recorded: pa.Array, payload: pa.Array) -> pa
     when it differs from `recorded_at` (a row without one reads its `recorded_at`)."""
     if "observed_at" not in rows.column_names:
         return payload
-    observed = rfc3339_column(rows["observed_at"].combine_chunks())
+    observed = rfc3339_column(whole(rows["observed_at"]))
     same = pc.fill_null(pc.equal(observed, recorded), True)
     if pc.all(same).as_py():
         return payload
@@ -191,13 +192,13 @@ def _observed_lines(rows: pa.Table, recorded: pa.Array, payload: pa.Array) -> pa
 
 def link_texts(rows: pa.Table, payload: pa.Array) -> pa.Array:
     """Return the text each row's `hash` is the SHA-256 of, as `codec.link_hash` builds it."""
-    recorded = rfc3339_column(rows["recorded_at"].combine_chunks())
+    recorded = rfc3339_column(whole(rows["recorded_at"]))
     parts = [
-        rows["prev_hash"].combine_chunks(),
-        rows["event_id"].combine_chunks(),
-        rows["position"].combine_chunks().cast(TEXT),
+        whole(rows["prev_hash"]),
+        whole(rows["event_id"]),
+        whole(rows["position"]).cast(TEXT),
         recorded,
-        rows["stream_version"].combine_chunks().cast(TEXT),
+        whole(rows["stream_version"]).cast(TEXT),
         _observed_lines(rows, recorded, payload),
     ]
     binary = [part.cast(pa.binary()) for part in parts]

@@ -15,7 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.audit.canonical_text import mentioned
+from eventstore.encoding.canonical_text import mentioned
+from eventstore.encoding.json_text import whole
 from eventstore.encoding.schema import PAYLOAD_COLUMNS, SCHEMA_VERSION
 from eventstore.model.events import InstrumentRenamed
 from eventstore.model.kinds import KINDS, Kind, Layout, Subject, code_of
@@ -70,7 +71,7 @@ def named_columns(rows: pa.Table) -> np.ndarray:
 
 def _names_others(rows: pa.Table) -> np.ndarray:
     """Return whether each row's `fields` list names something that is no payload column."""
-    fields = rows["fields"].combine_chunks()
+    fields = whole(rows["fields"])
     known = pc.is_in(pc.list_flatten(fields), value_set=pa.array(PAYLOAD_COLUMNS))
     parents = np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64)
     other = np.zeros(rows.num_rows, dtype=bool)

@@ -1,0 +1,291 @@
+"""Events given as an Arrow table: checked, brought to the log's columns, canonically encoded.
+
+A caller's table holds the log's own columns (`eventstore.encoding.schema`) without those
+the log assigns (`event_id recorded_at position stream_version prev_hash hash`;
+`schema_version` may be given, and must then be this package's). Required: `kind
+instrument_id symbol effective_at source fields`; a payload column or `observed_at` left
+out reads as null. Every row must be an event `Event`'s constructor would accept: the
+audit's row-shape checks find the suspects, and the first one is decoded to say why it is
+refused. The canonical payloads are built with the audit's Arrow string kernels
+(`eventstore.encoding.canonical_text`), byte for byte what `codec.payload_bytes` encodes.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.encoding.canonical_text import kind_codes, payloads
+from eventstore.encoding.codec import decode_row
+from eventstore.encoding.hashing import id_columns
+from eventstore.encoding.json_text import whole
+from eventstore.encoding.row_shape import named_columns, shape_problems, suspects
+from eventstore.encoding.schema import (
+    LOG_ASSIGNED,
+    PAYLOAD_COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    TIMESTAMP,
+)
+from eventstore.encoding.table import to_table
+from eventstore.errors import CorruptEventError, InvalidEventError, NaiveTimestampError
+from eventstore.model.kinds import KIND_NAMES, KINDS, Layout
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from eventstore.model.events import Event
+
+#: Columns a given table must hold.
+REQUIRED: Final = ("kind", "instrument_id", "symbol", "effective_at", "source", "fields")
+#: The columns of a given table, in the log's order: all but those the log assigns.
+GIVEN: Final = tuple(f.name for f in SCHEMA if f.name not in LOG_ASSIGNED)
+_LIST: Final = pa.list_(pa.string())
+_PAYLOAD_NAMES: Final = pa.array(PAYLOAD_COLUMNS, pa.string())
+#: Stand-ins for the envelope, so that a refused row decodes far enough to say why.
+_STAND_IN: Final = {
+    "position": None,
+    "event_id": "",
+    "recorded_at": None,
+    "stream_version": 0,
+    "prev_hash": "",
+    "hash": "",
+}
+
+
+#: Rows encoded at a time (one thread builds a chunk's text while another hashes).
+CHUNK_ROWS: Final = 100_000
+_Encoded = tuple[pa.Array, pa.Array, np.ndarray]
+
+
+@dataclass(frozen=True)
+class GivenEvents:
+    """A checked table of new events in the log's columns, with their canonical form."""
+
+    rows: pa.Table  # the `GIVEN` columns, `fields` in canonical order
+    kinds: np.ndarray  # kind codes (indices into `KINDS`)
+    payloads: pa.Array  # binary canonical payloads
+    ids: pa.Array  # the event ids, as text
+    keys: np.ndarray  # their 64-bit index keys (`eventstore.log.tail.id_key`)
+
+
+def given_events(table: pa.Table) -> GivenEvents:
+    """Return `table` checked and encoded, or raise a one-line `InvalidEventError`."""
+    if not isinstance(table, pa.Table):
+        raise InvalidEventError(f"expected a pyarrow Table, got a {type(table).__name__}")
+    rows = _columns(table)
+    kinds = kind_codes(whole(rows["kind"]))
+    if (kinds < 0).any():
+        row = int(np.flatnonzero(kinds < 0)[0])
+        name = rows["kind"][row].as_py()
+        known = ", ".join(KIND_NAMES)
+        raise InvalidEventError(f"row {row}: unknown kind {name!r}; known: {known}", field="kind")
+    named = named_columns(rows)
+    _refuse_suspects(rows, kinds, named)
+    rows = rows.set_column(GIVEN.index("fields"), "fields", _canonical_fields(kinds, named))
+    return GivenEvents(rows, kinds, *_encoded(rows, kinds, named))
+
+
+def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> _Encoded:
+    """Return the canonical payloads, ids and keys of `rows`, a chunk at a time.
+
+    One thread builds a chunk's payloads with Arrow kernels (which let go of the
+    interpreter) while this one hashes the chunk before it: on two cores the two overlap.
+    """
+    size = rows.num_rows
+    parts: list[tuple[pa.Array, np.ndarray, pa.Array]] = []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        chunks = [
+            pool.submit(
+                _payloads,
+                rows.slice(lo, CHUNK_ROWS),
+                kinds[lo : lo + CHUNK_ROWS],
+                named[lo : lo + CHUNK_ROWS],
+            )
+            for lo in range(0, size, CHUNK_ROWS)
+        ]
+        for chunk in chunks:
+            payload = chunk.result()
+            keys, ids = id_columns(_bytes_list(payload))
+            parts.append((payload, keys, ids))
+    if not parts:
+        empty = pa.array([], pa.large_binary())
+        return empty, pa.array([], pa.string()), np.empty(0, np.uint64)
+    return (
+        pa.concat_arrays([p for p, _, _ in parts]),
+        pa.concat_arrays([i for _, _, i in parts]),
+        np.concatenate([k for _, k, _ in parts]),
+    )
+
+
+def _payloads(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.Array:
+    return payloads(rows, kinds, named).cast(pa.large_binary())
+
+
+def events_table(events: Sequence[Event]) -> pa.Table:
+    """Return events not yet recorded as a table `append_table` takes, in input order."""
+    kinds = [type(event) for event in events]
+    distinct = list(dict.fromkeys(kinds))
+    codes = np.fromiter((distinct.index(kind) for kind in kinds), np.int64, len(kinds))
+    grouped = np.argsort(codes, kind="stable")  # the order of to_table's rows: kind by kind
+    back = np.empty(len(kinds), np.int64)
+    back[grouped] = np.arange(len(kinds))
+    table = to_table(events).take(pa.array(back))
+    return table.drop_columns([name for name in LOG_ASSIGNED if name in table.column_names])
+
+
+def _bytes_list(column: pa.Array) -> list[bytes]:
+    found: list[bytes] = column.to_pylist()
+    return found
+
+
+def _columns(table: pa.Table) -> pa.Table:
+    """Return `table` as exactly the `GIVEN` columns of the log's types, or raise."""
+    names = table.column_names
+    assigned = sorted(set(names) & set(LOG_ASSIGNED))
+    if assigned:
+        raise InvalidEventError(
+            f"column {assigned[0]!r} is assigned by the log; leave it out of the table"
+        )
+    unknown = sorted(set(names) - set(GIVEN))
+    if unknown:
+        raise InvalidEventError(f"unknown column {unknown[0]!r}: not a column of the log")
+    if len(set(names)) != len(names):
+        raise InvalidEventError("the table names a column twice")
+    missing = [name for name in REQUIRED if name not in names]
+    if missing:
+        raise InvalidEventError(f"missing column {missing[0]!r}", field=missing[0])
+    size = table.num_rows
+    arrays = []
+    for name in GIVEN:
+        want = SCHEMA.field(name).type
+        if name not in names:
+            fill = np.full(size, SCHEMA_VERSION, np.int32) if name == "schema_version" else None
+            arrays.append(pa.nulls(size, want) if fill is None else pa.array(fill))
+            continue
+        arrays.append(_typed(name, whole(table[name]), want))
+    rows = pa.Table.from_arrays(arrays, names=list(GIVEN))
+    _null_free(rows)
+    other = [v for v in pc.unique(rows["schema_version"]).to_pylist() if v != SCHEMA_VERSION]
+    if other:
+        raise InvalidEventError(
+            f"schema_version {other[0]} is not {SCHEMA_VERSION}, the version this package writes",
+            field="schema_version",
+        )
+    return rows
+
+
+def _typed(name: str, column: pa.Array, want: pa.DataType) -> pa.Array:
+    """Return `column` as type `want` when that loses nothing, or raise."""
+    have = column.type
+    if pa.types.is_dictionary(have):
+        column, have = column.dictionary_decode(), have.value_type
+    if have == want:
+        return column
+    if want == TIMESTAMP and pa.types.is_timestamp(have) and have.tz is None:
+        raise NaiveTimestampError(name, f"a column of {have}")
+    ok = (
+        (want == TIMESTAMP and pa.types.is_timestamp(have))
+        or (pa.types.is_decimal(want) and (pa.types.is_decimal(have) or pa.types.is_integer(have)))
+        or (pa.types.is_string(want) and pa.types.is_large_string(have))
+        or (pa.types.is_integer(want) and pa.types.is_integer(have))
+        or (pa.types.is_list(want) and _is_list_of_text(have))
+    )
+    if not ok:
+        raise InvalidEventError(f"column {name!r} is {have}; expected {want}", field=name)
+    try:
+        return column.cast(want, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        reason = str(exc).splitlines()[0]
+        raise InvalidEventError(
+            f"column {name!r} does not fit {want}: {reason}", field=name
+        ) from None
+
+
+def _is_list_of_text(kind: pa.DataType) -> bool:
+    return bool(pa.types.is_list(kind) or pa.types.is_large_list(kind)) and bool(
+        pa.types.is_string(kind.value_type) or pa.types.is_large_string(kind.value_type)
+    )
+
+
+def _null_free(rows: pa.Table) -> None:
+    """Refuse a null where the log never holds one (`fields` may not hold a null name)."""
+    for name in (*REQUIRED, "schema_version"):
+        nulls = rows[name].null_count
+        if nulls:
+            row = int(np.flatnonzero(rows[name].is_null().to_numpy(zero_copy_only=False))[0])
+            raise InvalidEventError(f"row {row}: {name} is null", field=name)
+    if pc.list_flatten(rows["fields"]).null_count:
+        raise InvalidEventError("a fields list holds a null name", field="fields")
+
+
+def _refuse_suspects(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> None:
+    """Raise for the first row an event's constructor would refuse, saying why."""
+    flagged = suspects(rows, kinds).tolist()
+    for row in flagged:
+        _decode(rows, row)  # raises with the constructor's own words
+    _refuse_unknown_names(whole(rows["fields"]))
+    problems = shape_problems(rows, kinds, named)
+    if problems:
+        row = min(problems)
+        raise InvalidEventError(f"row {row}: {problems[row]}", field="fields")
+    if flagged:  # a suspect that decodes: the check was stricter than the constructor
+        raise InvalidEventError(f"row {flagged[0]}: blank text where a value is required")
+
+
+def _refuse_unknown_names(fields: pa.Array) -> None:
+    """Raise if a `fields` list names something that is no payload column (`symbol`, say)."""
+    names = pc.list_flatten(fields)
+    known = pc.is_in(names, value_set=pa.array(PAYLOAD_COLUMNS)).to_numpy(zero_copy_only=False)
+    if not known.all():
+        at = int(np.flatnonzero(~known)[0])
+        row = int(pc.list_parent_indices(fields)[at].as_py())
+        raise InvalidEventError(
+            f"row {row}: its fields list names {names[at].as_py()!r}, which no event sets "
+            "(identity moves through its own events)",
+            field="fields",
+        )
+
+
+def _decode(rows: pa.Table, row: int) -> None:
+    values: dict[str, Any] = rows.slice(row, 1).to_pylist()[0]
+    values.update(_STAND_IN)
+    values["recorded_at"] = values["effective_at"]
+    try:
+        decode_row(values)
+    except CorruptEventError as exc:
+        reason = exc.reason.removeprefix("invalid event: ")
+        raise InvalidEventError(f"row {row}: {reason}") from None
+
+
+def _canonical_fields(kinds: np.ndarray, named: np.ndarray) -> pa.Array:
+    """Return each row's `fields` list as `to_table` writes it: a change's names sorted, a
+    listing's in the order of its kind's fields (each name once).
+
+    `named` says only names of the row kind's optional fields (the shape checks refused
+    any other)."""
+    size = len(kinds)
+    counts = named.sum(axis=1)
+    offsets = np.zeros(size + 1, np.int32)
+    np.cumsum(counts, out=offsets[1:])
+    flat = np.empty(int(offsets[-1]), np.int32)  # payload column numbers
+    for code, kind in enumerate(KINDS):
+        mine = np.flatnonzero(kinds == code)
+        if not len(mine) or not counts[mine].any():
+            continue
+        wanted = sorted(kind.optional) if kind.layout is Layout.CHANGES else list(kind.optional)
+        columns = np.asarray([PAYLOAD_COLUMNS.index(n) for n in wanted], np.int64)
+        at_row, at_col = np.nonzero(named[mine][:, columns])  # row by row, in `wanted` order
+        mine_counts = counts[mine]
+        rank = np.arange(len(at_row)) - np.repeat(np.cumsum(mine_counts) - mine_counts, mine_counts)
+        flat[offsets[mine][at_row] + rank] = columns[at_col]
+    names = _PAYLOAD_NAMES.take(pa.array(flat))
+    return pa.ListArray.from_arrays(pa.array(offsets), names)
+
+
+__all__ = ["GIVEN", "REQUIRED", "GivenEvents", "events_table", "given_events"]

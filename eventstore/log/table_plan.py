@@ -1,0 +1,259 @@
+"""Plan the append of a checked table of events: repeats, stream versions, the hash chain.
+
+The columnar twin of `eventstore.log.planner`, with the same rules decided column by
+column: an input whose id the log holds, or that repeats an earlier input, is not
+appended again; stream versions count on from the writer's tail; a stream's first event
+must open it; a retraction withdraws an earlier event of its own stream (checked one by
+one: retractions are rare). The chain is hashed once per row, over the same text the
+planner hashes (`hashing.link_texts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from eventstore.encoding.codec import rfc3339
+from eventstore.encoding.given_table import CHUNK_ROWS, GivenEvents
+from eventstore.encoding.hashing import chain_links, link_texts
+from eventstore.encoding.json_text import join, rfc3339_column, scalar, whole
+from eventstore.encoding.schema import SCHEMA, TIMESTAMP
+from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
+from eventstore.log.tail import LogTail, id_key
+from eventstore.model.events import EventRetracted
+from eventstore.model.instants import from_micros
+from eventstore.model.kinds import KINDS, code_of
+
+#: Reads the `event_id instrument_id kind` of stored events at some positions.
+StoredRows = Callable[[Sequence[int]], pa.Table]
+_RETRACTED: Final = code_of(EventRetracted)
+_OPENS: Final = np.asarray([kind.opens_stream for kind in KINDS])
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """A table append ready to commit: the new rows in position order, and the new tail."""
+
+    rows: pa.Table
+    new_keys: np.ndarray
+    streams: dict[str, int]
+    first_position: int
+    next_position: int
+    last_hash: str
+    recorded_us: int
+    repeated: int  # inputs not appended: already in the log, or repeating an earlier input
+
+
+def plan_table(
+    given: GivenEvents,
+    tail: LogTail,
+    expected: Mapping[str, int],
+    now_us: int,
+    stored: StoredRows,
+) -> TablePlan:
+    """Return the plan for appending `given` after `tail`, or raise without side effects."""
+    conflicts = {
+        stream: (want, tail.streams.get(stream, 0))
+        for stream, want in expected.items()
+        if tail.streams.get(stream, 0) != want
+    }
+    if conflicts:
+        raise StreamVersionConflictError(conflicts)
+    recorded_us = max(now_us, tail.last_recorded_us)
+    _check_observed(given.rows, recorded_us)
+    new = np.flatnonzero(_new_inputs(given, tail, stored))
+    every = len(new) == given.rows.num_rows
+    rows = given.rows if every else given.rows.take(pa.array(new))
+    kinds = given.kinds if every else given.kinds[new]
+    versions, streams = _versions(whole(rows["instrument_id"]), kinds, tail)
+    ids = given.ids if every else given.ids.take(pa.array(new))
+    if (kinds == _RETRACTED).any():
+        _check_targets(rows, kinds, ids, tail, stored)
+    first = tail.next_position
+    recorded_text = rfc3339(from_micros(recorded_us))
+    links = _chain(
+        tail.last_hash,
+        _Linked(
+            ids,
+            first,
+            recorded_text,
+            pa.array(versions),
+            given.payloads if every else given.payloads.take(pa.array(new)),
+            _observed_lines(whole(rows["observed_at"]), recorded_text),
+        ),
+    )
+    size = len(new)
+    hashes = pa.array(links, pa.string())
+    recorded = pa.array(np.full(size, recorded_us, np.int64)).view(TIMESTAMP)
+    assigned = {
+        "position": pa.array(np.arange(first, first + size, dtype=np.int64)),
+        "event_id": ids,
+        "recorded_at": recorded,
+        "stream_version": pa.array(versions),
+        "prev_hash": pa.concat_arrays([pa.array([tail.last_hash], pa.string()), hashes[:-1]])
+        if size
+        else pa.array([], pa.string()),
+        "hash": hashes,
+    }
+    observed = whole(rows["observed_at"])
+    assigned["observed_at"] = pc.coalesce(observed, recorded)
+    columns = [assigned[f.name] if f.name in assigned else whole(rows[f.name]) for f in SCHEMA]
+    return TablePlan(
+        rows=pa.Table.from_arrays(columns, schema=SCHEMA),
+        new_keys=given.keys[new],
+        streams=streams,
+        first_position=first,
+        next_position=first + size,
+        last_hash=links[-1] if links else tail.last_hash,
+        recorded_us=recorded_us,
+        repeated=given.rows.num_rows - size,
+    )
+
+
+@dataclass(frozen=True)
+class _Linked:
+    """What the links of the new rows hash (`hashing.link_texts`), column by column."""
+
+    ids: pa.Array
+    first: int
+    recorded_text: str
+    versions: pa.Array
+    payloads: pa.Array
+    observed: pa.Array
+
+    def texts(self, lo: int, size: int) -> list[bytes]:
+        """Return the link texts of rows `lo` <= row < `lo + size`."""
+        return link_texts(
+            self.ids.slice(lo, size),
+            self.first + lo,
+            self.recorded_text,
+            self.versions.slice(lo, size),
+            self.payloads.slice(lo, size),
+            self.observed.slice(lo, size),
+        )
+
+
+def _chain(prev_hash: str, linked: _Linked) -> list[str]:
+    """Return the chain links of the new rows, after `prev_hash`.
+
+    One thread joins a chunk's link texts with Arrow kernels while this one hashes the
+    chunk before it (the chain itself is sequential).
+    """
+    links: list[str] = []
+    size = len(linked.ids)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        texts = [
+            pool.submit(linked.texts, lo, min(CHUNK_ROWS, size - lo))
+            for lo in range(0, size, CHUNK_ROWS)
+        ]
+        for chunk in texts:
+            links.extend(chain_links(links[-1] if links else prev_hash, chunk.result()))
+    return links
+
+
+def _check_observed(rows: pa.Table, recorded_us: int) -> None:
+    """Refuse the table if a row says it was observed after the log would record it."""
+    observed = rows["observed_at"].cast(pa.int64())
+    late = pc.greater(observed, recorded_us).fill_null(False)
+    if pc.any(late).as_py():
+        row = int(np.flatnonzero(late.to_numpy(zero_copy_only=False))[0])
+        at = rfc3339(from_micros(observed[row].as_py()))
+        raise InvalidEventError(
+            f"row {row}: {at} is after the time the log records it "
+            f"({rfc3339(from_micros(recorded_us))}): a fact cannot be known from its source "
+            "before it was observed; nothing was appended",
+            field="observed_at",
+        )
+
+
+def _new_inputs(given: GivenEvents, tail: LogTail, stored: StoredRows) -> np.ndarray:
+    """Return, per input, whether it is new: not in the log, not repeating an earlier input."""
+    column = given.ids
+    size = len(column)
+    first = pc.index_in(column, value_set=column).to_numpy(zero_copy_only=False)
+    new: np.ndarray = np.asarray(first, np.int64) == np.arange(size)
+    hits = np.flatnonzero(tail.maybe_stored(given.keys) & new)
+    if len(hits):
+        texts = column.take(pa.array(hits)).to_pylist()
+        positions = sorted({p for text in texts for p in tail.candidates(id_key(text))})
+        found = set(stored(positions)["event_id"].to_pylist()) if positions else set()
+        for row, text in zip(hits.tolist(), texts, strict=True):
+            if text in found:
+                new[row] = False
+    return new
+
+
+def _versions(
+    instruments: pa.Array, kinds: np.ndarray, tail: LogTail
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Return each new row's stream version, and each stream's version after the table."""
+    encoded = pc.dictionary_encode(instruments)
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), np.int64)
+    names: list[str] = encoded.dictionary.to_pylist()
+    known = tail.streams.get
+    base = np.fromiter((known(name, 0) for name in names), np.int64, len(names))
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes, minlength=len(names))
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    rank = np.empty(len(codes), np.int64)
+    rank[order] = np.arange(len(codes)) - starts
+    versions = base[codes] + rank + 1
+    unopened = (versions == 1) & ~_OPENS[kinds]
+    if unopened.any():
+        raise UnknownStreamError("instrument", names[codes[int(np.flatnonzero(unopened)[0])]])
+    after = base + counts
+    return versions, dict(zip(names, after.tolist(), strict=True))
+
+
+def _check_targets(
+    rows: pa.Table, kinds: np.ndarray, ids: pa.Array, tail: LogTail, stored: StoredRows
+) -> None:
+    """Check every retraction's target, as the planner does: an earlier event of its stream."""
+    earlier = {text: row for row, text in enumerate(ids.to_pylist())}
+    instruments = whole(rows["instrument_id"])
+    targets = whole(rows["target"])
+    for row in np.flatnonzero(kinds == _RETRACTED).tolist():
+        target, stream = targets[row].as_py(), instruments[row].as_py()
+        at = earlier.get(target)
+        if at is not None and at < row:
+            owner, kind = instruments[at].as_py(), int(kinds[at])
+        else:
+            found = stored(tail.candidates(id_key(target))) if _is_id(target) else None
+            match = None if found is None else found.filter(pc.equal(found["event_id"], target))
+            if match is None or not match.num_rows:
+                raise UnknownStreamError("retraction target", target)
+            owner = match["instrument_id"][0].as_py()
+            kind = -1 if match["kind"][0].as_py() != KINDS[_RETRACTED].name else _RETRACTED
+        if owner != stream:
+            raise InvalidEventError(
+                f"target {target} belongs to {owner!r}, not {stream!r}", field="target"
+            )
+        if kind == _RETRACTED:
+            raise InvalidEventError("a retraction cannot be retracted", field="target")
+
+
+def _is_id(text: str) -> bool:
+    try:
+        id_key(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _observed_lines(observed: pa.Array, recorded_text: str) -> pa.Array:
+    """Return each row's `codec.observed_line`: its instant and a newline, unless it is
+    null or the time of recording."""
+    if observed.null_count == len(observed):  # the common case: the log observes them now
+        return pa.nulls(len(observed), pa.large_binary()).fill_null(b"")
+    text = rfc3339_column(observed)
+    same = pc.fill_null(pc.equal(text, scalar(recorded_text)), True)
+    return pc.if_else(same, scalar(""), join(text, scalar("\n"))).cast(pa.large_binary())
+
+
+__all__ = ["TablePlan", "plan_table"]
