@@ -33,6 +33,7 @@ from connectors.cli.interrupt import Interrupted, committed_since, log_version, 
 from connectors.cli.queries import EXAMPLE_INSTANT, QUERY_COMMANDS
 from connectors.cli.render import escaped_streams
 from connectors.cli.scd2 import IMPORT_HELP, SCD2_COMMANDS
+from connectors.cli.serve import SERVE_COMMANDS
 from connectors.errors import ConnectorError, UsageError
 from eventstore import (
     EventStoreError,
@@ -122,6 +123,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("audit", "check the log's integrity and the PIT invariants", add_audit),
     *SCD2_COMMANDS,
     *cli_anchor.ANCHOR_COMMANDS,
+    *SERVE_COMMANDS,
 )
 
 
