@@ -6,9 +6,16 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Final
 
+import msgspec
+import pyarrow as pa
+
 from connectors.cli.catalogs import existing_catalog
+from connectors.cli.formats import add_format, chosen, write_table
 from connectors.cli.render import instant, to_json
+from connectors.cli.spelling import DATE_HELP
 from connectors.cli.views import change_lines_text, history_text, instrument_text, universe_text
+from connectors.serve.recent import CHANGE_SCHEMA
+from connectors.serve.universe import COLUMN_FILTERS, narrowed
 from eventstore import to_utc
 from projections.changes import ChangeFilter, change_lines
 
@@ -16,10 +23,12 @@ Command = Callable[[argparse.Namespace], int]
 #: The exit status of a `get` that found nothing.
 EXIT_NOT_FOUND: Final = 1
 EXAMPLE_INSTANT: Final = "2024-01-01T00:00:00Z"
-TIME_HELP: Final = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INSTANT}"
+TIME_HELP: Final = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INSTANT}; {DATE_HELP}"
+NOW_HELP: Final = f"{TIME_HELP} (default: now)"
 
 
 def _add_known_at(parser: argparse.ArgumentParser) -> None:
+    add_format(parser)
     parser.add_argument(
         "--known-at",
         metavar="K",
@@ -44,13 +53,13 @@ def _knowledge(args: argparse.Namespace) -> str:
 
 def add_get(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument("symbol", metavar="SYMBOL", help="EXCHANGE:TICKER")
-    parser.add_argument("--as-of", metavar="T", required=True, help=TIME_HELP)
+    parser.add_argument("--as-of", metavar="T", help=NOW_HELP)
     _add_known_at(parser)
     return _get
 
 
 def add_universe(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument("--as-of", metavar="T", required=True, help=TIME_HELP)
+    parser.add_argument("--as-of", metavar="T", help=NOW_HELP)
     _add_known_at(parser)
     parser.add_argument(
         "--include-inactive", action="store_true", help="also list delisted instruments"
@@ -64,6 +73,8 @@ def add_universe(parser: argparse.ArgumentParser) -> Command:
         choices=("yes", "no"),
         help="only inverse contracts (yes) or only linear ones (no); spot pairs are neither",
     )
+    for name in COLUMN_FILTERS:
+        parser.add_argument(f"--{name}", metavar=name.upper(), help=f"only where {name} is this")
     return _universe
 
 
@@ -83,6 +94,7 @@ def add_changes(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument("--until", metavar="B", required=True, help="until B, excluded")
     parser.add_argument("--exchange", metavar="X", help="only instruments of exchange X")
     parser.add_argument("--field", metavar="F", help="only changes of field F")
+    parser.add_argument("--symbol", metavar="S", help="only changes of symbol or instrument id S")
     _add_known_at(parser)
     return _changes
 
@@ -91,9 +103,13 @@ def add_changes(parser: argparse.ArgumentParser) -> Command:
 
 
 def _get(args: argparse.Namespace) -> int:
+    args.json = chosen(args) == "json"
     found = existing_catalog(args.root).get(
         args.symbol, args.as_of, args.known_at, args.recorded_by
     )
+    if found is not None and chosen(args) in ("csv", "parquet"):
+        write_table(args, pa.Table.from_pylist([msgspec.structs.asdict(found)]))
+        return 0
     if found is not None:
         print(to_json(found) if args.json else instrument_text(found))
         return 0
@@ -106,7 +122,7 @@ def _get(args: argparse.Namespace) -> int:
 
 def _universe(args: argparse.Namespace) -> int:
     catalog = existing_catalog(args.root)
-    rows = catalog.universe(
+    found = catalog.universe(
         args.as_of,
         args.known_at,
         include_inactive=args.include_inactive,
@@ -114,8 +130,14 @@ def _universe(args: argparse.Namespace) -> int:
         recorded_by=args.recorded_by,
         settle=args.settle,
         inverse=None if args.inverse is None else args.inverse == "yes",
-    ).to_pylist()
-    if args.json:
+    )
+    found = narrowed(found, {name: getattr(args, name) for name in COLUMN_FILTERS})
+    found = found.sort_by([("symbol", "ascending"), ("instrument_id", "ascending")])
+    if chosen(args) in ("csv", "parquet"):
+        write_table(args, found)
+        return 0
+    rows = found.to_pylist()
+    if chosen(args) == "json":
         print(to_json(rows))
         return 0
     shown_at = _shown(args.as_of)
@@ -125,10 +147,14 @@ def _universe(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     catalog = existing_catalog(args.root)
-    rows = catalog.history(
+    found = catalog.history(
         args.symbol, as_of=args.as_of, known_at=args.known_at, recorded_by=args.recorded_by
-    ).to_pylist()
-    print(to_json(rows) if args.json else history_text(args.symbol, rows))
+    )
+    if chosen(args) in ("csv", "parquet"):
+        write_table(args, found)
+        return 0
+    rows = found.to_pylist()
+    print(to_json(rows) if chosen(args) == "json" else history_text(args.symbol, rows))
     return 0
 
 
@@ -138,12 +164,26 @@ def _changes(args: argparse.Namespace) -> int:
     lines = change_lines(
         catalog, args.since, args.until, args.known_at, keep, recorded_by=args.recorded_by
     )
-    if args.json:
+    if args.symbol is not None:
+        lines = [line for line in lines if args.symbol in (line["symbol"], line["instrument_id"])]
+    if chosen(args) in ("csv", "parquet"):
+        flat = [{**line, "old": _said(line["old"]), "new": _said(line["new"])} for line in lines]
+        write_table(args, pa.Table.from_pylist(flat, CHANGE_SCHEMA))
+        return 0
+    if chosen(args) == "json":
         print(to_json(lines))
     else:
         events = len({line["position"] for line in lines})
         print(change_lines_text(lines, _shown(args.since), _shown(args.until), events))
     return 0
+
+
+def _said(value: object) -> str | None:
+    """Return a change's old or new value as a cell: JSON for a listing's fields."""
+    if value is None:
+        return None
+    text = to_json(value)
+    return text[1:-1] if text.startswith('"') else text
 
 
 def _shown(value: str) -> str:

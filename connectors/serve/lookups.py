@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 import pyarrow as pa
 
+from connectors.release import package_version
 from connectors.serve.answers import arrow_answer, json_answer, rows_answer, wants_arrow
-from connectors.serve.openapi import operation, package_version, query
+from connectors.serve.openapi import operation, query
 from connectors.serve.problems import ProblemError, suggest, unknown_symbol
 from connectors.serve.questions import count, instant, instant_or_now, knowing, text
 from connectors.serve.service import Endpoint, Service, service_of

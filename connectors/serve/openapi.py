@@ -7,9 +7,9 @@ and every documented route exists.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, Final
 
+from connectors.release import package_version
 from connectors.serve.answers import ARROW_STREAM, JSON
 from connectors.serve.problems import PROBLEM_TYPE
 from connectors.serve.schemas import PARAMETERS, SCHEMAS, Schema, ref
@@ -26,14 +26,6 @@ ERRORS: Final = {
     415: "a body that is not an Arrow IPC stream",
     503: "the request took longer than the service's limit",
 }
-
-
-def package_version() -> str:
-    """Return the installed version of the package (`0+unknown` from a bare checkout)."""
-    try:
-        return version("pit-catalog")
-    except PackageNotFoundError:
-        return "0+unknown"
 
 
 def operation(
@@ -92,4 +84,4 @@ def document(endpoints: Sequence[Endpoint]) -> dict[str, Any]:
     }
 
 
-__all__ = ["ERRORS", "document", "operation", "package_version", "query"]
+__all__ = ["ERRORS", "document", "operation", "query"]
