@@ -8,13 +8,15 @@ its rows (`as_of`, the knowledge bounds) is in the stream's schema metadata.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Final
 
 import msgspec
 import pyarrow as pa
 from aiohttp import web
 
-from connectors.cli.render import jsonable
+from connectors.cli.render import jsonable, plain_decimal
 
 ARROW_STREAM: Final = "application/vnd.apache.arrow.stream"
 JSON: Final = "application/json"
@@ -38,6 +40,19 @@ def encoded(value: Any) -> bytes:
 def json_answer(value: Any, status: int = 200) -> web.Response:
     """Return `value` as a JSON response."""
     return web.Response(status=status, body=encoded(value), content_type=JSON)
+
+
+def flat_answer(row: dict[str, Any]) -> web.Response:
+    """Return one flat row (an instrument) as JSON: the quick path of `json_answer`."""
+    plain = {
+        name: plain_decimal(value)
+        if isinstance(value, Decimal)
+        else value.astimezone(UTC)
+        if isinstance(value, datetime)
+        else value
+        for name, value in row.items()
+    }
+    return web.Response(body=_json.encode(plain), content_type=JSON)
 
 
 def arrow_bytes(table: pa.Table) -> bytes:
@@ -80,6 +95,7 @@ __all__ = [
     "arrow_answer",
     "arrow_bytes",
     "encoded",
+    "flat_answer",
     "json_answer",
     "rows_answer",
     "table_answer",

@@ -8,7 +8,13 @@ import msgspec
 import pyarrow as pa
 
 from connectors.release import package_version
-from connectors.serve.answers import arrow_answer, json_answer, rows_answer, wants_arrow
+from connectors.serve.answers import (
+    arrow_answer,
+    flat_answer,
+    json_answer,
+    rows_answer,
+    wants_arrow,
+)
 from connectors.serve.openapi import operation, query
 from connectors.serve.problems import ProblemError, suggest, unknown_symbol
 from connectors.serve.questions import count, instant, instant_or_now, knowing, text
@@ -75,11 +81,11 @@ async def get_instrument(request: web.Request) -> web.Response:
     """The instrument that held a symbol at `as_of`."""
     service = service_of(request)
     key, as_of = request.match_info["symbol"], instant_or_now(request, "as_of")
-    found = await service.run(_instrument, service, key, as_of, knowing(request))
+    found = await service.run_quick(_instrument, service, key, as_of, knowing(request))
     row = msgspec.structs.asdict(found)
     if wants_arrow(request):
         return arrow_answer(pa.Table.from_pylist([row], INSTRUMENT_SCHEMA))
-    return json_answer(row)
+    return flat_answer(row)
 
 
 def _history(service: Service, key: str, as_of: datetime | None, known: Knowing) -> pa.Table:
@@ -110,11 +116,23 @@ async def get_exchanges(request: web.Request) -> web.Response:
 
 
 def matches(names: list[str], wanted: str, limit: int) -> list[str]:
-    """Return names starting with `wanted`, then containing it (case aside), then close."""
+    """Return names starting with `wanted`, then those whose ticker does (`BINANCE:BTC...`
+    for `btc`), then those containing it (case aside), then close spellings."""
     folded = wanted.casefold()
-    first = [name for name in names if name.casefold().startswith(folded)]
-    inside = [name for name in names if folded in name.casefold() and name not in first]
-    found = (first + inside)[:limit]
+    first: list[str] = []
+    ticker: list[str] = []
+    inside: list[str] = []
+    for name in names:
+        seen = name.casefold()
+        if seen.startswith(folded):
+            first.append(name)
+        elif seen.partition(":")[2].startswith(folded):
+            ticker.append(name)
+        elif folded in seen:
+            inside.append(name)
+        if len(first) >= limit:
+            break
+    found = (first + ticker + inside)[:limit]
     if len(found) < limit:
         found += [n for n in suggest(wanted, names, limit) if n not in found][: limit - len(found)]
     return found
@@ -124,7 +142,7 @@ async def get_search(request: web.Request) -> web.Response:
     """Symbols and instrument ids that match what was typed, for suggestions."""
     service = service_of(request)
     wanted, limit = text(request, "q") or "", count(request, "limit", 10, 100)
-    _, names = await service.run(service.known_names)
+    _, names = await service.run_quick(service.known_names)
     return json_answer(
         {"query": wanted, "matches": matches(names, wanted, limit) if wanted else []}
     )

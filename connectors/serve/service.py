@@ -1,7 +1,10 @@
 """`Service`: one open `Catalog` answering a web application's questions, read-only.
 
-The catalog is not shared between threads: every question runs on the service's one
-catalog thread, in turn, while the event loop keeps reading and writing sockets. Each
+The catalog is not shared between threads at once: every question runs on the service's
+one catalog thread, in turn, under one lock, while the event loop keeps reading and writing
+sockets. A quick question (one instrument, a name search) is answered on the event loop
+itself when the catalog is free (the lock taken without waiting), which saves the hop to
+the thread; when the catalog is busy it waits its turn on the thread like any other. Each
 question starts by taking in the commits made since the last one (`Catalog` checks for
 them before every query), so a writer appending to the same root is followed as it goes.
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -66,6 +70,7 @@ class Service:
     )
     _names: tuple[int, int, frozenset[str], list[str]] | None = None
     audits: AuditKeeper | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         """Keep the audit of the catalog's root."""
@@ -75,7 +80,21 @@ class Service:
     async def run(self, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run `call` on the catalog thread and return what it returns."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, functools.partial(call, *args, **kwargs))
+        locked = functools.partial(self._locked, call, args, kwargs)
+        return await loop.run_in_executor(self._thread, locked)
+
+    async def run_quick(self, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run a quick `call` here if the catalog is free, else on the catalog thread."""
+        if self._lock.acquire(blocking=False):
+            try:
+                return call(*args, **kwargs)
+            finally:
+                self._lock.release()
+        return await self.run(call, *args, **kwargs)
+
+    def _locked(self, call: Callable[..., T], args: Any, kwargs: Any) -> T:
+        with self._lock:
+            return call(*args, **kwargs)
 
     def known_names(self) -> tuple[frozenset[str], list[str]]:
         """Return every symbol ever held and every instrument id (on the catalog thread).

@@ -238,13 +238,15 @@ def test_the_service_writes_nothing(root: Path, base: str) -> None:
 
 
 def test_concurrent_questions_follow_a_writer_appending_to_the_root(tmp_path: Path) -> None:
-    """Eight clients ask for the universe while a writer appends one listing per commit:
+    """Eight clients ask for the universe and one instrument of it while a writer appends
+    one listing per commit:
     every answer is a whole prefix of the commits (never a torn one), each client sees the
     count grow, and once the writer is done every answer has every listing."""
     log = EventLog.open(tmp_path / "lake")
     log.append([listed(1)])
     commits = 15
-    url_of = "/universe?as_of=2025-01-01T00:00:00Z"
+    at = "?as_of=2025-01-01T00:00:00Z"
+    url_of = f"/universe{at}"
     with InThread(Catalog.open(tmp_path / "lake")) as served:
         done = threading.Event()
 
@@ -260,6 +262,9 @@ def test_concurrent_questions_follow_a_writer_appending_to_the_root(tmp_path: Pa
                 symbols = {row["symbol"] for row in rows}
                 assert symbols == {coin_symbol(n) for n in range(1, len(rows) + 1)}
                 seen.append(len(rows))
+                # a quick question, answered on the loop while the catalog thread is free
+                one = call(f"{served.base_url}/instruments/{coin_symbol(len(rows))}{at}")
+                assert one.json()["symbol"] == coin_symbol(len(rows))
             return seen
 
         with ThreadPoolExecutor(9) as pool:
