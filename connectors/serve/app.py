@@ -37,11 +37,15 @@ ENDPOINTS: Final[Sequence[Endpoint]] = (
 )
 
 
-def _problem_of(exc: BaseException) -> ProblemError:
+def _problem_of(exc: BaseException, request: web.Request) -> ProblemError:
     if isinstance(exc, ProblemError):
         return exc
     if isinstance(exc, web.HTTPException):
         title = exc.reason.lower()
+        if exc.status == 404:
+            return ProblemError(404, title, f"no route {request.path} (see /openapi.json)")
+        if exc.status == 405:
+            return ProblemError(405, title, f"{request.method} is not answered at {request.path}")
         if exc.status == 413:
             return ProblemError(413, title, f"the body is larger than the cap: {exc.text}")
         return ProblemError(exc.status, title, exc.text or exc.reason)
@@ -68,7 +72,7 @@ def _limited(settings: ServiceSettings) -> Callable[..., Awaitable[web.StreamRes
         except Exception as exc:
             if isinstance(exc, web.HTTPException) and exc.status < 400:
                 raise
-            return _problem_of(exc).response(request.path)
+            return _problem_of(exc, request).response(request.path)
 
     return limits
 

@@ -9,7 +9,9 @@ question starts by taking in the commits made since the last one (`Catalog` chec
 them before every query), so a writer appending to the same root is followed as it goes.
 
 An `Endpoint` is one route: its handler and its OpenAPI operation, side by side, so the
-document at `/openapi.json` cannot leave a route out.
+document at `/openapi.json` cannot leave a route out. A new endpoint is one handler and
+one `Endpoint` in a module's `ENDPOINTS`, gathered by `connectors.serve.app.ENDPOINTS`
+(and one real request of it in `tests/connectors/test_serve_openapi.py`).
 """
 
 from __future__ import annotations
