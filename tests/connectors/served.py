@@ -2,7 +2,8 @@
 
 The log: BTC listed 2024-01-01 (tick 0.01), its tick changed to 0.1 on 2024-06-01 but
 recorded (and observed) only on 2024-07-01; ETH listed 2024-01-01, delisted 2024-03-01;
-an OKX perpetual listed 2024-02-01; the exchange BINANCE.
+an OKX perpetual listed 2024-02-01 and renamed `OKX:BTCUSDT.SWAP` on 2024-05-01; the
+exchange BINANCE.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-from builders import T0, changed, delisted, exchange_listed, listed
+from builders import T0, changed, delisted, exchange_listed, listed, renamed
 
 from eventstore import EventLog
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 BTC = "BINANCE:BTCUSDT"
 ETH = "BINANCE:ETHUSDT"
 PERP = "OKX:BTCUSDT.P"
+PERP_RENAMED = "OKX:BTCUSDT.SWAP"
 MAR = datetime(2024, 3, 1, tzinfo=UTC)
 JUN = datetime(2024, 6, 1, tzinfo=UTC)
 FIRST_RECORDED = datetime(2024, 1, 1, 0, 0, 5, tzinfo=UTC)
@@ -57,6 +59,7 @@ def fill(root: Path) -> Path:
                 funding_interval="8",
                 status="trading",
             ),
+            renamed("okx-perp", PERP, PERP_RENAMED, datetime(2024, 5, 1, tzinfo=UTC)),
         ]
     )
     later = EventLog.open(root, clock=lambda: LATER_RECORDED)

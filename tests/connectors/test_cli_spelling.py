@@ -11,7 +11,7 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from served import BTC, ETH, PERP, fill
+from served import BTC, ETH, PERP, PERP_RENAMED, fill
 
 from connectors.cli.main import main
 from connectors.cli.spelling import spelled
@@ -69,7 +69,7 @@ def test_as_of_defaults_to_now(capsys: pytest.CaptureFixture[str], root: str) ->
     status, out, _ = run(capsys, "--root", root, "--json", "get", BTC)
     assert (status, json.loads(out)["tick_size"]) == (0, "0.1")
     _, out, _ = run(capsys, "--root", root, "--json", "universe")
-    assert [row["symbol"] for row in json.loads(out)] == [BTC, PERP]
+    assert [row["symbol"] for row in json.loads(out)] == [BTC, PERP_RENAMED]
 
 
 def test_universe_filters_sort_and_formats(capsys: pytest.CaptureFixture[str], root: str) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pytest
 from builders import coin_symbol, listed
-from served import ARROW, BTC, ETH, PERP, arrow_body, call, fill
+from served import ARROW, BTC, ETH, PERP, PERP_RENAMED, arrow_body, call, fill
 
 from connectors.cli.main import main
 from connectors.cli.render import jsonable, to_json
@@ -207,7 +207,7 @@ def test_health_audit_and_unknown_routes(root: Path, base: str) -> None:
     assert health["instruments"] == 3
     audit = call(f"{base}/audit").json()
     assert audit["ok"] is True
-    assert audit["events"] == 6
+    assert audit["events"] == 7
     assert audit["log_version"] == health["log_version"]
     nothing = call(f"{base}/nothing")
     assert (nothing.status, nothing.media) == (404, PROBLEM)
@@ -287,3 +287,12 @@ def test_serve_on_a_root_without_a_catalog_exits_2(
     assert status == 2
     assert err.startswith("catalog: error: no catalog at ")
     assert err.count("\n") == 1
+
+
+def test_the_history_of_a_former_symbol_is_its_last_holders(base: str) -> None:
+    """A symbol renamed away has no holder at the end of time; its history is that of the
+    instrument that held it last (the perpetual, under both its symbols)."""
+    found = call(f"{base}/instruments/{PERP}/history").json()
+    assert [row["symbol"] for row in found["rows"]] == [PERP, PERP_RENAMED]
+    renamed = call(f"{base}/instruments/{PERP_RENAMED}/history").json()
+    assert renamed["rows"] == found["rows"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
-from served import BTC, call, fill
+from served import BTC, PERP, PERP_RENAMED, call, fill
 
 from connectors.serve import InThread
 from projections import Catalog
@@ -119,6 +119,27 @@ def test_search_timeline_and_known_at_show_what_the_api_says(
     assert (tmp_path / "timeline.png").stat().st_size > 10_000
 
 
+def test_a_rename_is_marked_on_the_timeline(page: tuple[Page, str]) -> None:
+    """The perpetual renamed on 2024-05-01: a mark on its bands, named by the new symbol."""
+    opened, base = page
+    opened.fill("#known-at", "")
+    opened.click("#known-now")
+    opened.fill("#search", "OKX:BTCUSDT.P")
+    opened.wait_for_selector(f"#suggestions li[data-name='{PERP}']")
+    opened.press("#search", "Enter")
+    opened.wait_for_selector(f"#timeline[data-ready='{PERP}|']")
+    marks = opened.eval_on_selector_all(
+        "#bands line[data-rename]", "ls => ls.map(l => l.dataset.rename)"
+    )
+    history = call(f"{base}/instruments/{PERP}/history").json()["rows"]
+    assert [row["symbol"] for row in history] == [PERP, PERP_RENAMED]
+    assert marks == [PERP_RENAMED]
+    steps = opened.eval_on_selector_all(
+        "svg[data-chart=funding_interval] text[data-value]", "ts => ts.map(t => t.dataset.value)"
+    )
+    assert steps == ["8"]
+
+
 def test_the_overview_shows_the_counts_the_changes_and_the_audit(page: tuple[Page, str]) -> None:
     opened, base = page
     counts = call(f"{base}/universe/counts?points=60").json()
@@ -136,5 +157,5 @@ def test_a_bad_known_at_says_why_on_the_page(page: tuple[Page, str]) -> None:
     opened, _ = page
     opened.fill("#known-at", "2024-02-01")
     opened.click("#knowing button[type=submit]")
-    opened.wait_for_selector(f"#timeline[data-ready='{BTC}|2024-02-01']")
+    opened.wait_for_selector("#timeline[data-ready$='|2024-02-01']")
     assert "has no time zone" in opened.inner_text("#timeline-error")
