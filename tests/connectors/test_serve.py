@@ -7,6 +7,10 @@ status, and leaves the log as it was (the service writes nothing).
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -296,3 +300,27 @@ def test_the_history_of_a_former_symbol_is_its_last_holders(base: str) -> None:
     assert [row["symbol"] for row in found["rows"]] == [PERP, PERP_RENAMED]
     renamed = call(f"{base}/instruments/{PERP_RENAMED}/history").json()
     assert renamed["rows"] == found["rows"]
+
+
+def test_catalog_serve_answers_on_loopback_and_stops_cleanly_on_sigterm(root: Path) -> None:
+    """`catalog serve --port P` listens on 127.0.0.1:P; SIGTERM stops it with status 0."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "connectors.cli.main", "--root", str(root), "serve"]
+    child = subprocess.Popen([*command, "--port", str(port)], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = call(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the service did not start"
+                time.sleep(0.1)
+        assert health.json()["status"] == "ok"
+    finally:
+        child.send_signal(signal.SIGTERM)
+        _, said = child.communicate(timeout=30)
+    assert child.returncode == 0
+    assert f"the page is http://127.0.0.1:{port}/" in said.decode()
