@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-spark quick lint demo bench clean
+.PHONY: install test test-spark quick lint demo bench clean browser screenshot
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,18 @@ lint: install
 	done
 	MYPYPATH=bench $(BIN)/mypy --strict --explicit-package-bases bench
 
-test: lint
+test: lint browser
 	$(BIN)/pytest -q --hypothesis-profile=thorough
+
+# The page's browser test drives Debian's chromium (we are root; nothing to do once installed).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# docs/timeline.png, the README's picture of the page: the demo catalog's BINANCE:BTCUSDC.
+screenshot: install browser
+	test -d data/demo-catalog || $(BIN)/python -m connectors.cli.demo >/dev/null
+	$(BIN)/python docs/screenshot.py data/demo-catalog docs/timeline.png
 
 # The Spark smoke tests: the optional extra `spark` (pyspark; Java must be installed), outside
 # `make test`. The repository is on PYTHONPATH because Spark's Python workers do not see

@@ -14,6 +14,11 @@ CatalogError
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 class CatalogError(Exception):
     """Base of every error raised by `projections`."""
@@ -77,18 +82,29 @@ class NoCatalogError(CatalogError, LookupError):
 
 
 class UnknownNameError(UnknownSymbolError):
-    """No instrument ever held a name in a scheme; the message suggests the closest ones."""
+    """No instrument ever held a name in a scheme; the message suggests the closest ones.
+
+    `suggested` holds them as (exchange, name) pairs, closest first; `suggestions` the
+    names alone, once each; the message shows the exchange where the name needs it.
+    """
 
     def __init__(
-        self, name: str, scheme: str, exchange: str | None, suggestions: list[str]
+        self,
+        name: str,
+        scheme: str,
+        exchange: str | None,
+        suggested: Sequence[tuple[str, str]],
+        qualified: bool = True,
     ) -> None:
         self.key = name
         self.name = name
         self.scheme = scheme
         self.exchange = exchange
-        self.suggestions = suggestions
+        self.suggested = list(suggested)
+        self.suggestions = list(dict.fromkeys(shown for _, shown in suggested))
         where = f" on {exchange}" if exchange else ""
-        closest = f"; closest: {', '.join(suggestions)}" if suggestions else ""
+        said = [repr(n) if qualified else f"{n!r} ({e})" for e, n in suggested]
+        closest = f"; closest: {', '.join(said)}" if said else ""
         CatalogError.__init__(
             self, f"no instrument has ever held the {scheme} name {name!r}{where}{closest}"
         )

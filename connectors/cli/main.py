@@ -34,7 +34,10 @@ from connectors.cli.names import NAME_COMMANDS
 from connectors.cli.queries import EXAMPLE_INSTANT, QUERY_COMMANDS
 from connectors.cli.render import escaped_streams
 from connectors.cli.scd2 import IMPORT_HELP, SCD2_COMMANDS
+from connectors.cli.serve import SERVE_COMMANDS
+from connectors.cli.spelling import spell_instants
 from connectors.errors import ConnectorError, UsageError
+from connectors.release import package_version
 from eventstore import (
     EventStoreError,
     InvalidInstantError,
@@ -84,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the `catalog` command and its subcommands."""
     parser = _Parser(prog="catalog", description="Query and maintain the instrument catalog.")
     _global_options(parser, defaults=True)
+    parser.add_argument("--version", action="version", version=f"catalog {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, summary, add in _COMMANDS:
         sub = commands.add_parser(
@@ -124,6 +128,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     ("audit", "check the log's integrity and the PIT invariants", add_audit),
     *SCD2_COMMANDS,
     *cli_anchor.ANCHOR_COMMANDS,
+    *SERVE_COMMANDS,
 )
 
 
@@ -211,6 +216,7 @@ def _main(argv: list[str] | None) -> int:
     except SystemExit as exc:  # --help prints and exits through argparse
         return exc.code if isinstance(exc.code, int) else 0
     args.root = _root(args.root)
+    spell_instants(args)
     try:
         with stop_on_sigterm():
             return _run(args)

@@ -6,11 +6,17 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Final
 
+import msgspec
+import pyarrow as pa
+
 from connectors.cli.catalogs import existing_catalog
+from connectors.cli.formats import add_format, chosen, write_table
 from connectors.cli.names import history_note
 from connectors.cli.render import instant, to_json
+from connectors.cli.spelling import DATE_HELP
 from connectors.cli.views import change_lines_text, history_text, instrument_text, universe_text
 from connectors.errors import UsageError
+from connectors.serve.recent import CHANGE_SCHEMA
 from eventstore import to_utc
 from projections.changes import ChangeFilter, change_lines
 
@@ -18,10 +24,12 @@ Command = Callable[[argparse.Namespace], int]
 #: The exit status of a `get` that found nothing.
 EXIT_NOT_FOUND: Final = 1
 EXAMPLE_INSTANT: Final = "2024-01-01T00:00:00Z"
-TIME_HELP: Final = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INSTANT}"
+TIME_HELP: Final = f"an ISO-8601 instant with an offset or Z, e.g. {EXAMPLE_INSTANT}; {DATE_HELP}"
+NOW_HELP: Final = f"{TIME_HELP} (default: now)"
 
 
 def _add_known_at(parser: argparse.ArgumentParser) -> None:
+    add_format(parser)
     parser.add_argument(
         "--known-at",
         metavar="K",
@@ -52,19 +60,21 @@ def _add_key(parser: argparse.ArgumentParser, symbol_help: str) -> None:
 def _key(args: argparse.Namespace) -> str:
     """Return SYMBOL or --id, whichever was given (exactly one must be)."""
     if (args.symbol is None) == (args.id is None):
-        raise UsageError("give either SYMBOL or --id INSTRUMENT_ID")
+        raise UsageError(
+            f"give either SYMBOL or --id INSTRUMENT_ID (see catalog {args.command} --help)"
+        )
     return str(args.symbol if args.id is None else args.id)
 
 
 def add_get(parser: argparse.ArgumentParser) -> Command:
     _add_key(parser, "EXCHANGE:TICKER")
-    parser.add_argument("--as-of", metavar="T", required=True, help=TIME_HELP)
+    parser.add_argument("--as-of", metavar="T", help=NOW_HELP)
     _add_known_at(parser)
     return _get
 
 
 def add_universe(parser: argparse.ArgumentParser) -> Command:
-    parser.add_argument("--as-of", metavar="T", required=True, help=TIME_HELP)
+    parser.add_argument("--as-of", metavar="T", help=NOW_HELP)
     _add_known_at(parser)
     parser.add_argument(
         "--include-inactive", action="store_true", help="also list delisted instruments"
@@ -108,6 +118,7 @@ def add_changes(parser: argparse.ArgumentParser) -> Command:
     parser.add_argument("--until", metavar="B", required=True, help="until B, excluded")
     parser.add_argument("--exchange", metavar="X", help="only instruments of exchange X")
     parser.add_argument("--field", metavar="F", help="only changes of field F")
+    parser.add_argument("--symbol", metavar="S", help="only changes of symbol or instrument id S")
     _add_known_at(parser)
     return _changes
 
@@ -116,9 +127,13 @@ def add_changes(parser: argparse.ArgumentParser) -> Command:
 
 
 def _get(args: argparse.Namespace) -> int:
+    args.json = chosen(args) == "json"
     key, catalog = _key(args), existing_catalog(args.root)
     lookup = catalog.get if args.id is None else catalog.instrument
     found = lookup(key, args.as_of, args.known_at, args.recorded_by)
+    if found is not None and chosen(args) in ("csv", "parquet"):
+        write_table(args, pa.Table.from_pylist([msgspec.structs.asdict(found)]))
+        return 0
     if found is not None:
         print(to_json(found) if args.json else instrument_text(found))
         return 0
@@ -131,7 +146,7 @@ def _get(args: argparse.Namespace) -> int:
 
 def _universe(args: argparse.Namespace) -> int:
     catalog = existing_catalog(args.root)
-    rows = catalog.universe(
+    found = catalog.universe(
         args.as_of,
         args.known_at,
         include_inactive=args.include_inactive,
@@ -140,8 +155,13 @@ def _universe(args: argparse.Namespace) -> int:
         settle=args.settle,
         inverse=None if args.inverse is None else args.inverse == "yes",
         **{name: getattr(args, name) for name, _, _ in _UNIVERSE_FILTERS},
-    ).to_pylist()
-    if args.json:
+    )
+    found = found.sort_by([("symbol", "ascending"), ("instrument_id", "ascending")])
+    if chosen(args) in ("csv", "parquet"):
+        write_table(args, found)
+        return 0
+    rows = found.to_pylist()
+    if chosen(args) == "json":
         print(to_json(rows))
         return 0
     shown_at = _shown(args.as_of)
@@ -152,9 +172,13 @@ def _universe(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> int:
     key, catalog = _key(args), existing_catalog(args.root)
     bounds = {"known_at": args.known_at, "recorded_by": args.recorded_by}
-    rows = catalog.history(key, as_of=args.as_of, **bounds).to_pylist()
-    print(to_json(rows) if args.json else history_text(key, rows))
-    if not args.json and args.id is None and rows:  # other holders of the symbol, if any
+    found = catalog.history(key, as_of=args.as_of, **bounds)
+    if chosen(args) in ("csv", "parquet"):
+        write_table(args, found)
+        return 0
+    rows = found.to_pylist()
+    print(to_json(rows) if chosen(args) == "json" else history_text(key, rows))
+    if chosen(args) == "table" and args.id is None and rows:  # other holders of the symbol
         note = history_note(catalog, key, rows[-1]["instrument_id"], **bounds)
         if note:
             print(note)
@@ -167,12 +191,26 @@ def _changes(args: argparse.Namespace) -> int:
     lines = change_lines(
         catalog, args.since, args.until, args.known_at, keep, recorded_by=args.recorded_by
     )
-    if args.json:
+    if args.symbol is not None:
+        lines = [line for line in lines if args.symbol in (line["symbol"], line["instrument_id"])]
+    if chosen(args) in ("csv", "parquet"):
+        flat = [{**line, "old": _said(line["old"]), "new": _said(line["new"])} for line in lines]
+        write_table(args, pa.Table.from_pylist(flat, CHANGE_SCHEMA))
+        return 0
+    if chosen(args) == "json":
         print(to_json(lines))
     else:
         events = len({line["position"] for line in lines})
         print(change_lines_text(lines, _shown(args.since), _shown(args.until), events))
     return 0
+
+
+def _said(value: object) -> str | None:
+    """Return a change's old or new value as a cell: JSON for a listing's fields."""
+    if value is None:
+        return None
+    text = to_json(value)
+    return text[1:-1] if text.startswith('"') else text
 
 
 def _shown(value: str) -> str:

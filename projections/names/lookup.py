@@ -97,7 +97,8 @@ def resolve(view: View, name: str, at: int, scheme: str, exchange: str | None) -
                     since = int(store.columns["valid_from"][row])
                     found.append(Holding(str(ids[inst]), active, since))
     if not known:
-        raise UnknownNameError(name, scheme, exchange, suggestions(view, scheme, name, exchange))
+        closest = suggestions(view, scheme, name, exchange)
+        raise UnknownNameError(name, scheme, exchange, closest, scheme in QUALIFIED)
     both = sorted({h.instrument_id for h in found if h.active})
     if len(both) > 1:
         raise AmbiguousNameError(
@@ -108,7 +109,7 @@ def resolve(view: View, name: str, at: int, scheme: str, exchange: str | None) -
     return max(found, key=lambda h: (h.active, h.valid_from, h.instrument_id)).instrument_id
 
 
-def suggestions(view: View, scheme: str, name: str, exchange: str | None) -> list[str]:
+def suggestions(view: View, scheme: str, name: str, exchange: str | None) -> list[Name]:
     """Return the known names closest to `name`, case-insensitively, same exchange first."""
     keys = {key for store, _ in parts(view) for key in directory(store).schemes[scheme].every_key()}
     wanted = name.lower()
@@ -128,11 +129,7 @@ def suggestions(view: View, scheme: str, name: str, exchange: str | None) -> lis
         (k for text in close for k in by_text[text]),
         key=lambda k: (rank(k)[:2], order[k.name.lower()], k.exchange, k.name),
     )[:SUGGESTED]
-    return [_shown(scheme, k) for k in chosen]
-
-
-def _shown(scheme: str, key: Name) -> str:
-    return repr(key.name) if scheme in QUALIFIED else f"{key.name!r} ({key.exchange})"
+    return chosen
 
 
 def _row_of(view: View, instrument_id: str, at: int) -> tuple[VersionStore, int] | None:

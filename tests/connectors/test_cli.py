@@ -649,7 +649,7 @@ def test_json_flag_goes_before_or_after_the_command(
             ["universe", "--as-of", "2024-01-01T00:00:00Z", "--known-at", "soon"],
             ["--known-at", "'soon'"],
         ),
-        (["history", BTC, "--known-at", "2024-01-01"], ["--known-at", "no time zone"]),
+        (["history", BTC, "--known-at", "2024-01-01T10:00"], ["--known-at", "no time zone"]),
         (["changes", "--since", "2024-01-01T00:00:00Z", "--until", "1.5"], ["--until", "'1.5'"]),
     ],
 )
@@ -666,7 +666,7 @@ def test_bad_times_exit_2_with_one_line(
     ("argv", "fragment"),
     [
         ([], "COMMAND"),
-        (["get", BTC], "--as-of"),
+        (["get"], "SYMBOL"),
         (["explode"], "invalid choice"),
         (["universe", "--as-of", "2024-01-01T00:00:00Z", "--frobnicate"], "--frobnicate"),
     ],
@@ -704,7 +704,7 @@ def test_module_runs_as_a_script(filled: Path) -> None:
     assert (found.returncode, found.stderr) == (0, "")
     assert json.loads(found.stdout)["tick_size"] == "0.01"
     naive = subprocess.run(
-        [*command, "get", BTC, "--as-of", "2024-02-01"],
+        [*command, "get", BTC, "--as-of", "2024-02-01T10:00"],
         capture_output=True,
         text=True,
         cwd=REPO,

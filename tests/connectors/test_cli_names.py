@@ -134,8 +134,8 @@ def test_get_and_history_take_an_instrument_id(
          "no instrument has ever held the ccxt name 'luna/usdt:usdt' on binance; closest: "
          "'LUNA/USDT:USDT' (binance)"),
         (["resolve", "X", "--scheme", "isin"], "argument --scheme: invalid choice: 'isin'"),
-        (["resolve", "BINANCE:LUNAUSDT.P", "--as-of", "2024-01-01"],
-         "--as-of: '2024-01-01' has no time zone"),
+        (["resolve", "BINANCE:LUNAUSDT.P", "--as-of", "2024-01-01T00:00:00"],
+         "--as-of: '2024-01-01T00:00:00' has no time zone"),
         (["holders", "BINANCE:NOPE"],
          "no instrument has ever held the tradingview name 'BINANCE:NOPE'"),
         (["get", "--as-of", "2024-01-02T00:00:00Z"], "give either SYMBOL or --id INSTRUMENT_ID"),

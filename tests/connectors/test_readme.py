@@ -50,10 +50,10 @@ def test_the_readme_has_the_examples_this_test_runs() -> None:
     the sync examples, in that order; only Spark's and Ray's need what is not installed."""
     found = blocks()
     marks = ["Catalog.open", "pit_join", "round_price", "map_partitions", "map_batches(join.p"]
-    marks += ["mapInArrow", "ray.data", "register_duckdb", "Syncer"]
+    marks += ["mapInArrow", "ray.data", "register_duckdb", "InThread", "Syncer"]
     assert len(found) == len(marks)
     assert all(mark in block for mark, block in zip(marks, found, strict=True))
-    assert [needs(block) for block in found] == [None] * 5 + ["pyspark", "ray"] + [None] * 2
+    assert [needs(block) for block in found] == [None] * 5 + ["pyspark", "ray"] + [None] * 3
 
 
 def test_the_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,6 +90,8 @@ def test_the_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert session["tick"] == [(Decimal("0.1"),)]
     registered = session["con"].execute("select count(*) from events").fetchone()
     assert registered == (3,)  # the log when registered: the three events the first block appends
+    assert session["served_btc"]["tick_size"] == "0.1"
+    assert session["same"] is True  # the served join is the in-process one
     reports = session["reports"]
     assert reports[0].ok, reports[0].error
     assert reports[0].appended > 0

@@ -158,16 +158,18 @@ def test_two_holders_of_one_symbol_at_once_are_ambiguous(log: EventLog) -> None:
 def test_an_unknown_name_suggests_the_closest_known_ones(history: Catalog) -> None:
     with pytest.raises(UnknownNameError) as caught:
         history.resolve("binance:lunausdt", day(5))  # case-insensitive suggestions
-    assert caught.value.suggestions[0] == "'BINANCE:LUNAUSDT'"
+    assert caught.value.suggestions[0] == "BINANCE:LUNAUSDT"
+    assert "closest: 'BINANCE:LUNAUSDT'" in str(caught.value)
     assert "no instrument has ever held the tradingview name 'binance:lunausdt'" in str(
         caught.value
     )
     with pytest.raises(UnknownNameError) as on_okx:
         history.resolve("luna/usdt", day(5), "ccxt", "okx")  # the same exchange first
-    assert on_okx.value.suggestions[:2] == ["'LUNA/USDT' (okx)", "'LUNA/USDT' (binance)"]
+    assert on_okx.value.suggested[:2] == [("okx", "LUNA/USDT"), ("binance", "LUNA/USDT")]
+    assert "closest: 'LUNA/USDT' (okx), 'LUNA/USDT' (binance)" in str(on_okx.value)
     with pytest.raises(UnknownNameError) as on_binance:
         history.resolve("luna/usdt", day(5), "ccxt", "binance")
-    assert on_binance.value.suggestions[0] == "'LUNA/USDT' (binance)"
+    assert on_binance.value.suggested[0] == ("binance", "LUNA/USDT")
     with pytest.raises(UnknownNameError, match="closest"):
         history.holders("BINANCE:LUNAUSD")
     assert isinstance(caught.value, UnknownSymbolError)  # a LookupError, like the rest
