@@ -32,6 +32,7 @@ from connectors.cli.compact import add_compact
 from connectors.cli.interrupt import Interrupted, committed_since, log_version, stop_on_sigterm
 from connectors.cli.queries import EXAMPLE_INSTANT, QUERY_COMMANDS
 from connectors.cli.render import escaped_streams
+from connectors.cli.revisions import REVISIONS_COMMANDS
 from connectors.cli.scd2 import IMPORT_HELP, SCD2_COMMANDS
 from connectors.errors import ConnectorError, UsageError
 from eventstore import (
@@ -114,6 +115,7 @@ def _add_status(parser: argparse.ArgumentParser) -> Command:
 
 _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Command]]]] = (
     *QUERY_COMMANDS,
+    *REVISIONS_COMMANDS,
     ("append", "append events from a JSON-lines file, all or nothing", add_append),
     ("sync", "bring sources into the catalog, live or from recorded snapshots", _add_sync),
     ("daemon", "keep the catalog current: each source on its schedule", _add_daemon),
