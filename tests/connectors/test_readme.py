@@ -46,8 +46,9 @@ def needs(block: str) -> str | None:
 
 
 def test_the_readme_has_the_examples_this_test_runs() -> None:
-    """The API, the join, the rounding, the revisions, the engines (Dask, Polars, Spark, Ray, DuckDB) and
-    the sync examples, in that order; only Spark's and Ray's need what is not installed."""
+    """The API, the join, the rounding, the revisions, the engines (Dask, Polars, Spark, Ray,
+    DuckDB) and the sync examples, in that order; only Spark's and Ray's need what is not
+    installed."""
     found = blocks()
     marks = ["Catalog.open", "pit_join", "round_price", "revisions(", "map_partitions"]
     marks += ["map_batches(join.p"]
