@@ -17,8 +17,14 @@ import pyarrow.compute as pc
 
 from eventstore.encoding.schema import TIMESTAMP
 from eventstore.model.events import exchange_stream
-from projections.index.encoding import BUILD_COLUMNS, stream_events
-from projections.index.fold_arrays import STORE_FIELDS, fold_versions
+from projections.index.encoding import (
+    BUILD_COLUMNS,
+    INSTRUMENT_KINDS,
+    RETRACTION_KINDS,
+    encode_events,
+    withdrawals,
+)
+from projections.index.fold_arrays import STORE_FIELDS, EventArrays, fold_versions
 from projections.index.version_store import VersionStore
 from projections.revisions.causes import attributed, cause_lists, classified
 from projections.revisions.differences import differences
@@ -76,8 +82,7 @@ def revisions(
         return REVISION_SCHEMA.empty_table()
     rows = log.read(BUILD_COLUMNS, until=position, where=pc.field("instrument_id").isin(ids))
     store = VersionStore()
-    before = fold_versions(stream_events(rows, window.before(), store))
-    after = fold_versions(stream_events(rows, window.after(), store))
+    before, after = _both_folds(rows, window, store)
     news = learned(rows, window, store.instruments)
     del rows
     diffs = differences(before, after)
@@ -87,6 +92,35 @@ def revisions(
     diffs = diffs.take(np.flatnonzero(keep))
     bits = attributed(diffs, news, classified(news, before, window.since_us))
     return revision_table(store, diffs, cause_lists(bits))
+
+
+def _both_folds(
+    rows: pa.Table, window: Window, store: VersionStore
+) -> tuple[VersionArrays, VersionArrays]:
+    """Return the versions of the streams in `rows` as known at K1 and at K2.
+
+    What `encoding.stream_events` does for one knowledge, for two: the instrument events are
+    encoded once, and each knowledge folds those it admits and does not see withdrawn, with
+    its own retraction markers (`encoding.withdrawals`).
+    """
+    events = rows.filter(pc.is_in(rows["kind"], value_set=INSTRUMENT_KINDS))
+    encoded = encode_events(events, store.instruments, store.dictionaries)
+    retractions = rows.filter(pc.is_in(rows["kind"], value_set=RETRACTION_KINDS))
+    ids = events["event_id"].combine_chunks()
+    basis = np.asarray(
+        events[window.column].cast(TIMESTAMP).cast(pa.int64()).to_numpy(), dtype=np.int64
+    )
+    folds = []
+    for known, bound in ((window.before(), window.since_us), (window.after(), window.until_us)):
+        targets = known.admitted(retractions)["target"].combine_chunks()
+        withdrawn = np.asarray(pc.is_in(ids, value_set=targets).to_numpy(False), dtype=bool)
+        admitted = np.ones(len(basis), dtype=bool) if bound is None else basis <= bound
+        kept = encoded.take(np.flatnonzero(admitted & ~withdrawn))
+        markers = withdrawals(rows, known, store.instruments)
+        folds.append(
+            fold_versions(kept if markers is None else EventArrays.concat([kept, markers]))
+        )
+    return folds[0], folds[1]
 
 
 def _on_exchange(
