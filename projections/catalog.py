@@ -26,10 +26,11 @@ from projections.join.queries import Backtest
 from projections.knowledge import Knowledge
 from projections.names.queries import NameQueries
 from projections.pinning import one_version
+from projections.revisions import Window, revisions
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from projections.index.version_store import VersionStore
     from projections.model import Exchange, Instrument
@@ -295,3 +296,21 @@ class Catalog:
         self._index.catch_up()
         events = self._index.exchange_events
         return fold.exchanges(events, when, known.known_at, known.recorded_by)
+
+    @one_version
+    def revisions(
+        self,
+        known_since: object,
+        known_until: object = None,
+        basis: str = "observed",
+        fields: str | Iterable[str] | None = None,
+        exchange: str | None = None,
+    ) -> pa.Table:
+        """Return one row per (instrument, field, effective interval) whose answer as known
+        at `known_since` differs from the answer as known at `known_until` (None:
+        everything), with the `cause` (see `projections.revisions`). Knowledge bounds
+        `observed_at` (basis "observed", the `known_at` of queries) or `recorded_at`
+        ("recorded", their `recorded_by`)."""
+        window = Window.of(known_since, known_until, basis)
+        self._index.catch_up()
+        return revisions(self.log, self._index.position, window, fields, exchange)

@@ -33,6 +33,7 @@ from connectors.cli.interrupt import Interrupted, committed_since, log_version, 
 from connectors.cli.names import NAME_COMMANDS
 from connectors.cli.queries import EXAMPLE_INSTANT, QUERY_COMMANDS
 from connectors.cli.render import escaped_streams
+from connectors.cli.revisions import REVISIONS_COMMANDS
 from connectors.cli.scd2 import IMPORT_HELP, SCD2_COMMANDS
 from connectors.cli.serve import SERVE_COMMANDS
 from connectors.cli.spelling import spell_instants
@@ -120,6 +121,7 @@ def _add_status(parser: argparse.ArgumentParser) -> Command:
 _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Command]]]] = (
     *QUERY_COMMANDS,
     *NAME_COMMANDS,
+    *REVISIONS_COMMANDS,
     ("append", "append events from a JSON-lines file, all or nothing", add_append),
     ("sync", "bring sources into the catalog, live or from recorded snapshots", _add_sync),
     ("daemon", "keep the catalog current: each source on its schedule", _add_daemon),

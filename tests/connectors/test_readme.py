@@ -46,14 +46,16 @@ def needs(block: str) -> str | None:
 
 
 def test_the_readme_has_the_examples_this_test_runs() -> None:
-    """The API, the join, the rounding, the engines (Dask, Polars, Spark, Ray, DuckDB) and
-    the sync examples, in that order; only Spark's and Ray's need what is not installed."""
+    """The API, the join, the rounding, the revisions, the engines (Dask, Polars, Spark, Ray,
+    DuckDB) and the sync examples, in that order; only Spark's and Ray's need what is not
+    installed."""
     found = blocks()
-    marks = ["Catalog.open", "pit_join", "round_price", "map_partitions", "map_batches(join.p"]
+    marks = ["Catalog.open", "pit_join", "round_price", "revisions(", "map_partitions"]
+    marks += ["map_batches(join.p"]
     marks += ["mapInArrow", "ray.data", "register_duckdb", "InThread", "Syncer"]
     assert len(found) == len(marks)
     assert all(mark in block for mark, block in zip(marks, found, strict=True))
-    assert [needs(block) for block in found] == [None] * 5 + ["pyspark", "ray"] + [None] * 3
+    assert [needs(block) for block in found] == [None] * 6 + ["pyspark", "ray"] + [None] * 3
 
 
 def test_the_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,6 +84,14 @@ def test_the_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     out = session["out"]
     assert isinstance(out, pa.Table)
     assert out["tick_size"].to_pylist() == [Decimal("0.01"), Decimal("0.1"), None]
+    fixed = session["fixed"].select(["field", "before", "after", "cause"]).to_pylist()
+    assert fixed == [
+        {"field": "tick_size", "before": "0.01", "after": "0.1", "cause": ["correction"]}
+    ]
+    backfilled = session["since_recorded"].select(["field", "before", "after", "cause"])
+    assert backfilled.to_pylist() == [
+        {"field": "min_notional", "before": None, "after": "10", "cause": ["backfill"]}
+    ]
     dask = session["out_dask"]
     assert [pa.array(dask[f]).to_pylist() for f in ("tick_size", "lot_size")] == [
         out[f].to_pylist() for f in ("tick_size", "lot_size")
