@@ -7,11 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore import EventLog, NaiveTimestampError, to_utc
+from eventstore import EventLog, to_utc
 from eventstore.encoding.schema import TIMESTAMP
 from eventstore.log.places import local_folder
 from eventstore.model.instants import to_micros
@@ -21,7 +20,7 @@ from projections.errors import UnknownSymbolError
 from projections.index.live import PitIndex
 from projections.index.published import PublishedIndex, default_cache
 from projections.join.answers import THREADS, Threads
-from projections.join.inputs import instants
+from projections.join.inputs import instant_column
 from projections.join.queries import Backtest
 from projections.knowledge import Knowledge
 from projections.names.queries import NameQueries
@@ -41,24 +40,6 @@ END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 def _micros(value: object, what: str) -> int:
     return to_micros(to_utc(value, what))
-
-
-def _instant_column(values: object, what: str) -> np.ndarray:
-    """Return instants as UTC microseconds; refuse what `to_utc` refuses, column or not."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if isinstance(values, pa.Array) and pa.types.is_timestamp(values.type):
-        if values.type.tz is None:
-            raise NaiveTimestampError(what, f"a column of {values.type}")
-        micros, valid = instants(pa.chunked_array([values]), what, assume_utc=False)
-        if not valid.all():
-            raise NaiveTimestampError(what, None, "holds a null, not an instant")
-        return micros
-    if isinstance(values, pa.Array):
-        values = values.to_pylist()
-    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
-        raise NaiveTimestampError(what, values, "is not a sequence of instants")
-    return np.array([to_micros(to_utc(value, what)) for value in values], dtype=np.int64)
 
 
 def index_directory(root: str) -> Path | None:
@@ -259,7 +240,7 @@ class Catalog:
             if isinstance(instrument_ids, pa.Array | pa.ChunkedArray)
             else pa.array(instrument_ids, pa.string())
         )
-        instants = _instant_column(at, "at")
+        instants = instant_column(at, "at")
         known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
         return self._index.view(known).versions_before(ids, instants)
@@ -297,6 +278,7 @@ class Catalog:
         events = self._index.exchange_events
         return fold.exchanges(events, when, known.known_at, known.recorded_by)
 
+    @one_version
     @one_version
     def revisions(
         self,

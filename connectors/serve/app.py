@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
-from connectors.serve import joins, lookups, naming, page, recent, universe
+from connectors.serve import joins, lookups, naming, page, recent, revised, universe
 from connectors.serve.answers import json_answer
 from connectors.serve.openapi import document
 from connectors.serve.problems import ProblemError
@@ -35,6 +35,7 @@ ENDPOINTS: Final[Sequence[Endpoint]] = (
     *recent.ENDPOINTS,
     *joins.ENDPOINTS,
     *naming.ENDPOINTS,
+    *revised.ENDPOINTS,
 )
 
 

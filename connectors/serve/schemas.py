@@ -137,6 +137,22 @@ SCHEMAS: Final[dict[str, Schema]] = {
     "History": _rows("Version", key={"type": "string"}, **_KNOWING),
     "Exchanges": _rows("Exchange", as_of=INSTANT, **_KNOWING),
     "Changes": _rows("ChangeLine", since=INSTANT, until=INSTANT, **_KNOWING),
+    "Revisions": _rows(
+        "Revision", known_since=INSTANT, known_until=nullable(INSTANT), basis={"type": "string"}
+    ),
+    "Revision": _object(
+        {
+            "instrument_id": {"type": "string"},
+            "symbol": {"type": ["string", "null"]},
+            "field": {"type": "string"},
+            "effective_from": INSTANT,
+            "effective_until": nullable(INSTANT),
+            "before": {"type": ["string", "null"]},
+            "after": {"type": ["string", "null"]},
+            "cause": {"type": "array", "items": {"type": "string"}},
+        },
+        {},
+    ),
     "UniverseCounts": _object(
         {
             "instants": {"type": "array", "items": INSTANT},

@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventstore import NaiveTimestampError, to_utc
+from eventstore.model.instants import to_micros
 from projections.errors import InvalidTableError, NaiveColumnError
 
 #: Multiply by this to go from a timestamp unit to microseconds (nanoseconds divide).
@@ -111,3 +113,21 @@ def add_columns(table: pa.Table, added: dict[str, pa.Array]) -> pa.Table:
     for name, values in added.items():
         table = table.append_column(name, values)
     return table
+
+
+def instant_column(values: object, what: str) -> np.ndarray:
+    """Return instants as UTC microseconds; refuse what `to_utc` refuses, column or not."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array) and pa.types.is_timestamp(values.type):
+        if values.type.tz is None:
+            raise NaiveTimestampError(what, f"a column of {values.type}")
+        micros, valid = instants(pa.chunked_array([values]), what, assume_utc=False)
+        if not valid.all():
+            raise NaiveTimestampError(what, None, "holds a null, not an instant")
+        return micros
+    if isinstance(values, pa.Array):
+        values = values.to_pylist()
+    if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+        raise NaiveTimestampError(what, values, "is not a sequence of instants")
+    return np.array([to_micros(to_utc(value, what)) for value in values], dtype=np.int64)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pytest
 from builders import coin_symbol, listed
-from served import ARROW, BTC, ETH, PERP, PERP_RENAMED, arrow_body, call, fill
+from served import ARROW, BTC, ETH, FIRST_RECORDED, PERP, PERP_RENAMED, arrow_body, call, fill
 
 from connectors.cli.main import main
 from connectors.cli.render import jsonable, to_json
@@ -126,6 +126,18 @@ def test_resolve_and_holders_refuse_with_problems(base: str) -> None:
     assert call(f"{base}/resolve").status == 400
     nobody = call(f"{base}/holders/BINANCE:NOPEUSDT")
     assert (nobody.status, nobody.media) == (404, PROBLEM)
+
+
+def test_revisions_are_the_api_answer_and_a_backward_window_is_a_400(root: Path, base: str) -> None:
+    """`/revisions` answers `Catalog.revisions` (here: what was recorded after the first
+    commit, the later tick change); K2 before K1 is a 400 problem."""
+    since = FIRST_RECORDED.isoformat()
+    expected = Catalog.open(root).revisions(since, basis="recorded")
+    found = call(f"{base}/revisions{q(known_since=since, basis='recorded')}").json()
+    assert found["count"] == expected.num_rows > 0
+    assert [r["field"] for r in found["rows"]] == expected["field"].to_pylist()
+    backward = call(f"{base}/revisions{q(known_since=since, known_until='2020-01-01T00:00:00Z')}")
+    assert (backward.status, backward.media) == (400, PROBLEM)
 
 
 def test_an_unknown_symbol_is_a_404_with_suggestions(base: str) -> None:

@@ -32,6 +32,7 @@ REQUESTS = {
     "/audit": "/audit",
     "/resolve": f"/resolve?name={BTC}&as_of=2024-06-15T00:00:00Z",
     "/holders/{symbol}": f"/holders/{BTC}",
+    "/revisions": "/revisions?known_since=2024-01-01T00:00:00Z",
 }
 
 
