@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from connectors.venues import binance, binance_coinm, bybit, okx, tradingview
+from connectors.venues import binance, binance_coinm, bybit, okx, tradingview, tradingview_markets
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -72,10 +72,10 @@ SOURCES: Final[dict[str, Source]] = {
         Source(
             "tradingview",
             tradingview.BASE_URL,
-            tradingview.MARKETS,
+            tradingview_markets.MARKETS,
             tradingview.fetch,
             {"Origin": tradingview.ORIGIN, "Referer": tradingview.ORIGIN + "/"},
-            tradingview.DEFAULT_MARKETS,
+            tradingview_markets.DEFAULT_MARKETS,
         ),
     )
 }

@@ -6,19 +6,13 @@ complete only when every page arrived and the rows add up to it. Paging is bound
 `totalCount / (rows of the first page)` pages, plus two. Numbers arrive as JSON
 numbers and are read as exact `Decimal`s (never through float); tick size is
 `minmov / pricescale`, and null when either is missing. `GET {base}/{market}/metainfo`
-lists the market's fields and its exchanges (the `r` values of its `exchange` field).
-
-Markets: `crypto` (the default), `america` (US stocks and funds), `futures`, `forex`, `cfd`,
-`bonds` and the stock markets of other countries. A market answers 400 to a column it does
-not serve, so each scan asks for `CORE_COLUMNS` and those of `OPTIONAL_COLUMNS` that the
-market's metainfo lists; `crypto` asks for its fixed `COLUMNS` (its metainfo omits
-`base_currency`, which its scan serves).
+lists the market's fields and its exchanges (the `r` values of its `exchange` field); which
+columns each market is asked for is `connectors.venues.tradingview_markets`'s.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -28,142 +22,26 @@ import msgspec
 from connectors.errors import IncompleteSnapshotError
 from connectors.venues.paging import PageBudget
 from connectors.venues.snapshot import Rejection, Snapshot, SourceRecord, parse_rows, rejection
+from connectors.venues.tradingview_markets import (
+    COLUMNS,
+    DEFAULT_MARKETS,
+    columns_for,
+    futures_root,
+    reported,
+)
 from eventstore import InvalidEventError
 from eventstore.gcpause import paused_gc
 from eventstore.model.events import exchange_stream
 from eventstore.model.rules import check_name, size
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
-
     from connectors.venues.http import SourceHttp
 
 BASE_URL: Final = "https://scanner.tradingview.com"
 ORIGIN: Final = "https://www.tradingview.com"
-#: The scanner's markets (its screener's list): crypto pairs, US stocks, futures, forex,
-#: CFDs, bonds and the stock markets of other countries.
-MARKETS: Final = (
-    "crypto",
-    "america",
-    "futures",
-    "forex",
-    "cfd",
-    "bonds",
-    "australia",
-    "canada",
-    "germany",
-    "india",
-    "israel",
-    "italy",
-    "luxembourg",
-    "mexico",
-    "spain",
-    "turkey",
-    "uk",
-)
-#: What a sync fetches unless told otherwise (`--market`, `markets = [...]`).
-DEFAULT_MARKETS: Final = ("crypto",)
 PAGE_SIZE: Final = 5000
 #: Pages allowed beyond those the total and the first page's length call for.
 SPARE_PAGES: Final = 2
-#: The columns of a `crypto` scan, in the order of its rows' values.
-COLUMNS: Final = (
-    "name",
-    "description",
-    "type",
-    "subtype",
-    "exchange",
-    "currency",
-    "base_currency",
-    "pricescale",
-    "minmov",
-    "sector",
-    "industry",
-    "country",
-    "expiration",
-)
-#: The columns every other market's scan asks for.
-CORE_COLUMNS: Final = (
-    "name",
-    "description",
-    "type",
-    "subtype",
-    "exchange",
-    "currency",
-    "pricescale",
-    "minmov",
-)
-#: The columns a scan asks for only where the market's metainfo lists them.
-OPTIONAL_COLUMNS: Final = (
-    "sector",
-    "industry",
-    "country",
-    "expiration",
-    "timezone",
-    "session",
-    "root",
-)
-#: The instrument fields each column gives (`name` is the ticker: none).
-COLUMN_FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    "name": (),
-    "description": ("description",),
-    "type": ("type",),
-    "subtype": ("subtype",),
-    "exchange": ("exchange",),
-    "currency": ("quote",),
-    "base_currency": ("base",),
-    "pricescale": ("tick_size", "pricescale"),
-    "minmov": ("minmov",),
-    "sector": ("sector",),
-    "industry": ("industry",),
-    "country": ("country",),
-    "expiration": ("expiry",),
-    "timezone": ("timezone",),
-    "session": ("session",),
-    "root": ("root",),
-}
-#: The fields a `crypto` snapshot reports.
-FIELDS: Final = (
-    "exchange",
-    "base",
-    "quote",
-    "type",
-    "subtype",
-    "description",
-    "sector",
-    "industry",
-    "country",
-    "tick_size",
-    "minmov",
-    "pricescale",
-    "expiry",
-)
-#: A futures ticker: its root, then a continuous contract's `1!` or a dated one's month
-#: code and year (`ES1!`, `ESZ2024`, `10Y1!`).
-_FUTURES_TICKER: Final = re.compile(r"(?P<root>[A-Z0-9_.]+?)(?:\d+!|[FGHJKMNQUVXZ]\d{4})")
-
-
-def columns_for(market: str, listed: Collection[str]) -> tuple[str, ...]:
-    """Return the columns a scan of `market` asks for, given the fields its metainfo lists."""
-    if market == "crypto":
-        return COLUMNS
-    return (*CORE_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in listed))
-
-
-def reported(market: str, columns: tuple[str, ...]) -> tuple[str, ...]:
-    """Return the fields a snapshot of `market` scanned with `columns` reports."""
-    if market == "crypto":
-        return FIELDS
-    found = [field for column in columns for field in COLUMN_FIELDS[column]]
-    if market == "futures" and "root" not in found:
-        found.append("root")  # read off the ticker
-    return tuple(dict.fromkeys(found))
-
-
-def futures_root(symbol: str) -> str | None:
-    """Return the root of the futures ticker of `EXCHANGE:TICKER` (None if it has none)."""
-    found = _FUTURES_TICKER.fullmatch(symbol.partition(":")[2])
-    return found["root"] if found else None
 
 
 class Row(msgspec.Struct, frozen=True):

@@ -20,7 +20,7 @@ from connectors.daemon.config import load as load_config
 from connectors.errors import ConfigError
 from connectors.replay.driver import replay
 from connectors.sync.syncer import SyncOptions
-from connectors.venues import tradingview
+from connectors.venues import tradingview_markets
 from projections import Catalog
 
 if TYPE_CHECKING:
@@ -44,18 +44,18 @@ def _names(path: str) -> set[str]:
 def test_a_market_is_asked_only_the_columns_its_metainfo_lists() -> None:
     """A column a market does not serve fails its whole scan (400): each market is asked
     the core columns and those optional ones its real metainfo lists; crypto keeps its own."""
-    futures = tradingview.columns_for(
+    futures = tradingview_markets.columns_for(
         "futures", _names(FUTURES["tradingview/futures.metainfo.json"])
     )
-    america = tradingview.columns_for(
+    america = tradingview_markets.columns_for(
         "america", _names(AMERICA["tradingview/america.metainfo.json"])
     )
     assert futures[-2:] == ("sector", "expiration")
     assert america[-4:] == ("sector", "industry", "country", "expiration")
     assert not {"timezone", "session", "root", "base_currency"} & {*futures, *america}
-    assert tradingview.columns_for("crypto", set()) == tradingview.COLUMNS
-    assert "root" in tradingview.reported("futures", futures)  # read off the ticker
-    assert "root" not in tradingview.reported("america", america)
+    assert tradingview_markets.columns_for("crypto", set()) == tradingview_markets.COLUMNS
+    assert "root" in tradingview_markets.reported("futures", futures)  # read off the ticker
+    assert "root" not in tradingview_markets.reported("america", america)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_a_market_is_asked_only_the_columns_its_metainfo_lists() -> None:
     ],
 )
 def test_a_futures_root_is_read_off_the_ticker(symbol: str, root: str | None) -> None:
-    assert tradingview.futures_root(symbol) == root
+    assert tradingview_markets.futures_root(symbol) == root
 
 
 def test_the_futures_market_gives_roots_expiries_and_its_exchanges(tmp_path: Path) -> None:
