@@ -23,6 +23,7 @@ from projections.join.answers import THREADS, Threads
 from projections.join.inputs import instant_column
 from projections.join.queries import Backtest
 from projections.knowledge import Knowledge
+from projections.names import lookup as name_lookup
 from projections.names.queries import NameQueries
 from projections.pinning import one_version
 from projections.revisions import Window, revisions
@@ -212,6 +213,9 @@ class Catalog:
         if found is None:
             holder = view.get(key, at)
             found = None if holder is None else view.history_of(holder.instrument_id)
+        if found is None and as_of is None:  # renamed away: its last holder
+            held = name_lookup.last_holder(view, key)
+            found = None if held is None else view.history_of(held)
         if found is not None:
             return found
         if self._index.store.instruments.code_of(key) is not None:

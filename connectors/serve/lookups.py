@@ -94,25 +94,7 @@ def _history(service: Service, key: str, as_of: datetime | None, known: Knowing)
     try:
         return service.catalog.history(key, as_of=as_of, **bounds)
     except UnknownSymbolError:
-        former = None if as_of is not None else _former_holder(service, key, known)
-        if former is None:
-            raise unknown_symbol(key, service.known_names()[1]) from None
-        return service.catalog.history(former, **bounds)
-
-
-def _former_holder(service: Service, key: str, known: Knowing) -> str | None:
-    """Return the id of the instrument that held symbol `key` last, if none holds it now
-    (`Catalog.history` resolves a symbol at the end of time: a renamed one has no holder)."""
-    store = service.catalog.version_store()
-    code = store.dictionaries["symbol"].code_of(key)
-    latest: tuple[datetime, str] | None = None
-    for inst in [] if code is None else store.holders(code):
-        held = str(store.instruments.values[inst].as_py())
-        rows = service.catalog.history(held, known_at=known.known_at, recorded_by=known.recorded_by)
-        starts = [row["valid_from"] for row in rows.to_pylist() if row["symbol"] == key]
-        if starts and (latest is None or max(starts) > latest[0]):
-            latest = (max(starts), held)
-    return None if latest is None else latest[1]
+        raise unknown_symbol(key, service.known_names()[1]) from None
 
 
 async def get_history(request: web.Request) -> web.Response:

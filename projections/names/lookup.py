@@ -224,3 +224,12 @@ def _runs(rows: list[int]) -> list[tuple[int, int]]:
         else:
             found.append((row, row))
     return found
+
+
+def last_holder(view: View, symbol: str) -> str | None:
+    """Return the id of the instrument that held `symbol` last (None: nobody ever did)."""
+    try:
+        found = holders(view, symbol)
+    except UnknownNameError:
+        return None
+    return None if not found.num_rows else str(found["instrument_id"][-1].as_py())

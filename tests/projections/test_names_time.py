@@ -228,3 +228,24 @@ def test_names_follow_appends_made_after_they_were_first_used(
     assert history.resolve("LUNAOLDUSDT.BINANCE", day(47), "nautilus") == OLD
     assert history.resolve("LUNC/USDT", day(47), "ccxt", "binance") == OLD  # base unchanged
     assert history.resolve("LUNCUSDT.BINANCE", day(47), "nautilus") is None
+
+
+def test_history_of_a_symbol_renamed_away_is_its_last_holders(log: EventLog, clock: Clock) -> None:
+    """Nobody holds `BINANCE:LUNCUSDT` at the end of time once it is renamed again: its
+    history (no `as_of`) is that of the instrument that held it last; with `as_of` the
+    symbol resolves then, and a symbol nobody held still raises."""
+    clock.set(day(30))
+    log.append(
+        [
+            listed(OLD, "BINANCE:LUNAUSDT", day(0), base="LUNA", **SPOT),
+            renamed(OLD, "BINANCE:LUNAUSDT", "BINANCE:LUNCUSDT", day(10)),
+            renamed(OLD, "BINANCE:LUNCUSDT", "BINANCE:LUNA2USDT", day(20)),
+        ]
+    )
+    catalog = Catalog.open(log.root)
+    found = catalog.history("BINANCE:LUNCUSDT")
+    assert set(found["instrument_id"].to_pylist()) == {OLD}
+    assert found.num_rows == 3
+    assert catalog.history("BINANCE:LUNCUSDT", as_of=day(15)).num_rows == 3
+    with pytest.raises(UnknownSymbolError):
+        catalog.history("BINANCE:NOPEUSDT")
