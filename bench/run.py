@@ -25,6 +25,7 @@ from figure_pitjoin import pitjoin
 from figures import append, get, universe
 from figures_audit import audit
 from figures_proc import open_first, rebuild
+from figures_reads import first_pitjoin, universe_coded
 from figures_write import import_scd2, python_append, table, writer_start
 from measure import Result, at_scale, print_summary
 
@@ -41,9 +42,11 @@ FIGURES: dict[str, tuple[Callable[[Bench], Result], str]] = {
     "import": (import_scd2, ">= 150,000 rows/s"),
     "get": (get, "<= 20 us; >= 200x (a)@100k"),
     "universe": (universe, "<= 150 ms; >= 8x DuckDB"),
+    "universe-coded": (universe_coded, "<= 150 ms; >= 8x DuckDB"),
     "rebuild": (rebuild, "<= 15 s; peak <= 4 GB"),
     "open": (open_first, "<= 1.5 s (fresh process)"),
     "pitjoin": (pitjoin, "<= 0.5x DuckDB; identical"),
+    "first-pitjoin": (first_pitjoin, "<= 1 s after open"),
     "audit": (audit, "<= 60 s; peak <= 4 GB"),
     "append": (append, "<= 300 ms"),
 }

@@ -19,6 +19,7 @@ from projections import fold
 from projections.errors import UnknownSymbolError
 from projections.index.live import PitIndex
 from projections.index.published import PublishedIndex, default_cache
+from projections.index.universe import matching
 from projections.join.answers import THREADS, Threads
 from projections.join.inputs import instant_column
 from projections.join.queries import Backtest
@@ -172,6 +173,7 @@ class Catalog:
         type: str | None = None,
         base: str | None = None,
         quote: str | None = None,
+        coded: bool = False,
     ) -> pa.Table:
         """Return one row per instrument active at `as_of` (all that exist, if asked).
 
@@ -180,16 +182,20 @@ class Catalog:
         the linear (False) contracts; `exchange`, `type`, `base` and `quote` only those
         whose field at `as_of` equals the value given. An instrument whose field is null
         matches no value.
+        `coded` returns the instrument fields dictionary-encoded, straight from the index
+        (`UNIVERSE_SCHEMA`: no value copied; pandas, Polars and DuckDB read them as
+        categoricals).
         """
         at = _micros(as_of, "as_of")
         known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
-        found = self._index.view(known).universe(at, include_inactive=include_inactive)
+        view = self._index.view(known)
+        found = view.universe(at, include_inactive=include_inactive, coded=coded)
         wanted = {"status": "trading" if tradable else None, "settle": settle, "inverse": inverse}
         wanted |= {"exchange": exchange, "type": type, "base": base, "quote": quote}
         for name, value in wanted.items():
             if value is not None:
-                found = found.filter(pc.equal(found[name], pa.scalar(value, found[name].type)))
+                found = found.filter(matching(found[name], value))
         return found
 
     @one_version

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pyarrow as pa
@@ -16,9 +15,7 @@ from eventstore.model.events import (
     InstrumentDelisted,
     InstrumentListed,
     InstrumentRenamed,
-    normalized_decimal,
 )
-from eventstore.model.instants import from_micros
 from eventstore.model.kinds import KINDS, Subject, names_of
 from projections.index.fold_arrays import (
     CHANGED,
@@ -35,6 +32,7 @@ from projections.index.fold_arrays import (
 from projections.model import VERSION_SCHEMA
 
 if TYPE_CHECKING:
+    from projections.index.dictionary import Dictionary
     from projections.index.version_store import VersionStore
     from projections.knowledge import Knowledge
 
@@ -69,108 +67,6 @@ _CODES: Final[dict[type[Event], int]] = {
 #: The fold's code of each of `INSTRUMENT_KINDS`, in its order.
 _KIND_CODES: Final = tuple(_CODES[kind.cls] for kind in KINDS if kind.subject is Subject.INSTRUMENT)
 _FIELD_NAMES: Final = pa.array(STORE_FIELDS)
-#: Below this many values, encode through a Python dict: no hashing of the whole dictionary.
-_SMALL = 20_000
-
-
-class Dictionary:
-    """The distinct values of one field; code 0 is null. It only grows."""
-
-    def __init__(self, type_: pa.DataType, values: pa.Array | None = None) -> None:
-        """Start from `values` (whose first entry must be null) or from null alone."""
-        self.values: pa.Array = values if values is not None else pa.array([None], type_)
-        self._py: list[Any] = []
-        self._codes: dict[Any, int] = {}
-        self._instants: _LazyInstants | None = None
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def encode(self, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        """Return the codes of `column`'s values, adding the values not seen before."""
-        if len(column) < _SMALL and len(column) * 4 < len(self.values):
-            return self._encode_few(column)
-        # hash each row once (dictionary_encode), then only the distinct values against ours
-        flat = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        encoded = pc.dictionary_encode(flat, null_encoding="mask")
-        distinct = encoded.dictionary.cast(self.values.type)
-        found = pc.index_in(distinct, value_set=self.values)
-        mapping = np.array(pc.fill_null(found, -1).to_numpy(), dtype=np.int32)
-        missing = mapping < 0
-        if missing.any():
-            mapping[missing] = np.arange(missing.sum(), dtype=np.int32) + len(self.values)
-            added = distinct.filter(pa.array(missing))
-            self.values = pa.concat_arrays([self.values, added])
-        indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
-        mapping = np.append(mapping, np.int32(0))  # index -1 (a null) maps to code 0
-        return np.asarray(mapping[indices], dtype=np.int32)
-
-    def _encode_few(self, column: pa.Array | pa.ChunkedArray) -> np.ndarray:
-        self.code_of(None)  # bring the value -> code map up to date
-        known = self._codes
-        values = _to_python(
-            column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        )
-        new = [v for v in dict.fromkeys(values) if v not in known]
-        if new:
-            added = pa.array(new, self.values.type)
-            self.values = pa.concat_arrays([self.values, added])
-            self.code_of(None)
-        return np.fromiter((known[v] for v in values), dtype=np.int32, count=len(values))
-
-    def py(self) -> list[Any]:
-        """Return the values as Python objects (normalized `Decimal`, UTC `datetime`)."""
-        done = len(self._py)
-        if done < len(self.values):
-            self._py.extend(_to_python(self.values.slice(done)))
-        return self._py
-
-    def lookup(self) -> Sequence[Any]:
-        """Return the values for lookups by code: instants are converted on first use only."""
-        if pa.types.is_timestamp(self.values.type):
-            if self._instants is None or self._instants.size != len(self.values):
-                self._instants = _LazyInstants(self.values)
-            return self._instants
-        return self.py()
-
-    def code_of(self, value: object) -> int | None:
-        """Return the code of one value, or None if it was never seen."""
-        if len(self._codes) == len(self.values):
-            return self._codes.get(value)
-        values = self.py()
-        done = len(self._codes)
-        if done < len(values):
-            self._codes.update(zip(values[done:], range(done, len(values)), strict=True))
-        return self._codes.get(value)
-
-
-class _LazyInstants(Sequence[Any]):
-    """Timestamp values by code, each converted to a UTC datetime when first asked for."""
-
-    def __init__(self, values: pa.Array) -> None:
-        self.micros = np.asarray(values.cast(pa.int64()).fill_null(0).to_numpy(), dtype=np.int64)
-        self.valid = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-        self.size = len(values)
-        self._done: dict[int, Any] = {}
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, code: Any) -> Any:
-        found = self._done.get(code)
-        if found is None and self.valid[code]:
-            found = self._done[code] = from_micros(int(self.micros[code]))
-        return found
-
-
-def _to_python(values: pa.Array) -> list[Any]:
-    kind = values.type
-    if pa.types.is_decimal(kind):
-        return [None if v is None else normalized_decimal(v) for v in values.to_pylist()]
-    if pa.types.is_timestamp(kind):
-        return [None if v is None else from_micros(v) for v in values.cast(pa.int64()).to_pylist()]
-    found: list[Any] = values.to_pylist()
-    return found
 
 
 def field_types() -> dict[str, pa.DataType]:

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from eventstore.encoding.schema import TIMESTAMP
 from projections.index.encoding import BUILD_COLUMNS, EXCHANGE_KINDS, stream_events
 from projections.index.fold_arrays import fold_versions
+from projections.index.universe import Universes, coded_table
 from projections.index.version_store import VersionStore
 from projections.model import VERSION_SCHEMA, Instrument
 
@@ -34,6 +35,7 @@ class View:
     skip: frozenset[int] = frozenset()
     extra: VersionStore | None = None
     _skip_array: np.ndarray = field(init=False)
+    _universes: Universes | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self._skip_array = np.fromiter(self.skip, dtype=np.int64, count=len(self.skip))
@@ -59,18 +61,30 @@ class View:
                 best = found
         return best
 
-    def universe(self, at: int, *, include_inactive: bool = False) -> pa.Table:
-        """Return the versions valid at `at`: active instruments, or all that exist."""
-        tables = [
-            self.main.table(
-                self.main.rows_at(at, include_inactive=include_inactive, skip=self._skip_array)
-            )
-        ]
+    def universe(self, at: int, *, include_inactive: bool = False, coded: bool = False) -> pa.Table:
+        """Return the versions valid at `at`: active instruments, or all that exist.
+
+        `coded`: the stored fields dictionary-encoded over the store's own values (no copy).
+        Answers are kept until the main store changes.
+        """
+        if self._universes is None or self._universes.store is not self.main:
+            self._universes = Universes(self.main, self.extra)
+        key = self._universes.key(at, include_inactive, coded)
+        found = self._universes.get(key)
+        if found is not None:
+            return found
+        parts: list[tuple[VersionStore, np.ndarray | None]] = [(self.main, self._skip_array)]
         if self.extra is not None:
-            tables.append(
-                self.extra.table(self.extra.rows_at(at, include_inactive=include_inactive))
+            parts.append((self.extra, None))
+        tables = [
+            (coded_table if coded else VersionStore.table)(
+                store, store.rows_at(at, include_inactive=include_inactive, skip=skip)
             )
-        return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+            for store, skip in parts
+        ]
+        found = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        self._universes.put(key, found)
+        return found
 
     def history_of(self, instrument_id: str) -> pa.Table | None:
         """Return every version of one instrument, or None if it has none."""

@@ -29,14 +29,16 @@ import xxhash
 
 from eventstore.log.places import write_atomically
 from projections.errors import IndexStateError
-from projections.index.encoding import Dictionary
+from projections.index.dictionary import Dictionary
 from projections.index.fold_arrays import STORE_FIELDS
+from projections.index.lookup import CodeMap
 from projections.index.version_store import VersionStore
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 10  # 10: root; 9: strike option_type underlying; 8: settle ... funding_interval;
+FORMAT = 11  # 11: code maps of the symbols and instrument ids; 10: root;
+# 9: strike option_type underlying; 8: settle ... funding_interval;
 # 7: observed_at (recorded_since, max_observed_us); 6: checksums of every file
 POINTER = "CURRENT"
 HEADER = "header.json"
@@ -101,10 +103,21 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
     for field, dictionary in store.dictionaries.items():
         _write_arrow(into / f"dict_{field}.arrow", dictionary.values)
     _write_arrow(into / "exchanges.arrow", exchanges)
+    maps = {}
+    for key, dictionary in _mapped(store).items():
+        found = dictionary.mapped()
+        np.save(into / f"map_{key}_hashes.npy", found.hashes)
+        np.save(into / f"map_{key}_codes.npy", found.codes)
+        maps[key] = found.covered
     sums = {path.name: _checksum(path) for path in sorted(into.iterdir())}
-    meta = {"format": FORMAT, "n": n, **asdict(header), "checksums": sums}
+    meta = {"format": FORMAT, "n": n, **asdict(header), "maps": maps, "checksums": sums}
     meta["self"] = _header_sum(meta)
     (into / HEADER).write_text(json.dumps(meta))
+
+
+def _mapped(store: VersionStore) -> dict[str, Dictionary]:
+    """Return the dictionaries whose code maps are saved: those searched by value."""
+    return {"instruments": store.instruments, "symbol": store.dictionaries["symbol"]}
 
 
 def _header_sum(meta: dict[str, Any]) -> str:
@@ -213,15 +226,21 @@ def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
         # a plain ndarray over the mapping: np.memmap's Python-level indexing is slow
         return np.load(snapshot / f"{key}.npy", mmap_mode="c").view(np.ndarray)
 
-    dictionaries = {}
-    for field in STORE_FIELDS:
-        values = _read_arrow(snapshot / f"dict_{field}.arrow")[0].combine_chunks()
-        dictionaries[field] = Dictionary(values.type, values)
+    maps: dict[str, int] = meta["maps"]
+
+    def dictionary(key: str, file: str) -> Dictionary:
+        column = _read_arrow(snapshot / file)[0]  # one chunk, as written: no copy
+        values = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+        if key not in maps:
+            return Dictionary(values.type, values)
+        codes = CodeMap(array(f"map_{key}_hashes"), array(f"map_{key}_codes"), int(maps[key]))
+        codes.check(values)
+        return Dictionary(values.type, values, codes)
+
+    dictionaries = {field: dictionary(field, f"dict_{field}.arrow") for field in STORE_FIELDS}
     names = [f.name.removeprefix("col_").removesuffix(".npy") for f in snapshot.glob("col_*.npy")]
     store = VersionStore.from_arrays(
-        instruments=Dictionary(
-            pa.string(), _read_arrow(snapshot / "instruments.arrow")[0].combine_chunks()
-        ),
+        instruments=dictionary("instruments", "instruments.arrow"),
         dictionaries=dictionaries,
         matrix=array("matrix"),
         columns={name: array(f"col_{name}") for name in names},

@@ -13,15 +13,16 @@ import numpy as np
 import pyarrow as pa
 
 from eventstore.encoding.schema import TIMESTAMP
-from eventstore.model.instants import from_micros
-from projections.index.encoding import Dictionary, field_types
+from projections.index import holding
+from projections.index.dictionary import Dictionary
+from projections.index.encoding import field_types
 from projections.index.fold_arrays import OPEN_END, STORE_FIELDS, VersionArrays
 from projections.index.holders import holder_groups
 from projections.join.pit_join import last_at_or_before
 from projections.model import VERSION_SCHEMA, Instrument
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
 
 #: The columns a store adopts from `VersionArrays`, and its own `alive` flag.
 _FROM_VERSIONS = ("inst", "valid_from", "valid_until", "known_since", "recorded_since", "active")
@@ -54,9 +55,7 @@ class VersionStore:
         self.holder_insts = np.empty(0, dtype=np.int32)
         self.recent_holders: dict[int, set[int]] = {}
         self.dead = 0
-        self._lists: list[Sequence[Any]] = []
-        self._ids: list[Any] = []
-        self._lists_generation = -1
+        self.reader = holding.Reader(self)
         #: What the PIT join derived from the holders, and the generation it was derived at.
         self.join_holders: tuple[int, object] | None = None
         #: What `projections.names` derived from the versions (a `NameDirectory`).
@@ -204,69 +203,17 @@ class VersionStore:
 
     def row_at(self, inst: int, at: int) -> int | None:
         """Return the row of instrument `inst`'s version at `at` (microseconds), if any."""
-        if inst >= len(self.first):
-            return None
-        first, count = int(self.first[inst]), int(self.count[inst])
-        if count == 0:
-            return None
-        starts = self.columns["valid_from"]
-        if count <= 8:  # most instruments have few versions: a short scan beats a search call
-            found = None
-            for row, start in enumerate(starts[first : first + count].tolist(), first):
-                if start > at:
-                    break
-                found = row
-            return found
-        index = int(np.searchsorted(starts[first : first + count], at, "right"))
-        return None if index == 0 else first + index - 1
+        return holding.row_at(self, inst, at)
 
     def holder_row(
         self, symbol_code: int, at: int, skip: frozenset[int] = frozenset()
     ) -> int | None:
         """Return the row of the holder of a symbol at `at`: active first, then latest."""
-        candidates = self.holders(symbol_code)
-        if len(candidates) == 1 and not skip:  # the common case: one holder, ever
-            row = self.row_at(candidates[0], at)
-            if row is None or self.matrix[row, 0] != symbol_code:
-                return None
-            return row
-        best: tuple[bool, int, str] | None = None
-        best_row = None
-        ids = self.instruments.py()
-        for inst in candidates:
-            row = None if inst in skip else self.row_at(inst, at)
-            if row is None or self.matrix[row, 0] != symbol_code:
-                continue
-            key = (
-                bool(self.columns["active"][row]),
-                int(self.columns["valid_from"][row]),
-                str(ids[inst]),
-            )
-            if best is None or key > best:
-                best, best_row = key, row
-        return best_row
+        return holding.holder_row(self, symbol_code, at, skip)
 
     def instrument(self, row: int) -> Instrument:
         """Return the version at `row` as an `Instrument`."""
-        if self._lists_generation != self.generation:
-            self._lists = [self.dictionaries[f].lookup() for f in STORE_FIELDS]
-            self._ids = self.instruments.py()
-            self._lists_generation = self.generation
-        values = dict(
-            zip(
-                STORE_FIELDS,
-                [v[c] for v, c in zip(self._lists, self.matrix[row].tolist(), strict=False)],
-                strict=False,
-            )
-        )
-        return Instrument(
-            instrument_id=self._ids[self.columns["inst"][row]],
-            active=bool(self.columns["active"][row]),
-            valid_from=from_micros(int(self.columns["valid_from"][row])),
-            known_since=from_micros(int(self.columns["known_since"][row])),
-            recorded_since=from_micros(int(self.columns["recorded_since"][row])),
-            **values,
-        )
+        return self.reader.instrument(row)
 
     def rows_at(
         self, at: int, *, include_inactive: bool = False, skip: np.ndarray | None = None
@@ -312,10 +259,16 @@ class VersionStore:
             "known_since": _timestamps(c["known_since"][rows]),
             "recorded_since": _timestamps(c["recorded_since"][rows]),
         }
-        # gather whole rows once (cache-friendly), then one contiguous column per field
-        codes = np.ascontiguousarray(self.matrix[rows].T)
-        for column, name in enumerate(STORE_FIELDS):
-            arrays[name] = self.dictionaries[name].values.take(pa.array(codes[column]))
+        # gather whole rows once (cache-friendly), then one contiguous column per field set
+        dictionaries = self.dictionaries
+        used = [i for i, name in enumerate(STORE_FIELDS) if len(dictionaries[name].values) > 1]
+        codes = self.matrix[rows].T[used]
+        for name in STORE_FIELDS:
+            if len(dictionaries[name].values) == 1:  # never set in this catalog: all null
+                arrays[name] = pa.nulls(len(rows), dictionaries[name].values.type)
+        for column, field in enumerate(used):
+            name = STORE_FIELDS[field]
+            arrays[name] = dictionaries[name].values.take(pa.array(codes[column]))
         return pa.Table.from_arrays([arrays[f.name] for f in VERSION_SCHEMA], schema=VERSION_SCHEMA)
 
 

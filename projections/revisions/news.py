@@ -26,7 +26,7 @@ from eventstore.model.events import (
 from projections.index.fold_arrays import STORE_FIELDS
 
 if TYPE_CHECKING:
-    from projections.index.encoding import Dictionary
+    from projections.index.dictionary import Dictionary
     from projections.revisions.window import Window
 
 #: The fields a revision is about, in the order rows come in: `active` (null: the

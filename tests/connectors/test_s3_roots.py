@@ -149,7 +149,8 @@ def test_two_daemons_on_one_bucket_end_with_one_writer(s3: S3, tmp_path: Path) -
                     found
                     and found.sources.get("binance-spot")
                     and found.sources["binance-spot"].runs
-                ):
+                    and not found.sources["binance-spot"].running
+                ):  # the status is saved as the run starts too: wait for its end
                     break
                 time.sleep(0.2)
             while time.monotonic() < deadline and all(p.poll() is None for p in daemons):
