@@ -30,7 +30,7 @@ from eventstore import (
 from eventstore.encoding.codec import from_table
 from eventstore.model.events import ExchangeChanged, ExchangeListed
 from eventstore.model.kinds import Subject, as_any, classes_of
-from eventstore.model.rules import (
+from eventstore.model.value_rules import (
     SIZE_FIELDS,
     check_instrument_id,
     check_name,

@@ -5,7 +5,7 @@ min quantity from `LOT_SIZE`, min notional from `NOTIONAL.minNotional` or the ol
 `MIN_NOTIONAL.minNotional`. USD-M: the same filters, min notional from
 `MIN_NOTIONAL.notional`, listing time `onboardDate`. A filter value of 0 means Binance
 enforces nothing: it is stored as null; any other value must be a positive decimal
-(`eventstore.model.rules.size`), else the row is rejected. Limits: `max_qty` from
+(`eventstore.model.value_rules.size`), else the row is rejected. Limits: `max_qty` from
 `LOT_SIZE.maxQty`, `max_notional` from `NOTIONAL.maxNotional` or the `MAX_NOTIONAL` filter
 (spot only), `min_price` and `max_price` from `PRICE_FILTER`. `MARKET_LOT_SIZE.maxQty`, which
 moves with the market on nearly every snapshot, is not read. USD-M contracts are linear

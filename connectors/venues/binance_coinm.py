@@ -30,7 +30,7 @@ from connectors.venues.snapshot import (
 )
 from connectors.venues.usdm_kind import contract_kind, delist_time, settled
 from eventstore import InvalidEventError
-from eventstore.model.rules import size
+from eventstore.model.value_rules import size
 
 if TYPE_CHECKING:
     from datetime import datetime

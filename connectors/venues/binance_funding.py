@@ -46,7 +46,7 @@ class Funding(msgspec.Struct, frozen=True):
         """Return the hours between fundings of perpetual `symbol`, exact.
 
         A listed symbol without hours is null; hours that are not positive break the
-        value rule (`eventstore.model.rules.size`), which rejects that symbol's row.
+        value rule (`eventstore.model.value_rules.size`), which rejects that symbol's row.
         """
         if symbol not in self.hours:
             return DEFAULT_HOURS

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 
 from connectors.venues.okx_naming import QUOTES
 from eventstore import InvalidEventError
-from eventstore.model.rules import size
+from eventstore.model.value_rules import size
 
 if TYPE_CHECKING:
     from decimal import Decimal

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import msgspec
 
 from eventstore import InvalidEventError
-from eventstore.model.rules import (
+from eventstore.model.value_rules import (
     TERMINAL_STATUSES,
     check_instrument_id,
     check_span,

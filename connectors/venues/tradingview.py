@@ -32,7 +32,7 @@ from connectors.venues.tradingview_markets import (
 from eventstore import InvalidEventError
 from eventstore.gcpause import paused_gc
 from eventstore.model.events import exchange_stream
-from eventstore.model.rules import check_name, size
+from eventstore.model.value_rules import check_name, size
 
 if TYPE_CHECKING:
     from connectors.venues.http import SourceHttp

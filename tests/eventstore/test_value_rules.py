@@ -9,13 +9,13 @@ from decimal import Decimal
 import pytest
 
 from eventstore import InstrumentListed, InvalidEventError
-from eventstore.model.rules import (
+from eventstore.model.rules import exact_decimal
+from eventstore.model.value_rules import (
     STATUSES,
     check_instrument_id,
     check_span,
     check_status,
     check_symbol,
-    exact_decimal,
     size,
 )
 
