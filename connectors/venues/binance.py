@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from connectors.venues import binance_funding
-from connectors.venues.naming import dated_suffix
 from connectors.venues.snapshot import (
     DATED_FIELDS,
     EXCHANGE_FIELDS,
@@ -38,8 +37,7 @@ from connectors.venues.snapshot import (
     from_millis,
     parse_rows,
 )
-from connectors.venues.usdm_kind import contract_kind, delist_time, settled
-from eventstore import InvalidEventError
+from connectors.venues.usdm_kind import contract_name, settled
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -175,18 +173,10 @@ def usdm_record(
     before it is delisted (see `connectors.venues.usdm_kind`). `funding` gives a
     perpetual's funding interval (a dated contract's is null); without it none is said.
     """
-    perpetual = contract_kind(info.symbol, info.contract_type) == "perpetual"
-    pair = info.symbol.split("_")[0]
     delivery = from_millis(info.delivery_date, "expiry")
-    delisted_at = delist_time(delivery) if perpetual else None
-    if perpetual:
-        expiry, symbol = None, f"BINANCE:{pair}.P"
-    elif delivery is None or delist_time(delivery) is None:
-        raise InvalidEventError(
-            f"a dated {info.contract_type or 'contract'} has no delivery date", field="expiry"
-        )
-    else:
-        expiry, symbol = delivery, f"BINANCE:{pair}{dated_suffix(delivery)}"
+    perpetual, symbol, expiry, delisted_at = contract_name(
+        info.symbol, info.contract_type, info.symbol.split("_")[0], delivery
+    )
     listed_at = from_millis(info.onboard_date, "listed_at")
     fields = {
         "exchange": "BINANCE",

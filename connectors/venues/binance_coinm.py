@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Final
 import msgspec
 
 from connectors.venues.binance import USDM_STATUS, Filter, filter_sizes
-from connectors.venues.naming import dated_suffix
 from connectors.venues.snapshot import (
     DATED_FIELDS,
     Snapshot,
@@ -28,8 +27,7 @@ from connectors.venues.snapshot import (
     from_millis,
     parse_rows,
 )
-from connectors.venues.usdm_kind import contract_kind, delist_time, settled
-from eventstore import InvalidEventError
+from connectors.venues.usdm_kind import contract_name, settled
 from eventstore.model.value_rules import size
 
 if TYPE_CHECKING:
@@ -74,18 +72,10 @@ def coinm_record(info: CoinmSymbol, observed_at: datetime | None = None) -> Sour
 
     `observed_at` is the body's `serverTime`: a perpetual past its real delist time is gone.
     """
-    perpetual = contract_kind(info.symbol, info.contract_type) == "perpetual"
-    pair = info.pair or info.symbol.split("_")[0]
     delivery = from_millis(info.delivery_date, "expiry")
-    delisted_at = delist_time(delivery) if perpetual else None
-    if perpetual:
-        expiry, symbol = None, f"BINANCE:{pair}.P"
-    elif delivery is None or delist_time(delivery) is None:
-        raise InvalidEventError(
-            f"a dated {info.contract_type or 'contract'} has no delivery date", field="expiry"
-        )
-    else:
-        expiry, symbol = delivery, f"BINANCE:{pair}{dated_suffix(delivery)}"
+    perpetual, symbol, expiry, delisted_at = contract_name(
+        info.symbol, info.contract_type, info.pair or info.symbol.split("_")[0], delivery
+    )
     listed_at = from_millis(info.onboard_date, "listed_at")
     given = None if info.contract_size is None else str(info.contract_size)
     fields = {

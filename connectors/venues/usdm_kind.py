@@ -1,4 +1,4 @@
-"""Binance USD-M: is a contract a perpetual or dated, and is a perpetual gone?
+"""Binance USD-M and COIN-M: is a contract a perpetual or dated, its symbol, is a perpetual gone?
 
 The kind comes from `contractType`, never from `deliveryDate`: Binance gives a settling
 perpetual a real `deliveryDate` (its delist time), and pending-trading and pre-settle
@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
+from connectors.venues.naming import dated_suffix
 from eventstore import InvalidEventError
 
 #: deliveryDate beyond this marks a perpetual that has no delist time.
@@ -73,3 +74,29 @@ def settled(
     if status in SETTLED_STATUSES or word.endswith(("_DELIVERING", " DELIVERING")):
         return True
     return delisted_at is not None and observed_at is not None and delisted_at <= observed_at
+
+
+class ContractName(NamedTuple):
+    """A USD-M or COIN-M contract's kind, TradingView symbol and instants."""
+
+    perpetual: bool
+    symbol: str
+    expiry: datetime | None
+    delisted_at: datetime | None
+
+
+def contract_name(
+    symbol: str, contract_type: str | None, pair: str, delivery: datetime | None
+) -> ContractName:
+    """Name the contract `symbol` of `pair`: `BINANCE:{pair}.P`, or dated by its delivery.
+
+    A perpetual's real `deliveryDate` is its delist time; a dated contract without one
+    raises `InvalidEventError` (field `expiry`).
+    """
+    if contract_kind(symbol, contract_type) == "perpetual":
+        return ContractName(True, f"BINANCE:{pair}.P", None, delist_time(delivery))
+    if delivery is None or delist_time(delivery) is None:
+        raise InvalidEventError(
+            f"a dated {contract_type or 'contract'} has no delivery date", field="expiry"
+        )
+    return ContractName(False, f"BINANCE:{pair}{dated_suffix(delivery)}", delivery, None)
