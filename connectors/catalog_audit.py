@@ -22,6 +22,8 @@ from projections import Catalog
 from projections.invariants import PIT_CHECKS, check_listing_order, check_versions
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from eventstore.log.anchor import VerifyKey, Witness
 
 UNANCHORED: Final = (
@@ -81,10 +83,23 @@ class AuditRun:
     anchor: str | None = None
 
 
-def audit_catalog(root: str, anchor: AuditAnchor | None = None) -> AuditRun:
+#: The stages of `audit_catalog`, in order, as its `step` hears them.
+AUDIT_STEPS: Final = (
+    "reading the log",
+    "checking the log's rows and the listing order",
+    "checking for files removed and re-added",
+    "checking each instrument's versions",
+    "checking the anchor",
+)
+
+
+def audit_catalog(
+    root: str, anchor: AuditAnchor | None = None, step: Callable[[str], None] | None = None
+) -> AuditRun:
     """Audit the catalog under `root`: the log, then the history; write nothing to the log.
 
-    `anchor` adds the checks of signed heads and a witness (`eventstore.audit.anchor_checks`).
+    `anchor` adds the checks of signed heads and a witness (`eventstore.audit.anchor_checks`);
+    `step(name)` hears each of `AUDIT_STEPS` as it starts.
 
     `listed-first` reads the log in a thread while the log's checks across rows run here:
     both are mostly NumPy and Arrow, so on two cores they overlap. The index checks come
@@ -97,22 +112,32 @@ def audit_catalog(root: str, anchor: AuditAnchor | None = None) -> AuditRun:
             raise NoCatalogError(log.root)
     except StorageError:
         pass  # an unreadable log is a finding of the audit, not a usage error
+    stage = iter(AUDIT_STEPS)
+    heard = step or (lambda name: None)
     audit = LogAudit(log)
+    heard(next(stage))
     readable = audit.read()
     if readable:
         with ThreadPoolExecutor(max_workers=1) as worker:
             listing = worker.submit(check_listing_order, EventLog.open(root))
+            heard(next(stage))
             report = audit.finish()
+            heard(next(stage))
             report.checks.append(check_removes(log.uri, log.storage_options))
+            heard(next(stage))
             report.checks.extend([*check_versions(Catalog(log)), listing.result()])
     else:
+        heard(next(stage))
         report = audit.finish()
+        heard(next(stage))
         report.checks.append(check_removes(log.uri, log.storage_options))
+        heard(next(stage))
         reason = "not checked: the log cannot be read"
         report.checks.extend(CheckResult(n, d, skipped=reason) for n, d in PIT_CHECKS.items())
+    heard(next(stage))
     checks, note = (anchor or AuditAnchor()).checks(log, readable)
     report.checks.extend(checks)
     return AuditRun(log.root, report, time.perf_counter() - started, note)
 
 
-__all__ = ["UNANCHORED", "AuditAnchor", "AuditRun", "audit_catalog"]
+__all__ = ["AUDIT_STEPS", "UNANCHORED", "AuditAnchor", "AuditRun", "audit_catalog"]

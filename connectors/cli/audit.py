@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any, Final
 
-from connectors.catalog_audit import AuditRun, audit_catalog
+from connectors.catalog_audit import AUDIT_STEPS, AuditRun, audit_catalog
 from connectors.cli.anchor import add_audit_options, audit_anchor_from
+from connectors.cli.progress import Steps, add_quiet
 from connectors.cli.render import cell, to_json
 from connectors.cli.sync import positive
 from connectors.errors import UsageError
@@ -51,6 +52,7 @@ def add_audit(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace],
         "snapshots in a row is pending, not drift (default: %(default)s)",
     )
     add_audit_options(parser)
+    add_quiet(parser)
     return run_audit
 
 
@@ -58,10 +60,14 @@ def run_audit(args: argparse.Namespace) -> int:
     """Run `catalog audit`: print the report; return 0 if clean, 1 on any violation."""
     if args.replay and not args.against_source:
         raise UsageError("--replay needs --against-source SOURCE")
-    run = audit_catalog(args.root, audit_anchor_from(args))
-    if args.against_source:
-        check = drift_check(run.root, args.against_source, args.replay, args.absence_runs)
-        run.report.checks.append(check)
+    anchor = audit_anchor_from(args)
+    total = len(AUDIT_STEPS) + (1 if args.against_source else 0)
+    with Steps("audit", total, enabled=not args.quiet) as steps:
+        run = audit_catalog(args.root, anchor, steps.step)
+        if args.against_source:
+            steps.step(f"comparing with {args.against_source}")
+            check = drift_check(run.root, args.against_source, args.replay, args.absence_runs)
+            run.report.checks.append(check)
     print(to_json(report_json(run)) if args.json else report_text(run))
     return 0 if run.report.ok else EXIT_VIOLATION
 

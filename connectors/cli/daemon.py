@@ -65,20 +65,26 @@ def add_status_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    """Print what the daemon of the catalog did and will do, per source."""
+    """Print what the daemon of the catalog did and will do, per source: a sync running
+    now (since when), the counts and totals of every run (a restarted daemon goes on
+    counting), the next run; a daemon that is not running has no run now and none next."""
     found = status_store.read(args.root)
     if found is None:
         print("null" if args.json else f"no daemon has run on {args.root}")
         return 0
     state = _liveness(found)
+    if not state.startswith("running"):  # what the file says of runs now and next is over
+        for source in found.sources.values():
+            source.running, source.next_run = False, None
     if args.json:
         print(to_json({"state": state, **msgspec.structs.asdict(found)}))
         return 0
     started = instant(found.started_at) if found.started_at else "-"
     print(f"daemon pid {found.pid} on {found.host}, started {started}: {state}")
     rows = [{"source": name, **_row(source)} for name, source in found.sources.items()]
-    columns = ["source", "schedule", "runs", "failures", "last run", "last success",
-               "appended", "total", "rejected", "next run", "last error"]  # fmt: skip
+    columns = ["source", "schedule", "running", "runs", "failures", "last run",
+               "last success", "appended", "total", "rejected", "next run",
+               "last error"]  # fmt: skip
     print(table(columns, rows))
     for name, source in found.sources.items():
         for shown in source.rejections:
@@ -89,6 +95,9 @@ def run_status(args: argparse.Namespace) -> int:
 def _row(source: status_store.SourceStatus) -> dict[str, object]:
     return {
         "schedule": source.schedule if source.enabled else "disabled",
+        "running": f"since {instant(source.last_run)}"
+        if source.running and source.last_run
+        else None,
         "runs": source.runs,
         "failures": source.failures,
         "last run": source.last_run,

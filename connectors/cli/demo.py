@@ -46,7 +46,9 @@ def run(root: Path) -> int:
     print(f"$ catalog sync --replay {SAMPLES.relative_to(REPOSITORY)} --max-delist-share {SHARE}")
     print(f"# replay the recorded snapshots in date order into a fresh catalog at {root}")
     options = SyncOptions(max_delist_share=SHARE)
-    done = asyncio.run(replay(str(root), SAMPLES, options, progress=_progress))
+    done = asyncio.run(
+        replay(str(root), SAMPLES, options, progress=_progress, on_snapshot=_snapshot)
+    )
     reports = replayed(done)
     if done.stopped is not None:
         print(f"\n{done.stopped}")
@@ -60,6 +62,10 @@ def run(root: Path) -> int:
 
 def _progress(source: str, message: str) -> None:
     print(f"  {source}: {message}", flush=True)
+
+
+def _snapshot(name: str, number: int, total: int) -> None:
+    print(f"snapshot {name} ({number}/{total})", flush=True)
 
 
 def _query() -> None:

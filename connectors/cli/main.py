@@ -29,6 +29,7 @@ from connectors.cli import sync as cli_sync
 from connectors.cli.append import FORMAT_HELP, add_append
 from connectors.cli.audit import add_audit
 from connectors.cli.compact import add_compact
+from connectors.cli.completion import COMPLETION_COMMANDS
 from connectors.cli.interrupt import Interrupted, committed_since, log_version, stop_on_sigterm
 from connectors.cli.names import NAME_COMMANDS
 from connectors.cli.queries import EXAMPLE_INSTANT, QUERY_COMMANDS
@@ -131,6 +132,7 @@ _COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser], Co
     *SCD2_COMMANDS,
     *cli_anchor.ANCHOR_COMMANDS,
     *SERVE_COMMANDS,
+    *COMPLETION_COMMANDS,
 )
 
 

@@ -2,17 +2,29 @@
 
 Arrow decimal128 columns come back with 18 digits of scale (`0.010000000000000000`); every
 decimal is normalized here, and written without an exponent, before it is shown or encoded.
+Instants are shown in UTC, with their fraction of a second only when they have one and
+without trailing zeros (`00:00:01.64Z`).
+
+Tables: on a terminal, `rich` draws a table of up to `RICH_ROWS` rows (a rule under the
+header, numbers right-aligned; a table wider than the terminal has its cells wrapped at
+spaces, never inside a word, and no cell is ever cut). Output that is not a terminal (a
+pipe, a file, a test), and longer tables, are plain columns two spaces apart with no
+trailing spaces: stable for scripts, and fast for a universe of tens of thousands of rows.
+Widths are terminal cells (`rich.cells`), so a wide character does not shift a column.
 
 Text from sources (a symbol, a description) may hold control, format or separator
 characters: an ANSI escape, an RTL override, a NUL. `EscapedOutput` writes every such
 character as `\\uXXXX`, so nothing from data can drive the terminal; the escape is valid
-inside JSON strings too, so `--json` stays JSON.
+inside JSON strings too, so `--json` stays JSON. A cell is escaped before it is measured
+(so columns stay aligned), and reaches `rich` as `Text`, never as markup: `[bold]` in data
+prints as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,9 +33,16 @@ from decimal import Decimal
 from typing import IO, Any, Final
 
 import msgspec
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 #: What a missing value looks like in a text table.
 MISSING: Final = "-"
+#: The most rows a table drawn by `rich` has on a terminal (rich takes about 1 ms a row).
+RICH_ROWS: Final = 500
 _json = msgspec.json.Encoder()
 
 
@@ -38,7 +57,9 @@ def instant(value: datetime) -> str:
     """Return an instant as `2024-01-01 00:00:00Z` (microseconds only when it has some)."""
     utc = value.astimezone(UTC)
     text = utc.strftime("%Y-%m-%d %H:%M:%S")
-    return f"{text}.{utc.microsecond:06d}Z" if utc.microsecond else f"{text}Z"
+    if not utc.microsecond:
+        return f"{text}Z"
+    return f"{text}.{utc.microsecond:06d}".rstrip("0") + "Z"
 
 
 def cell(value: object) -> str:
@@ -58,19 +79,45 @@ def _is_number(value: object) -> bool:
     return isinstance(value, Decimal | int) and not isinstance(value, bool)
 
 
-def table(columns: Sequence[str], rows: Sequence[Mapping[str, object]]) -> str:
-    """Return `rows` as an aligned text table under a header; numbers are right-aligned."""
-    texts = [[cell(row.get(name)) for name in columns] for row in rows]
-    widths = [max([len(name), *(len(line[i]) for line in texts)]) for i, name in enumerate(columns)]
-    numeric = [
+def _numeric(columns: Sequence[str], rows: Sequence[Mapping[str, object]]) -> list[bool]:
+    """Return, per column, whether it holds numbers only (missing values aside)."""
+    return [
         any(_is_number(row.get(name)) for row in rows)
         and all(row.get(name) is None or _is_number(row.get(name)) for row in rows)
         for name in columns
     ]
 
+
+def on_terminal() -> bool:
+    """Return whether stdout is a terminal (a person reads it)."""
+    return sys.stdout.isatty()
+
+
+def table(
+    columns: Sequence[str], rows: Sequence[Mapping[str, object]], *, terminal: bool | None = None
+) -> str:
+    """Return `rows` as a table under a header; numbers are right-aligned.
+
+    `terminal` (default: whether stdout is one) chooses rich's table over plain columns
+    (see the module's docstring).
+    """
+    texts = [[printable(cell(row.get(name))) for name in columns] for row in rows]
+    numeric = _numeric(columns, rows)
+    terminal = on_terminal() if terminal is None else terminal
+    if terminal and len(rows) <= RICH_ROWS:
+        return _rich_table(columns, texts, numeric)
+    return _plain_table(columns, texts, numeric)
+
+
+def _plain_table(columns: Sequence[str], texts: list[list[str]], numeric: list[bool]) -> str:
+    widths = [
+        max([cell_len(name), *(cell_len(line[i]) for line in texts)])
+        for i, name in enumerate(columns)
+    ]
+
     def line(values: Sequence[str]) -> str:
         padded = (
-            value.rjust(width) if right else value.ljust(width)
+            _pad(value, width, right)
             for value, width, right in zip(values, widths, numeric, strict=True)
         )
         return "  ".join(padded).rstrip()
@@ -78,10 +125,65 @@ def table(columns: Sequence[str], rows: Sequence[Mapping[str, object]]) -> str:
     return "\n".join([line(columns), *(line(values) for values in texts)])
 
 
+def _pad(value: str, width: int, right: bool) -> str:
+    space = " " * (width - cell_len(value))
+    return space + value if right else value + space
+
+
+def _rich_table(columns: Sequence[str], texts: list[list[str]], numeric: list[bool]) -> str:
+    """Draw the table with rich at the terminal's width, columns two spaces apart.
+
+    A table that fits is drawn on one line per row. One that does not has its cells
+    wrapped at spaces (an instant's date above its time, a long change over a few lines),
+    never inside a word: a column is never narrower than its longest word, and a table
+    whose words alone are wider than the terminal is drawn whole (the terminal wraps it).
+    """
+    grid = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1, 0, 0), highlight=False
+    )
+    needed = 0
+    for i, name in enumerate(columns):
+        least = max(cell_len(word) for text in (name, *(line[i] for line in texts)) for word in
+                    text.split() or [""])  # fmt: skip
+        needed += least + 2
+        grid.add_column(
+            Text(name), justify="right" if numeric[i] else "left", min_width=least, overflow="fold"
+        )
+    for line in texts:
+        grid.add_row(*(Text(value) for value in line))
+    return _draw(grid, max(needed, _terminal_width()))
+
+
+def _terminal_width() -> int:
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return 80
+
+
+def _draw(renderable: Table, width: int) -> str:
+    """Return what rich draws of `renderable` at `width`, in plain text (no colour, no
+    markup), each line without its trailing spaces."""
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=width,
+        force_terminal=False,
+        color_system=None,
+        markup=False,
+        emoji=False,
+        highlight=False,
+    )
+    console.print(renderable)
+    return "\n".join(line.rstrip() for line in out.getvalue().splitlines())
+
+
 def pairs(items: Sequence[tuple[str, object]]) -> str:
     """Return a two-column field/value table."""
-    width = max((len(name) for name, _ in items), default=0)
-    return "\n".join(f"{name.ljust(width)}  {cell(value)}".rstrip() for name, value in items)
+    width = max((cell_len(name) for name, _ in items), default=0)
+    return "\n".join(
+        f"{_pad(name, width, False)}  {printable(cell(value))}".rstrip() for name, value in items
+    )
 
 
 def jsonable(value: Any) -> Any:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors.cli.catalogs import existing_catalog
-from connectors.cli.progress import Progress
+from connectors.cli.progress import Progress, Steps, add_quiet
 from connectors.cli.render import to_json
 from connectors.cli.views import plural
 from connectors.lease.writer import WriterLease
@@ -24,6 +25,7 @@ from eventstore import EventLog
 from eventstore.clock import utc_now
 from projections.errors import InvalidTableError
 from projections.scd2.exchanges import plan_exchanges
+from projections.scd2.export import write_export
 from projections.scd2.symbols import OBSERVED_FROM, ImportPlan, plan_symbols
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ def _add_export(parser: argparse.ArgumentParser) -> Command:
     )
     parser.add_argument("--known-at", metavar="K", help="export what was observed by K")
     parser.add_argument("--recorded-by", metavar="R", help="export what was recorded by R")
+    add_quiet(parser)
     return _export
 
 
@@ -74,6 +77,7 @@ def _add_import(parser: argparse.ArgumentParser) -> Command:
         choices=OBSERVED_FROM,
         help="observe each version's events at this column (default: when imported)",
     )
+    add_quiet(parser)
     return _import
 
 
@@ -86,9 +90,13 @@ SCD2_COMMANDS: Final[Sequence[tuple[str, str, Callable[[argparse.ArgumentParser]
 
 def _export(args: argparse.Namespace) -> int:
     catalog = existing_catalog(args.root)
-    written = catalog.export(
-        args.directory, delta=args.delta, known_at=args.known_at, recorded_by=args.recorded_by
-    )
+    folder, written = Path(args.directory), []
+    with Steps("export", 3, enabled=not args.quiet) as steps:  # what `Catalog.export` does
+        steps.step("reading the log and building the versions")
+        symbols, exchanges = catalog.scd2(args.known_at, args.recorded_by)
+        for name, versions in (("symbols", symbols), ("exchanges", exchanges)):
+            steps.step(f"writing {name} ({plural(versions.num_rows, 'version')})")
+            written += write_export(folder, {name: versions}, args.delta)
     counts = {path: _rows(path) for path in written if path.endswith(".parquet")}
     if args.json:
         print(to_json({"written": written, "rows": counts}))
@@ -122,7 +130,7 @@ def _import(args: argparse.Namespace) -> int:
     appended = 0
     if not args.dry_run:
         with WriterLease(args.root, purpose="catalog import-scd2"):
-            appended = _append(EventLog.open(args.root), events)
+            appended = _append(EventLog.open(args.root), events, not args.quiet)
     defects = [defect for plan in plans for defect in plan.defects]
     ignored = sorted({name for plan in plans for name in plan.ignored_columns})
     if args.json:
@@ -152,13 +160,13 @@ def _observed_by_now(events: list[Event], column: str | None, now: datetime) -> 
         )
 
 
-def _append(log: EventLog, events: list[Event]) -> int:
+def _append(log: EventLog, events: list[Event], shown: bool) -> int:
     appended = 0
-    progress = Progress(len(events), "events")
-    for begin in range(0, len(events), BATCH):
-        batch = events[begin : begin + BATCH]
-        appended += log.append(batch).appended
-        progress.advance(len(batch))
+    with Progress(len(events), "events", enabled=shown) as progress:
+        for begin in range(0, len(events), BATCH):
+            batch = events[begin : begin + BATCH]
+            appended += log.append(batch).appended
+            progress.advance(len(batch))
     return appended
 
 

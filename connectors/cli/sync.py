@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
+from connectors.cli.progress import SyncProgress, add_quiet
 from connectors.cli.render import table, to_json
 from connectors.errors import UsageError
 from connectors.lease.writer import WriterLease
@@ -26,7 +27,7 @@ from connectors.venues.http import MAX_BODY, HttpSettings
 from connectors.venues.registry import SOURCES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
 #: Exit status when a source failed (the others were still synced).
 EXIT_SOURCE_FAILED: Final = 1
@@ -86,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="refuse a response body larger than this (default: %(default)g)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_quiet(parser)
 
 
 def positive(text: str) -> int:
@@ -159,14 +160,9 @@ def _http_url(given: str, url: str) -> str:
     return url
 
 
-def _progress(args: argparse.Namespace) -> Callable[[str, str], None] | None:
-    if args.quiet:
-        return None
-
-    def say(source: str, message: str) -> None:
-        print(f"  {source}: {message}", file=sys.stderr, flush=True)
-
-    return say
+def _progress(args: argparse.Namespace) -> SyncProgress:
+    """Return where the sync's progress goes: stderr, unless `--quiet`."""
+    return SyncProgress(enabled=not args.quiet)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -195,20 +191,23 @@ async def _sync(
     options: SyncOptions,
     settings: HttpSettings,
 ) -> tuple[list[tuple[str, SourceReport]], Stop | None]:
-    progress = _progress(args)
-    if runs is None:
-        done = await replay(
-            args.root,
-            args.replay,
-            options,
-            settings=settings,
-            progress=progress,
-            sources=args.sources,
-            markets=args.market,
-        )
-        return replayed(done), done.stopped
-    syncer = Syncer(args.root, options, progress=progress)
-    return [("live", report) for report in await syncer.run(runs, settings)], None
+    with _progress(args) as progress:
+        if runs is None:
+            done = await replay(
+                args.root,
+                args.replay,
+                options,
+                settings=settings,
+                progress=progress,
+                sources=args.sources,
+                markets=args.market,
+                on_snapshot=progress.snapshot,
+            )
+            if done.stopped is None:
+                progress.done()
+            return replayed(done), done.stopped
+        syncer = Syncer(args.root, options, progress=progress)
+        return [("live", report) for report in await syncer.run(runs, settings)], None
 
 
 def replayed(done: Replayed) -> list[tuple[str, SourceReport]]:

@@ -72,7 +72,8 @@ def history_text(key: str, rows: list[Row]) -> str:
     """Return an instrument's versions as a table, with what never changes said once above.
 
     Columns: the interval, when it was known, the lifecycle, then only the fields that
-    differ between versions; a `*` marks a value that changed from the version before.
+    differ between versions; a `*` marks a value that changed from the version before,
+    and a legend under the table says so.
     """
     title = f"{key}: {plural(len(rows), 'version')}"
     if not rows:
@@ -80,17 +81,30 @@ def history_text(key: str, rows: list[Row]) -> str:
     title += f" of instrument {rows[-1]['instrument_id']}"
     changing = [name for name in FIELDS if len({_key(row[name]) for row in rows}) > 1]
     fixed = [(name, rows[-1][name]) for name in FIELDS if name not in changing]
+    marked = (*_MARKED, *changing)
     shown = [
         {
             **row,
             "valid_until": row["valid_until"] or "now",
-            **{name: _marked(rows, at, name) for name in ("symbol", "status", *changing)},
+            **{name: _marked(rows, at, name) for name in marked},
         }
         for at, row in enumerate(rows)
     ]
     same = ", ".join(f"{name}={cell(value)}" for name, value in fixed if value is not None)
     lines = [title] + ([f"unchanged: {same}"] if same else [])
-    return "\n".join([*lines, table([*HISTORY_COLUMNS, *changing], shown)])
+    lines.append(table([*HISTORY_COLUMNS, *changing], shown))
+    starred = any(_changed(rows, at, name) for at in range(1, len(rows)) for name in marked)
+    return "\n".join([*lines, STAR_LEGEND] if starred else lines)
+
+
+#: The line under a history table whose values are starred.
+STAR_LEGEND: Final = "* the value changed from the version before"
+#: The lifecycle columns starred like the changing fields.
+_MARKED: Final = ("symbol", "status")
+
+
+def _changed(rows: list[Row], at: int, name: str) -> bool:
+    return bool(at) and _key(rows[at][name]) != _key(rows[at - 1][name])
 
 
 def _key(value: object) -> object:
@@ -100,9 +114,7 @@ def _key(value: object) -> object:
 def _marked(rows: list[Row], at: int, name: str) -> str:
     """Return a version's value of `name`, starred when it differs from the version before."""
     text = cell(rows[at][name])
-    if at and _key(rows[at][name]) != _key(rows[at - 1][name]):
-        return f"{text} *"
-    return text
+    return f"{text} *" if _changed(rows, at, name) else text
 
 
 def change_lines_text(lines: list[Row], since: str, until: str, events: int) -> str:

@@ -1,17 +1,24 @@
 """The daemon's configuration: one TOML file decoded into frozen Structs.
 
-Unknown keys are refused, and every error names the key and the reason. Each source runs
-on an interval (`"90s"`, `"15m"`, `"6h"`, or seconds) or a crontab line (`"*/15 * * * *"`,
-UTC), with up to `jitter` seconds added so that rivals do not fire in step.
+Unknown keys are refused, and every error names the file, the key and the reason. Each
+enabled source runs on an interval (`"90s"`, `"15m"`, `"6h"`, or seconds) or a crontab
+line (`"*/15 * * * *"`, UTC), with up to `jitter` seconds added so that rivals do not fire
+in step; a disabled one (`enabled = false`) needs no schedule. A crontab line is checked
+whole when the file is loaded: a field out of range (`61 * * * *`) or a line that never
+fires (`0 0 31 2 *`) is refused then, not when the daemon schedules it. Weekdays count as
+in crontab (0 and 7 are Sunday, 1 is Monday), not as APScheduler 3 counts them (0 is
+Monday): numbered weekdays are turned into names before APScheduler reads the line.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, Literal, TypeVar
 
 import msgspec
+from apscheduler.triggers.cron import CronTrigger
 
 from connectors.errors import ConfigError
 from connectors.sync.syncer import DEFAULT_ABSENCE_RUNS, DEFAULT_MAX_DELIST_SHARE
@@ -21,6 +28,9 @@ from connectors.venues.registry import SOURCES
 _DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 T = TypeVar("T")
 _UNIT: Final = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+#: Crontab's weekday numbers (0 and 7 are Sunday) as the names APScheduler reads alike.
+_WEEKDAYS: Final = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_NUMBERED: Final = re.compile(r"^(\*|\d+)(?:-(\d+))?(?:/(\d+))?$")
 
 
 class SourceConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -69,6 +79,31 @@ def seconds(value: str | int, key: str, path: str) -> float:
     if amount <= 0:
         raise ConfigError(path, f"{key}: the interval must be positive")
     return amount
+
+
+def cron_trigger(line: str) -> CronTrigger:
+    """Return the UTC trigger of a 5-field crontab line; ValueError says what is wrong."""
+    fields = line.split()
+    if len(fields) != 5:
+        raise ValueError("not a 5-field crontab line")
+    fields[4] = ",".join(_weekdays(part) for part in fields[4].split(","))
+    return CronTrigger.from_crontab(" ".join(fields), timezone=UTC)
+
+
+def _weekdays(part: str) -> str:
+    """Return one part of crontab's weekday field with its numbers as names."""
+    found = _NUMBERED.match(part)
+    if found is None or part == "*":
+        return part  # `*`, a name, a range of names: APScheduler reads them as crontab does
+    first, last, step = found.groups()
+    if first == "*" and last is not None:
+        return part  # `*-5`: APScheduler refuses it, saying why
+    start = 0 if first == "*" else int(first)
+    end = 6 if first == "*" or (last is None and step) else int(last or first)
+    if max(start, end) > 7 or start > end:
+        return part  # out of range: APScheduler refuses it, saying why
+    days = range(start, end + 1, int(step or 1))
+    return ",".join(dict.fromkeys(_WEEKDAYS[day] for day in days))
 
 
 def load(path: str | Path) -> Config:
@@ -125,12 +160,16 @@ def _check(config: Config, path: str) -> None:
         key = f"sources.{name}"
         if name not in SOURCES:
             raise ConfigError(path, f"{key}: unknown source; known: {', '.join(SOURCES)}")
-        if (source.interval is None) == (source.cron is None):
+        if source.interval is not None and source.cron is not None:
             raise ConfigError(path, f"{key}: give exactly one of interval and cron")
+        if source.enabled and source.interval is None and source.cron is None:
+            raise ConfigError(
+                path, f"{key}: give exactly one of interval and cron (or enabled = false)"
+            )
         if source.interval is not None:
             seconds(source.interval, f"{key}.interval", path)
-        if source.cron is not None and len(source.cron.split()) != 5:
-            raise ConfigError(path, f"{key}.cron: {source.cron!r} is not a 5-field crontab line")
+        if source.cron is not None:
+            _check_cron(source.cron, f"{key}.cron", path)
         if source.jitter < 0 or source.concurrency < 1 or source.absence_runs < 1:
             raise ConfigError(
                 path, f"{key}: jitter, concurrency and absence_runs must be >= 0, 1, 1"
@@ -143,3 +182,13 @@ def _check(config: Config, path: str) -> None:
         if unknown:
             known = ", ".join(SOURCES[name].markets)
             raise ConfigError(path, f"{key}.markets: unknown {sorted(unknown)}; known: {known}")
+
+
+def _check_cron(line: str, key: str, path: str) -> None:
+    """Refuse a crontab line APScheduler would refuse, or one that never fires."""
+    try:
+        trigger = cron_trigger(line)
+    except ValueError as exc:
+        raise ConfigError(path, f"{key}: {line!r} is not a valid crontab line: {exc}") from exc
+    if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+        raise ConfigError(path, f"{key}: {line!r} never fires")

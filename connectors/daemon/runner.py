@@ -13,15 +13,15 @@ import asyncio
 import logging
 import signal
 from datetime import UTC
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
+import msgspec
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from connectors.daemon import status as status_store
 from connectors.daemon.anchoring import DaemonAnchor
-from connectors.daemon.config import seconds
+from connectors.daemon.config import cron_trigger, seconds
 from connectors.daemon.logs import event
 from connectors.daemon.status import DaemonStatus, SourceStatus
 from connectors.sync.syncer import SourceRun, Syncer, SyncOptions
@@ -42,7 +42,7 @@ def trigger(source: SourceConfig, key: str) -> BaseTrigger:
     """Return the APScheduler trigger of a source's schedule (with its jitter)."""
     jitter = int(source.jitter) or None
     if source.cron is not None:
-        cron = CronTrigger.from_crontab(source.cron, timezone=UTC)
+        cron = cron_trigger(source.cron)  # weekdays counted as in crontab
         cron.jitter = jitter  # from_crontab takes no jitter; the trigger applies it
         return cron
     assert source.interval is not None
@@ -51,8 +51,25 @@ def trigger(source: SourceConfig, key: str) -> BaseTrigger:
     )
 
 
+#: The last error of a source whose sync a stop cancelled while it was fetching.
+STOPPED: Final = "stopped while fetching; nothing appended"
+
+
+def carried(before: DaemonStatus | None, name: str, source: SourceConfig) -> SourceStatus:
+    """Return source `name`'s status at start: its counts, totals and last runs go on from
+    the daemon before (if it ran it), its schedule is the configured one."""
+    found = None if before is None else before.sources.get(name)
+    if found is None:
+        return SourceStatus(enabled=source.enabled, schedule=describe(source))
+    return msgspec.structs.replace(
+        found, enabled=source.enabled, schedule=describe(source), running=False, next_run=None
+    )
+
+
 def describe(source: SourceConfig) -> str:
     """Return a source's schedule as shown in `catalog status`."""
+    if source.cron is None and source.interval is None:
+        return "none"
     base = f"cron {source.cron}" if source.cron else f"every {source.interval}"
     return f"{base} (+{source.jitter:g}s jitter)" if source.jitter else base
 
@@ -72,8 +89,12 @@ class Daemon:
         self.anchor = DaemonAnchor(config)
         self.anchor.attach(self.syncer.log)
         self.status = DaemonStatus.starting(clock())
+        #: The status the daemon before this one left: its totals go on from there.
+        self.before = status_store.read(config.root)
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[None]] = set()
+        #: Set once a stop is asked for: no run starts after it, and cancelling one is meant.
+        self.stopping = False
 
     async def serve(self, stop: asyncio.Event | None = None) -> None:
         """Schedule every enabled source, run until `stop` (or SIGTERM/SIGINT), then stop."""
@@ -88,6 +109,7 @@ class Daemon:
         )
         self._save()
         await stop.wait()
+        self.stopping = True
         event(self.logger, "daemon stopping", running=len(self._running))
         self.scheduler.pause()  # no new runs; the running ones finish or are cancelled
         await self._drain()
@@ -102,9 +124,7 @@ class Daemon:
     def _schedule(self) -> None:
         now = utc_now()
         for name, source in self.config.sources.items():
-            self.status.sources[name] = SourceStatus(
-                enabled=source.enabled, schedule=describe(source)
-            )
+            self.status.sources[name] = carried(self.before, name, source)
             if not source.enabled:
                 continue
             self.scheduler.add_job(
@@ -122,6 +142,8 @@ class Daemon:
     async def _job(self, name: str) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if self.stopping:  # submitted just before the stop: it does not start
+            return
         self._running.add(task)
         state = self.status.sources[name]
         state.running, state.last_run, state.runs = True, self.clock(), state.runs + 1
@@ -130,10 +152,13 @@ class Daemon:
         try:
             await self._sync(name, state)
         except asyncio.CancelledError:
-            state.failures += 1
-            state.last_error = "stopped while fetching; nothing appended"
-            event(self.logger, "sync cancelled", source=name)
-            raise
+            if not self.stopping:
+                raise
+            # The stop cancelled it, as meant: not a failure, and not an error for
+            # APScheduler to log (it logs whatever a job raises, this too).
+            task.uncancel()
+            state.last_error = STOPPED
+            event(self.logger, "sync cancelled", source=name, reason="the daemon is stopping")
         finally:
             state.running = False
             self._running.discard(task)

@@ -119,14 +119,20 @@ async def replay(
     progress: Callable[[str, str], None] | None = None,
     sources: Collection[str] = (),
     markets: Collection[str] = (),
+    on_snapshot: Callable[[str, int, int], None] | None = None,
 ) -> Replayed:
     """Sync every snapshot of `directory` into the catalog under `root`, in order, up to
-    the first that fails or is refused (only the given `sources` and `markets`, if any)."""
+    the first that fails or is refused (only the given `sources` and `markets`, if any).
+
+    `progress(source, message)` hears each step of each source; `on_snapshot(name,
+    number, total)` hears each snapshot as it starts (the first is number 1)."""
     options = options or SyncOptions()
     recorded = snapshots(directory)
     result = Replayed()
     async with ReplayServer(directory) as server:
         for number, snapshot in enumerate(recorded):
+            if on_snapshot is not None:
+                on_snapshot(snapshot.path.name, number + 1, len(recorded))
             timed = replace(options, observed_at=snapshot.observed_at or options.observed_at)
             syncer = Syncer(root, timed, progress=progress)
             runs = snapshot.runs(server.base_url, sources, markets)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from connectors.errors import (
@@ -25,8 +25,8 @@ from connectors.sync.absence import AbsenceStore
 from connectors.sync.diff import Differ
 from connectors.sync.history import LogHistory
 from connectors.sync.outcome import Absence, Plan
+from connectors.sync.reports import MarketReport, SourceReport, market_report
 from connectors.venues.http import HttpSettings, SourceHttp, open_session
-from connectors.venues.snapshot import NAMED_REJECTIONS
 from eventstore import EventLog, EventStoreError, InvalidEventError
 from eventstore.clock import utc_now
 from projections import Catalog, CatalogError
@@ -79,58 +79,6 @@ class SourceRun:
         return await source.fetch(
             http, self.base_url or source.base_url, self.markets or source.fetched
         )
-
-
-@dataclass
-class MarketReport:
-    """What one market's snapshot amounted to."""
-
-    market: str
-    observed_at: datetime
-    instruments: int
-    listed: int
-    relisted: int
-    changed: int
-    renamed: int
-    delisted: int
-    announced: int
-    unchanged: int
-    ignored: int
-    absent: int
-    rejected: int = 0
-    #: The first rejected rows, each `'id': field: reason`, unprintable characters escaped.
-    rejections: list[str] = field(default_factory=list)
-
-
-@dataclass
-class SourceReport:
-    """What one source's sync did: per market, what was appended, or why it failed."""
-
-    source: str
-    markets: list[MarketReport] = field(default_factory=list)
-    appended: int = 0
-    error: str | None = None
-    error_kind: str | None = None
-    seconds: float = 0.0
-    requests: int = 0
-    #: The error that failed the source, if any.
-    cause: Exception | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def ok(self) -> bool:
-        """Return whether the source synced."""
-        return self.error is None
-
-    @property
-    def rejected(self) -> int:
-        """Return how many rows of all markets a value rule refused."""
-        return sum(market.rejected for market in self.markets)
-
-    @property
-    def rejections(self) -> list[str]:
-        """Return the first rejected rows of all markets (at most `NAMED_REJECTIONS`)."""
-        named = [shown for market in self.markets for shown in market.rejections]
-        return named[:NAMED_REJECTIONS]
 
 
 class Syncer:
@@ -198,9 +146,11 @@ class Syncer:
         if report.ok:
             count = sum(len(s.records) for s in snapshots)
             refused = sum(len(s.rejected) for s in snapshots)
-            rejected = f" ({refused} rows rejected)" if refused else ""
+            rejected = f" ({refused:,} rows rejected)" if refused else ""
+            markets = ", ".join(s.market for s in snapshots)
             self.progress(
-                source.name, f"fetched {count} instruments{rejected} in {http.requests} requests"
+                source.name,
+                f"fetched {count:,} instruments{rejected} in {http.requests} requests ({markets})",
             )
         return report, snapshots
 
@@ -221,13 +171,15 @@ class Syncer:
             return report
         try:
             events = [event for _, plan, _ in plans for event in plan.events]
+            if events:
+                self.progress(report.source, f"appending {_events(len(events))}")
             report.appended = self.log.append(events).appended if events else 0
         except (ConnectorError, EventStoreError, CatalogError) as exc:
             self._fail(report, exc)
             return report
         self.absence.save(report.source, {s.market: plan.absence for s, plan, _ in plans})
-        report.markets = [_market(s, plan, at) for s, plan, at in plans]
-        self.progress(report.source, f"appended {report.appended} events")
+        report.markets = [market_report(s, plan, at) for s, plan, at in plans]
+        self.progress(report.source, f"appended {_events(report.appended)}")
         return report
 
     def plan(
@@ -255,6 +207,9 @@ class Syncer:
                 snapshot.source, snapshot.market, f"the snapshot lists no instrument{why}"
             )
         at = snapshot.observed(self.options.observed_at, self.clock)
+        self.progress(
+            snapshot.source, f"planning {snapshot.market}: {len(snapshot.records):,} instruments"
+        )
         current = self.catalog.universe(at, include_inactive=True)
         exchanges = self.catalog.exchanges(at) if snapshot.exchanges else {}
         counts = self.absence.of(snapshot.source, snapshot.market)
@@ -279,23 +234,8 @@ class Syncer:
         )
 
 
-def _market(snapshot: Snapshot, plan: Plan, at: datetime) -> MarketReport:
-    return MarketReport(
-        market=snapshot.market,
-        observed_at=at,
-        instruments=len(snapshot.records),
-        listed=plan.listed,
-        relisted=plan.relisted,
-        changed=plan.changed,
-        renamed=plan.renamed,
-        delisted=plan.delisted,
-        announced=plan.announced,
-        unchanged=plan.unchanged,
-        ignored=plan.ignored,
-        absent=plan.absent,
-        rejected=len(snapshot.rejected),
-        rejections=[str(rejection) for rejection in snapshot.rejected[:NAMED_REJECTIONS]],
-    )
+def _events(count: int) -> str:
+    return f"{count:,} event" if count == 1 else f"{count:,} events"
 
 
-__all__ = ["Absence", "SourceReport", "SourceRun", "SyncOptions", "Syncer"]
+__all__ = ["Absence", "MarketReport", "SourceReport", "SourceRun", "SyncOptions", "Syncer"]

@@ -274,11 +274,13 @@ def test_history_shows_one_row_per_version_and_only_changing_fields(
 ) -> None:
     """`history` says once what never changes, then a row per version with the fields that do.
 
-    A value that differs from the version before is starred; an open interval reads `now`.
+    A value that differs from the version before is starred, and a legend under the table
+    says what the star means; an open interval reads `now`.
     """
     status, out, _ = run(capsys, "--root", str(filled), "history", BTC)
-    title, unchanged, header, first, second = out.splitlines()
+    title, unchanged, header, first, second, legend = out.splitlines()
     assert status == 0
+    assert legend == "* the value changed from the version before"
     assert title == "BINANCE:BTCUSDT: 2 versions of instrument btc"
     assert unchanged == "unchanged: exchange=BINANCE, base=BTC, quote=USDT, type=spot"
     assert header.split() == [

@@ -23,6 +23,7 @@ import tamper
 import xxhash
 from builders import T0, changed, day, delisted, listed, renamed, retracted
 
+from connectors.catalog_audit import AUDIT_STEPS
 from connectors.cli.main import main
 from eventstore import (
     EventLog,
@@ -112,6 +113,16 @@ def test_clean_catalog_passes_every_check(root: Path, capsys: pytest.CaptureFixt
     assert failures(report) == {}
     assert not any(check["skipped"] for check in report["checks"])
     assert {c["name"] for c in report["checks"]} >= {"hash", "chain", "one-holder"}
+
+
+def test_audit_shows_its_stages_on_stderr(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Not on a terminal: one plain line per stage on stderr; `--quiet`: none."""
+    assert main(["--root", str(root), "audit"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    total = len(AUDIT_STEPS)
+    assert err == [f"audit: {name} ({n}/{total})" for n, name in enumerate(AUDIT_STEPS, 1)]
+    assert main(["--root", str(root), "audit", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_text_report_says_what_was_checked(root: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from builders import T0, changed, listed
 
 from connectors.cli.main import main
+from connectors.cli.views import STAR_LEGEND
 from eventstore import EventLog
 
 if TYPE_CHECKING:
@@ -70,7 +71,9 @@ def test_get_and_history_show_the_contract_fields(
     status, out = _run(capsys, "--root", root, "history", "OKX:BTCUSDT.P")
     assert status == 0
     assert "max_leverage" in out.splitlines()[2]
-    assert out.splitlines()[-1].rstrip().endswith("50 *")
+    *_, last, legend = out.splitlines()
+    assert last.endswith("50 *")
+    assert legend == STAR_LEGEND
 
 
 def test_universe_filters_by_exchange_type_base_and_quote_and_get_shows_options(

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from builders import T0, listed
@@ -23,11 +22,9 @@ from venues import SAMPLES, Answer, ScriptedVenue, ThreadedVenue
 from connectors.cli import main as cli
 from connectors.cli import sync as cli_sync
 from connectors.cli.main import main
+from connectors.cli.progress import SyncProgress
 from connectors.lease.writer import LEASE_FILE
 from eventstore import EventLog
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 REPO = Path(__file__).resolve().parents[2]
 AS_OF = "2021-01-01T00:00:00Z"
@@ -162,15 +159,13 @@ def test_an_unexpected_error_is_an_internal_error(
 def _signal_after_first_commit(monkeypatch: pytest.MonkeyPatch, number: int) -> None:
     """Make the sync's progress send `number` to this process once a source has appended."""
 
-    def progress(args: object) -> Callable[[str, str], None]:
-        def say(source: str, message: str) -> None:
+    class Signalling(SyncProgress):
+        def __call__(self, source: str, message: str) -> None:
             if message.startswith("appended") and not message.startswith("appended 0"):
                 os.kill(os.getpid(), number)
                 time.sleep(1)  # the signal arrives during this sleep
 
-        return say
-
-    monkeypatch.setattr(cli_sync, "_progress", progress)
+    monkeypatch.setattr(cli_sync, "_progress", lambda args: Signalling(enabled=False))
 
 
 @pytest.mark.parametrize(

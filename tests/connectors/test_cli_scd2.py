@@ -54,6 +54,30 @@ def test_export_writes_one_row_per_version_in_the_older_layout(
     assert "wrote 2 versions" in capsys.readouterr().out
 
 
+def test_export_and_import_show_their_progress_on_stderr(
+    filled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not on a terminal: a plain line per stage of the export and per batch of the import;
+    stdout keeps the answer alone; `--quiet` says nothing on stderr."""
+    out, copy = tmp_path / "out", tmp_path / "copy"
+    assert main(["--root", str(filled), "export", str(out)]) == 0
+    answer, err = capsys.readouterr()
+    assert err.splitlines() == [
+        "export: reading the log and building the versions (1/3)",
+        "export: writing symbols (2 versions) (2/3)",
+        "export: writing exchanges (0 versions) (3/3)",
+    ]
+    assert "export:" not in answer
+    assert main(["--root", str(copy), "import-scd2", str(out / "symbols.parquet")]) == 0
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("2/2 events (")
+    assert main(["--root", str(filled), "export", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    again = ["--root", str(copy), "import-scd2", str(out / "symbols.parquet"), "--quiet"]
+    assert main(again) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_import_of_an_export_answers_the_same(filled: Path, tmp_path: Path) -> None:
     """import-scd2 of an exported file gives a catalog with the same versions."""
     out, copy = tmp_path / "out", tmp_path / "copy"

@@ -191,6 +191,12 @@ def test_a_stop_while_fetching_ends_in_time_and_appends_nothing(
         == "stopped while fetching; nothing appended"
     )
     assert not (root / "events").exists() or len(EventLog.open(root)) == 0
+    # the stop meant it: not a failure, and nothing (APScheduler included) logs an error
+    assert status["sources"]["binance-spot"]["failures"] == 0
+    lines = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    assert [e["level"] for e in lines if e["level"] not in ("info", "debug")] == []
+    cancelled = next(e for e in lines if e["event"] == "sync cancelled")
+    assert cancelled["reason"] == "the daemon is stopping"
 
 
 def test_sigterm_stops_the_daemon_cleanly(
@@ -234,6 +240,19 @@ def test_sigterm_stops_the_daemon_cleanly(
         ),
         ('[sources.nyse]\ninterval = "5m"\n', "sources.nyse: unknown source"),
         ('[sources.okx]\ncron = "every day"\n', "not a 5-field crontab line"),
+        (
+            '[sources.okx]\ncron = "61 * * * *"\n',
+            "sources.okx.cron: '61 * * * *' is not a valid crontab line: ",
+        ),
+        ('[sources.okx]\ncron = "0 0 * * 9"\n', "sources.okx.cron: '0 0 * * 9' is not a valid"),
+        ('[sources.okx]\ncron = "*/0 * * * *"\n', "sources.okx.cron: '*/0 * * * *' is not"),
+        ('[sources.okx]\ncron = "0 0 31 2 *"\n', "sources.okx.cron: '0 0 31 2 *' never fires"),
+        ("[sources.okx]\njitter = 5\n", "sources.okx: give exactly one of interval and cron"),
+        (
+            '[sources.okx]\nenabled = false\ninterval = "5m"\ncron = "* * * * *"\n',
+            "exactly one of interval and cron",
+        ),
+        ('[sources.okx]\nenabled = false\ncron = "61 * * * *"\n', "sources.okx.cron: "),
         ('[sources.okx]\ninterval = "5m"\nmarkets = ["OPTION"]\n', "markets: unknown ['OPTION']"),
         ("root = 3\n", "root: Expected `str`"),
         ("[sources\n", "not TOML"),
@@ -248,6 +267,7 @@ def test_a_bad_config_is_refused_with_the_key_and_the_reason(
     with pytest.raises(ConfigError, match=None) as caught:
         load(path)
     assert says in str(caught.value)
+    assert str(caught.value).startswith(f"config {path}: ")  # the file, then the key
 
 
 def test_a_bad_config_exits_2_from_the_command_line(
@@ -308,7 +328,10 @@ def test_a_second_daemon_and_a_manual_sync_are_refused_then_a_killed_one_is_reco
         assert "catalog daemon" in second[1]
         assert manual[0] == 2
         assert f"pid {first.pid}" in manual[1]
-        assert "gone without a clean stop" in _status(root, capsys)["state"]
+        gone = _status(root, capsys)
+        assert "gone without a clean stop" in gone["state"]
+        # a daemon that is gone runs nothing now and has no next run, whatever its file says
+        assert [(s["running"], s["next_run"]) for s in gone["sources"].values()] == [(False, None)]
 
         def recovered() -> bool:
             return bool(_status(root, capsys)["pid"] == os.getpid())
@@ -329,3 +352,4 @@ def test_schedules_become_triggers_with_their_jitter() -> None:
     assert trigger(cron, "k").jitter == 20
     assert describe(cron) == "cron */15 * * * * (+20s jitter)"
     assert describe(SourceConfig(interval=60)) == "every 60"
+    assert describe(SourceConfig(enabled=False)) == "none"

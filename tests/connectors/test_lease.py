@@ -128,7 +128,7 @@ def test_only_one_of_many_racing_recoverers_wins(tmp_path: Path) -> None:
     _write_lease(tmp_path, host=os.uname().nodename, pid=dead.pid, heartbeat=datetime.now(UTC))
     racer = textwrap.dedent(
         """
-        import sys, time
+        import sys
         from connectors.errors import LeaseHeldError
         from connectors.lease.writer import WriterLease
         lease = WriterLease(sys.argv[1], purpose="racer")
@@ -139,7 +139,7 @@ def test_only_one_of_many_racing_recoverers_wins(tmp_path: Path) -> None:
             print("refused", flush=True)
         else:
             print("won", flush=True)
-            time.sleep(1.0)
+            sys.stdin.readline()  # hold it until every racer has tried
             lease.release()
         """
     )
@@ -148,7 +148,13 @@ def test_only_one_of_many_racing_recoverers_wins(tmp_path: Path) -> None:
         assert child.stdin is not None
         child.stdin.write("go\n")
         child.stdin.flush()
-    outcomes = sorted(child.communicate(timeout=30)[0].strip() for child in racers)
+    said = []
+    for child in racers:
+        assert child.stdout is not None
+        said.append(child.stdout.readline().strip())
+    outcomes = sorted(said)
+    for child in racers:
+        child.communicate("done\n", timeout=30)
 
     assert outcomes == ["refused", "refused", "refused", "won"]
 
