@@ -167,7 +167,15 @@ def directory(store: VersionStore) -> NameDirectory:
     return built
 
 
-def _build(store: VersionStore, before: NameDirectory | None) -> NameDirectory:
+def named_as(store: VersionStore, ids: pa.Array) -> NameDirectory:
+    """Return the names of `store`'s versions, its instrument codes standing for `ids`
+    (a scratch store of folds labelled by pair: each label's real id), kept nowhere."""
+    return _build(store, None, ids)
+
+
+def _build(
+    store: VersionStore, before: NameDirectory | None, ids: pa.Array | None = None
+) -> NameDirectory:
     n, start = store.n, 0 if before is None else before.n
     schemes = before.schemes if before is not None else {s: SchemeNames() for s in SCHEMES}
     inst = store.columns["inst"][start:n].astype(np.int64)
@@ -176,7 +184,8 @@ def _build(store: VersionStore, before: NameDirectory | None) -> NameDirectory:
     keys = np.column_stack([inst, store.matrix[start:n, _COLUMNS].astype(np.int64), renamed])
     distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    inputs = {"instrument_id": store.instruments.values.take(pa.array(distinct[:, 0]))}
+    ids = store.instruments.values if ids is None else ids
+    inputs = {"instrument_id": ids.take(pa.array(distinct[:, 0]))}
     for k, name in enumerate(_READ, start=1):
         inputs[name] = store.dictionaries[name].values.take(pa.array(distinct[:, k]))
     inputs["renamed"] = pa.array(distinct[:, -1].astype(bool))
