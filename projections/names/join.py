@@ -46,6 +46,8 @@ def name_join(
         raise InvalidTableError(
             "exchange", f"is needed to join on {scheme} names (they do not say their exchange)"
         )
+    if isinstance(names, pa.DictionaryArray):  # keys are joined to the names' texts
+        names = names.dictionary_decode()
     skip_all = [(store, np.fromiter(skip, np.int64, len(skip))) for store, skip in parts(view)]
     found = [
         _match(store, directory(store).schemes[scheme], names, at, valid, scheme, exchange, skip)

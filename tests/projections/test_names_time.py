@@ -275,3 +275,8 @@ def test_pit_join_on_names_as_each_row_knew_them(history: Catalog) -> None:
         assert joined.drop_columns(["name"]).equals(by_symbol), scheme
         everything = history.pit_join(named, symbol="name", scheme=scheme, exchange=exchange)
         assert everything.column("instrument_id").to_pylist()[1:3] == [None, OLD], scheme
+        coded = named.set_column(2, "name", named["name"].dictionary_encode())
+        again = history.pit_join(
+            coded, symbol="name", scheme=scheme, exchange=exchange, known_at="row"
+        )
+        assert again.drop_columns(["name"]).equals(by_symbol), scheme  # dictionary-encoded
