@@ -56,17 +56,40 @@ def fold_every_knowledge(
     index: PitIndex, late: Lateness, involved: np.ndarray
 ) -> tuple[VersionStore, np.ndarray]:
     """Fold each instrument in `involved` as known at each distinct `observed_at` of its
-    events (every state of knowledge it went through), each state its own instrument in a
-    scratch store (labelled by its index); return the store and each state's instrument."""
+    events (every state of knowledge it went through) while one of its late intervals is
+    open, each state its own instrument in a scratch store (labelled by its index); return
+    the store and each state's instrument.
+
+    A state whose span of knowledge [its observed_at, the next one) meets none of the
+    instrument's late intervals answers no row that the fast answer does not: it is left out
+    (a backfilled listing, late until it was first observed, needs no fold at all).
+    """
     scratch = VersionStore()
     rows, offsets, order = _streams(index, late, involved)
     local = codes_in(rows["instrument_id"].combine_chunks(), late.ids)
     observed = micros(rows["observed_at"])
-    states = np.unique(np.column_stack([local, observed]), axis=0).reshape(-1, 2)
+    states = _open_states(late, np.unique(np.column_stack([local, observed]), axis=0))
     pair, event = candidates(offsets, order, states[:, 0])
     kept = observed[event] <= states[pair, 1]
     _fold_copies(scratch, rows, pair[kept], event[kept])
     return scratch, states[:, 0]
+
+
+def _open_states(late: Lateness, states: np.ndarray) -> np.ndarray:
+    """Return the (instrument, observed_at) states, sorted, whose span meets a late interval
+    of their instrument."""
+    states = states.reshape(-1, 2)
+    last = np.r_[states[1:, 0] != states[:-1, 0], True]
+    until = np.where(last, np.iinfo(np.int64).max, np.r_[states[1:, 1], 0])
+    inst = late.intervals.inst
+    order = np.argsort(inst, kind="stable")
+    offsets = np.searchsorted(inst[order], np.arange(len(late.ids) + 1)).astype(np.int64)
+    state, interval = candidates(offsets, order, states[:, 0])
+    meets = (late.intervals.start[interval] < until[state]) & (
+        late.intervals.end[interval] > states[state, 1]
+    )
+    found: np.ndarray = states[np.unique(state[meets])]
+    return found
 
 
 def best_holders(
