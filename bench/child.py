@@ -11,6 +11,8 @@
     child.py writer-start ROOT saved|full      a writer's first look at the log (its tail):
                                                from the saved tail, or reading the whole log
     child.py first-pitjoin ROOT BARS           the first pit_join after open (child_reads.py)
+    child.py first-resolve ROOT NAME SCHEME EXCHANGE AS_OF saved|named
+                                               the first resolve after open (child_names.py)
 
 Peak memory (`peak_kb`, KiB) is the high-water mark of this process's resident set, the
 imports included: `VmHWM` from /proc/self/status. `ru_maxrss` (`maxrss_kb`) is reported too
@@ -230,6 +232,7 @@ TASKS: dict[str, Callable[..., None]] = {
     "audit-rows": audit_rows,
     "writer-start": writer_start,
     "first-pitjoin": lambda *args: __import__("child_reads").first_pitjoin(*args),
+    "first-resolve": lambda *args: __import__("child_names").first_resolve(*args),
 }
 
 if __name__ == "__main__":  # bench/ is on sys.path: it is the script's folder

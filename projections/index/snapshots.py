@@ -10,6 +10,7 @@ the first queries touch. Arrays are saved with spare rows so that the first appe
 a load do not copy the whole store. The folder is a cache: anything wrong with it means
 "rebuild from the log", never a wrong answer: every file's checksum is checked before the
 snapshot is used, so zeroed, scribbled, swapped or truncated files are never served.
+The names of every version in every scheme are saved with it (`projections.names.saved`).
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ from projections.index.dictionary import Dictionary
 from projections.index.fold_arrays import STORE_FIELDS
 from projections.index.lookup import CodeMap
 from projections.index.version_store import VersionStore
+from projections.names.saved import load_names, save_names
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 11  # 11: code maps of the symbols and instrument ids; 10: root;
+FORMAT = 12  # 12: the names of every version in every scheme (`projections.names.saved`);
+# 11: code maps of the symbols and instrument ids; 10: root;
 # 9: strike option_type underlying; 8: settle ... funding_interval;
 # 7: observed_at (recorded_since, max_observed_us); 6: checksums of every file
 POINTER = "CURRENT"
@@ -109,8 +112,10 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
         np.save(into / f"map_{key}_hashes.npy", found.hashes)
         np.save(into / f"map_{key}_codes.npy", found.codes)
         maps[key] = found.covered
+    named = save_names(store, into)
     sums = {path.name: _checksum(path) for path in sorted(into.iterdir())}
-    meta = {"format": FORMAT, "n": n, **asdict(header), "maps": maps, "checksums": sums}
+    meta = {"format": FORMAT, "n": n, **asdict(header), "maps": maps, "names": named}
+    meta["checksums"] = sums
     meta["self"] = _header_sum(meta)
     (into / HEADER).write_text(json.dumps(meta))
 
@@ -248,6 +253,7 @@ def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
         directory=(array("first"), array("count")),
         holders=(array("holder_offsets"), array("holder_insts")),
     )
+    load_names(store, snapshot, int(meta["names"]))
     header = Header(
         int(meta["position"]),
         str(meta["last_hash"]),

@@ -21,13 +21,13 @@ import pyarrow.compute as pc
 
 from eventstore.model.events import InstrumentListed, InstrumentRenamed
 from eventstore.model.kinds import RETRACTION
-from projections.index.encoding import BUILD_COLUMNS, EXCHANGE_KINDS, stream_events
-from projections.index.fold_arrays import fold_versions, running_max_by_group
+from projections.index.encoding import EXCHANGE_KINDS
+from projections.index.fold_arrays import running_max_by_group
 from projections.index.holders import holder_groups
-from projections.index.version_store import VersionStore
 from projections.join.inputs import codes_in
-from projections.join.pit_join import Match, candidates, last_at_or_before, pick_best, scores
-from projections.knowledge import EVERYTHING, Knowledge
+from projections.join.known_folds import best_holders, fold_at, micros
+from projections.join.pit_join import Match, candidates, last_at_or_before
+from projections.knowledge import Knowledge
 
 if TYPE_CHECKING:
     from projections.index.live import PitIndex
@@ -56,23 +56,43 @@ class Lateness:
     late_from: np.ndarray
     late_until: np.ndarray  # running maximum of the ends within each symbol
     known: Knowledge  # the events taken: those recorded by a `recorded_by`, if any
+    intervals: Intervals  # the late intervals of each instrument
+    #: What `projections.names` derived for names in other schemes (kept with the rest).
+    names: object | None = None
 
     def strict_rows(self, symbols: pa.Array, at: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """Return the rows whose instant falls inside a late interval of their symbol."""
         codes = codes_in(symbols, self.symbols)
         codes[~valid] = -1
-        rows = np.flatnonzero(codes >= 0)
-        code = codes[rows]
-        found = last_at_or_before(
-            self.late_from, self.late_offsets[code], self.late_offsets[code + 1], at[rows]
-        )
-        inside = found >= 0
-        inside[inside] = self.late_until[found[inside]] > at[rows[inside]]
-        return rows[inside]
+        return rows_inside(codes, at, self.late_offsets, self.late_from, self.late_until)
 
 
-def _micros(values: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(values.cast(pa.int64()).to_numpy(), dtype=np.int64)
+@dataclass(frozen=True)
+class Intervals:
+    """Late intervals [start, end) by local instrument code (not sorted)."""
+
+    inst: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+    def by_key(
+        self, offsets: np.ndarray, holders: np.ndarray, size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return per key of the CSR (`offsets`, `holders`) its holders' late intervals."""
+        return _per_symbol(offsets, holders, self.inst, self.start, self.end, size)
+
+
+def rows_inside(
+    codes: np.ndarray, at: np.ndarray, offsets: np.ndarray, start: np.ndarray, until: np.ndarray
+) -> np.ndarray:
+    """Return the rows (code >= 0) whose instant falls inside a late interval of their code
+    (per code, the intervals from `offsets` sorted by `start`, `until` a running maximum)."""
+    rows = np.flatnonzero(codes >= 0)
+    code = codes[rows]
+    found = last_at_or_before(start, offsets[code], offsets[code + 1], at[rows])
+    inside = found >= 0
+    inside[inside] = until[found[inside]] > at[rows[inside]]
+    return rows[inside]
 
 
 def lateness(index: PitIndex, known: Knowledge) -> Lateness:
@@ -94,7 +114,7 @@ def _lateness(index: PitIndex, recorded: Knowledge) -> Lateness:
     events = events.filter(pc.invert(pc.is_in(events["kind"], value_set=EXCHANGE_KINDS)))
     ids = pc.unique(events["instrument_id"].combine_chunks())
     inst = codes_in(events["instrument_id"].combine_chunks(), ids)
-    eff, obs = _micros(events["effective_at"]), _micros(events["observed_at"])
+    eff, obs = micros(events["effective_at"]), micros(events["observed_at"])
     retraction = np.asarray(pc.equal(events["kind"], RETRACTION).to_numpy(False), bool)
     late = ~retraction & (obs > eff)
     withdrawing, withdrawn_at = _withdrawn(index, events, np.flatnonzero(retraction))
@@ -103,10 +123,11 @@ def _lateness(index: PitIndex, recorded: Knowledge) -> Lateness:
     i_until = np.r_[obs[late], obs[withdrawing]]
     kept = i_until > i_from
     symbols, offsets, holders = _holders(events, inst)
-    late_offsets, late_from, late_until = _per_symbol(
-        offsets, holders, i_inst[kept], i_from[kept], i_until[kept], len(ids)
+    intervals = Intervals(i_inst[kept], i_from[kept], i_until[kept])
+    late_offsets, late_from, late_until = intervals.by_key(offsets, holders, len(ids))
+    return Lateness(
+        symbols, offsets, holders, ids, late_offsets, late_from, late_until, recorded, intervals
     )
-    return Lateness(symbols, offsets, holders, ids, late_offsets, late_from, late_until, recorded)
 
 
 def _withdrawn(
@@ -126,7 +147,7 @@ def _withdrawn(
     )
     at = codes_in(targets, withdrawn["event_id"].combine_chunks())
     found = at >= 0
-    effective = _micros(withdrawn["effective_at"].combine_chunks().take(pa.array(at[found])))
+    effective = micros(withdrawn["effective_at"].combine_chunks().take(pa.array(at[found])))
     return retractions[found], effective
 
 
@@ -174,59 +195,11 @@ def strict_match(
     index: PitIndex, late: Lateness, symbols: pa.Array, at: np.ndarray, rows: np.ndarray
 ) -> Match:
     """Answer `rows` by folding each possible holder's events observed by the row's instant."""
-    scratch = VersionStore()
     codes = codes_in(symbols.take(pa.array(rows)), late.symbols)
     pair_u, inst = candidates(late.holder_offsets, late.holders, codes)
     pair_row = rows[pair_u]
-    if not len(pair_row):
-        return pick_best(scratch, len(at), pair_row, pair_row, pair_row, late.ids.take)
-    _fold_pairs(index, late, scratch, inst, at[pair_row])
-    labels = pa.array(np.arange(len(pair_row))).cast(pa.string())
-    code = codes_in(labels, scratch.instruments.values)
-    known = code >= 0
-    first = np.where(known, scratch.first[np.maximum(code, 0)], 0)
-    count = np.where(known, scratch.count[np.maximum(code, 0)], 0)
-    version = last_at_or_before(scratch.columns["valid_from"], first, first + count, at[pair_row])
+    scratch, version = fold_at(index, late, inst, at[pair_row])
     wanted = codes_in(symbols.take(pa.array(pair_row)), scratch.dictionaries["symbol"].values)
     held = version >= 0
     held[held] = scratch.matrix[version[held], 0] == wanted[held]
-    pair_row, version, inst = pair_row[held], version[held], inst[held]
-    real_ids = late.ids.take(pa.array(inst))
-    found = pick_best(scratch, len(at), pair_row, version, scores(scratch, version), real_ids.take)
-    winners = found.pairs if found.pairs is not None else np.full(len(at), -1, dtype=np.int64)
-    found.ids = real_ids.take(pa.array(winners, mask=winners < 0))
-    return found
-
-
-def _fold_pairs(
-    index: PitIndex, late: Lateness, scratch: VersionStore, inst: np.ndarray, at: np.ndarray
-) -> None:
-    """Fold, for each (holder, instant) pair, the holder's events observed by the instant."""
-    involved = np.unique(inst)
-    rows = index.log.read(
-        list(BUILD_COLUMNS),
-        until=index.position,
-        where=pc.field("instrument_id").isin(late.ids.take(pa.array(involved))),
-    )
-    rows = late.known.admitted(rows)
-    local = codes_in(rows["instrument_id"].combine_chunks(), late.ids)
-    order = np.argsort(local, kind="stable")
-    offsets = np.searchsorted(local[order], np.arange(len(late.ids) + 1)).astype(np.int64)
-    pair, event = candidates(offsets, order, inst)
-    observed = _micros(rows["observed_at"].combine_chunks().take(pa.array(event)))
-    kept = observed <= at[pair]
-    pair, event = pair[kept], event[kept]
-    copies = rows.take(pa.array(event))
-    label = pa.array(pair).cast(pa.string())
-    copies = _relabel(copies, label)
-    if copies.num_rows:
-        scratch.load_all(fold_versions(stream_events(copies, EVERYTHING, scratch)))
-
-
-def _relabel(rows: pa.Table, label: pa.Array) -> pa.Table:
-    """Make each copy its own stream: ids and retraction targets prefixed by the pair."""
-    for name in ("event_id", "target"):
-        prefixed = pc.binary_join_element_wise(label, rows[name].combine_chunks(), ":")
-        rows = rows.set_column(rows.schema.get_field_index(name), name, prefixed)
-    at = rows.schema.get_field_index("instrument_id")
-    return rows.set_column(at, "instrument_id", label)
+    return best_holders(scratch, late, len(at), pair_row[held], version[held], inst[held])

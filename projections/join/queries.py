@@ -22,6 +22,7 @@ from projections.join.per_row import lateness, strict_match
 from projections.join.pit_join import JOIN_FIELDS
 from projections.knowledge import Knowledge
 from projections.names.join import name_join
+from projections.names.per_row import strict_name_rows
 from projections.pinning import one_version
 from projections.scd2.export import exchanges_table, symbols_table, write_export
 
@@ -108,15 +109,20 @@ class Backtest:
         strict = isinstance(known_at, str) and known_at == "row"
         known = Knowledge.of(None if strict else known_at, recorded_by)
         self._index.catch_up()
-        if named is not None:  # names in another scheme (projections.names)
-            return name_join(self._index.view(known), symbols, at, valid, fields, named, strict)
-        answer = join_view(self._index.view(known), symbols, at, valid, fields, self.threads)
+        view = self._index.view(known)
+        if named is None:
+            answer = join_view(view, symbols, at, valid, fields, self.threads)
+        else:  # names in another scheme (projections.names)
+            answer = name_join(view, symbols, at, valid, fields, named)
         if strict:
             late = lateness(self._index, known)
-            rows = late.strict_rows(symbols, at, valid)
-            if len(rows):
-                exact = gather(strict_match(self._index, late, symbols, at, rows), fields)
-                answer = _override(answer, exact, rows)
+            if named is None:
+                rows = late.strict_rows(symbols, at, valid)
+                exact = strict_match(self._index, late, symbols, at, rows) if len(rows) else None
+            else:
+                rows, exact = strict_name_rows(self._index, late, view, symbols, at, valid, named)
+            if exact is not None:
+                answer = _override(answer, gather(exact, fields), rows)
         return answer
 
     @one_version

@@ -10,7 +10,8 @@ new versions (a compaction, which renumbers the rows, names them all again). Per
   Arrow arrays;
 - `offsets`, `members`: the CSR of the instruments that ever held each key
   (`projections.index.holders`), as the join's symbol holders are;
-- `code_of` and `by_name`: dicts for single lookups, built on first use.
+- `code_of` and `by_name`: single lookups, a scan of the keys for the first `WARM` of them
+  (a fresh process answers at once), then through dicts built once.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from projections.index.dictionary import WARM
 from projections.index.fold_arrays import STORE_FIELDS
 from projections.names.columnar import names_table
 from projections.names.parts import NAME_FIELDS, OPTION_FIELDS
@@ -55,12 +57,12 @@ class SchemeNames:
     members: np.ndarray = field(default_factory=lambda: np.empty(0, np.int32))
     _code_of: dict[str, int] | None = None
     _by_name: dict[str, list[int]] | None = None
+    _asked: int = 0  # single lookups answered by a scan, before the dicts pay
 
     def add(self, exchanges: pa.Array, names: pa.Array) -> np.ndarray:
         """Return the key code of each (exchange, name) (-1 where null), adding new keys."""
         texts = pc.binary_join_element_wise(pc.utf8_lower(exchanges), names, US)
         if len(texts) <= _FEW and len(self.texts):  # a catch-up: a few new rows
-            self.code_of("", "", "")  # the dict of single lookups, built once, then kept
             return self._add_few(texts, exchanges, names)
         found = pc.index_in(texts, value_set=self.texts)
         new = pc.unique(texts.filter(pc.and_(pc.is_valid(texts), pc.is_null(found))))
@@ -74,8 +76,7 @@ class SchemeNames:
         return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
 
     def _add_few(self, texts: pa.Array, exchanges: pa.Array, names: pa.Array) -> np.ndarray:
-        known = self._code_of
-        assert known is not None
+        known = self._codes()  # the dict of single lookups, built once, then kept
         codes = np.full(len(texts), -1, np.int64)
         added: list[int] = []
         for index, text in enumerate(texts.to_pylist()):
@@ -105,12 +106,24 @@ class SchemeNames:
 
     def code_of(self, scheme: str, exchange: str, name: str) -> int | None:
         """Return the code of the key (`exchange` as `scheme` matches it, `name`), if any."""
+        text = key_text(scheme, exchange, name)
+        if self._code_of is None and self._asked < WARM:  # a fresh process: a scan, no dict
+            self._asked += 1
+            found = pc.index(self.texts, text).as_py()
+            return None if found < 0 else int(found)
+        return self._codes().get(text)
+
+    def _codes(self) -> dict[str, int]:
         if self._code_of is None:
             self._code_of = {text: code for code, text in enumerate(self.texts.to_pylist())}
-        return self._code_of.get(key_text(scheme, exchange, name))
+        return self._code_of
 
     def by_name(self, name: str) -> list[int]:
         """Return the codes of the keys with this name, on any exchange."""
+        if self._by_name is None and self._asked < WARM:  # as `code_of`: a scan
+            self._asked += 1
+            same = pc.fill_null(pc.equal(self.names, name), False)
+            return np.flatnonzero(same.to_numpy(zero_copy_only=False)).tolist()
         if self._by_name is None:
             self._by_name = {}
             for code, text in enumerate(self.names.to_pylist()):
@@ -167,7 +180,15 @@ def directory(store: VersionStore) -> NameDirectory:
     return built
 
 
-def _build(store: VersionStore, before: NameDirectory | None) -> NameDirectory:
+def named_as(store: VersionStore, ids: pa.Array) -> NameDirectory:
+    """Return the names of `store`'s versions, its instrument codes standing for `ids`
+    (a scratch store of folds labelled by pair: each label's real id), kept nowhere."""
+    return _build(store, None, ids)
+
+
+def _build(
+    store: VersionStore, before: NameDirectory | None, ids: pa.Array | None = None
+) -> NameDirectory:
     n, start = store.n, 0 if before is None else before.n
     schemes = before.schemes if before is not None else {s: SchemeNames() for s in SCHEMES}
     inst = store.columns["inst"][start:n].astype(np.int64)
@@ -176,7 +197,8 @@ def _build(store: VersionStore, before: NameDirectory | None) -> NameDirectory:
     keys = np.column_stack([inst, store.matrix[start:n, _COLUMNS].astype(np.int64), renamed])
     distinct, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    inputs = {"instrument_id": store.instruments.values.take(pa.array(distinct[:, 0]))}
+    ids = store.instruments.values if ids is None else ids
+    inputs = {"instrument_id": ids.take(pa.array(distinct[:, 0]))}
     for k, name in enumerate(_READ, start=1):
         inputs[name] = store.dictionaries[name].values.take(pa.array(distinct[:, k]))
     inputs["renamed"] = pa.array(distinct[:, -1].astype(bool))

@@ -38,19 +38,16 @@ def name_join(
     valid: np.ndarray,
     fields: Sequence[str],
     named: tuple[str, str | None],
-    strict: bool = False,
 ) -> Columns:
     """Return the answer columns of every row, its name read in scheme `named[0]` on
-    exchange `named[1]`. `known_at="row"` (`strict`) joins on TradingView symbols only."""
+    exchange `named[1]` (`known_at="row"` then corrects some rows: `names.per_row`)."""
     scheme, exchange = checked_scheme(named[0]), named[1]
-    if strict:
-        raise InvalidTableError(
-            "known_at", f'"row" joins on TradingView symbols only, not on {scheme} names'
-        )
     if exchange is None and scheme not in QUALIFIED:
         raise InvalidTableError(
             "exchange", f"is needed to join on {scheme} names (they do not say their exchange)"
         )
+    if isinstance(names, pa.DictionaryArray):  # keys are joined to the names' texts
+        names = names.dictionary_decode()
     skip_all = [(store, np.fromiter(skip, np.int64, len(skip))) for store, skip in parts(view)]
     found = [
         _match(store, directory(store).schemes[scheme], names, at, valid, scheme, exchange, skip)

@@ -87,7 +87,7 @@ def resolve(view: View, name: str, at: int, scheme: str, exchange: str | None) -
     known = False
     for store, skip in parts(view):
         names = directory(store).schemes[scheme]
-        ids = store.instruments.py()
+        ids = store.instruments.lookup()  # converts nothing ahead of use
         for code in key_codes(names, scheme, name, exchange):
             known = True
             for inst in names.holders_of(code).tolist():

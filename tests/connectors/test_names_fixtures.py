@@ -5,7 +5,8 @@ Every kind the connectors produce today is there: spot pairs, linear perpetuals 
 futures (Binance USD-M, OKX, Bybit), OKX's inverse perpetuals and inverse dated futures.
 Each version of each instrument is named in every scheme at its own time, and each name
 resolves back to that instrument (name -> id -> name); `pit_join` on each scheme's names
-answers exactly what it answers on TradingView symbols.
+answers exactly what it answers on TradingView symbols, also with `known_at="row"` after a
+rename the catalog learned of late (and the renamed ticker reused by a new listing).
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import contextlib
 import io
 import json
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pytest
+from builders import changed, listed, observed, renamed
 from venues import FIXTURES, SAMPLES
 
 from connectors.cli.main import main
+from eventstore import EventLog
 from projections import SCHEMES, Catalog
 from projections.names.parts import native_of_ticker, parts_of
 from projections.names.schemes import names_of
@@ -66,6 +69,35 @@ def catalog(root: Path) -> Catalog:
     return Catalog.open(root, persist=False)
 
 
+#: The rename learned late: ETHUSDT becomes ETHWUSDT (base ETHW) on Dec 20, learned Dec 25;
+#: a new instrument takes the ticker on Dec 22 (learned then).
+RENAMED = "binance:spot:ETHUSDT"
+REUSED = "eth-2"
+RENAMED_AT, REUSED_AT, LEARNED_AT = (datetime(2024, 12, d, tzinfo=UTC) for d in (20, 22, 25))
+
+
+@pytest.fixture(scope="module")
+def late(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """Return a copy of the catalog with the late rename and the reuse appended."""
+    lake = tmp_path_factory.mktemp("late") / "lake"
+    shutil.copytree(root, lake)
+    log = EventLog.open(lake)
+    last = Catalog.open(lake, persist=False).get("BINANCE:ETHUSDT", RENAMED_AT)
+    assert last is not None
+    assert last.instrument_id == RENAMED
+    pair: dict[str, Any] = {"exchange": "BINANCE", "type": "spot", "quote": "USDT"}
+    log.append(
+        [
+            observed(
+                renamed(RENAMED, "BINANCE:ETHUSDT", "BINANCE:ETHWUSDT", RENAMED_AT), LEARNED_AT
+            ),
+            observed(changed(RENAMED, "BINANCE:ETHWUSDT", RENAMED_AT, base="ETHW"), LEARNED_AT),
+            observed(listed(REUSED, "BINANCE:ETHUSDT", REUSED_AT, base="ETH", **pair), REUSED_AT),
+        ]
+    )
+    return Catalog.open(lake, persist=False)
+
+
 def _versions(catalog: Catalog) -> list[dict[str, Any]]:
     versions: list[dict[str, Any]] = catalog.scd2()[0].to_pylist()
     return versions
@@ -108,11 +140,16 @@ def test_the_rename_rule_agrees_with_every_recorded_native_id(catalog: Catalog) 
 
 
 def _bars(catalog: Catalog) -> pa.Table:
-    """Return rows at, and a day after, each version's start; and rows nobody answers."""
+    """Return rows at, and a day after, each version's start (under its symbol, and the one
+    its instrument had before); and rows nobody answers."""
     rows = []
+    before: dict[str, str] = {}
     for version in _versions(catalog):
+        symbols = {version["symbol"], before.get(version["instrument_id"], version["symbol"])}
+        before[version["instrument_id"]] = version["symbol"]
         for shift in (timedelta(0), timedelta(days=1)):
-            rows.append({"symbol": version["symbol"], "ts": version["valid_from"] + shift})
+            for symbol in sorted(symbols):
+                rows.append({"symbol": symbol, "ts": version["valid_from"] + shift})
         rows.append(
             {"symbol": version["symbol"], "ts": version["valid_from"] - timedelta(days=9000)}
         )
@@ -122,18 +159,35 @@ def _bars(catalog: Catalog) -> pa.Table:
     )
 
 
-@pytest.mark.parametrize("scheme", [s for s in SCHEMES if s != "tradingview"] + ["tradingview"])
-def test_pit_join_on_each_scheme_equals_pit_join_on_symbols(catalog: Catalog, scheme: str) -> None:
+def _name(
+    catalog: Catalog, row: dict[str, Any], known_at: str | None, first: dict[str, str]
+) -> dict[str, Any]:
+    """Return the names of a joined row's instrument: the catalog's, or with "row" the pure
+    rules' over the fields the row was answered (asking the catalog as known at each row's
+    own instant would refold most instruments: the recordings' listings are all late)."""
+    if known_at is None:
+        found = catalog.names(row["instrument_id"], row["ts"])
+        assert found is not None
+        return found
+    inst = row["instrument_id"]
+    if inst not in first:
+        first[inst] = catalog.symbols(inst)["symbol"][0].as_py()
+    return dict(names_of(parts_of(inst, row, renamed=row["symbol"] != first[inst])))
+
+
+def _assert_joins_alike(catalog: Catalog, scheme: str, known_at: str | None) -> None:
+    """Join the bars on `scheme`'s names (each row's instrument's name then, as known then
+    with "row") and assert the answers are those of the join on symbols."""
     bars = _bars(catalog)
-    by_symbol = catalog.pit_join(bars)
+    by_symbol = catalog.pit_join(bars, known_at=known_at)
     rows = by_symbol.to_pylist()
     groups: dict[str, list[int]] = {}
     names: list[str | None] = []
+    first: dict[str, str] = {}  # each instrument's first symbol (none is renamed back)
     for index, row in enumerate(rows):
-        found = (
-            None if row["instrument_id"] is None else catalog.names(row["instrument_id"], row["ts"])
+        name = (
+            None if row["instrument_id"] is None else _name(catalog, row, known_at, first)[scheme]
         )
-        name = None if found is None else found[scheme]
         names.append(None if name is None else name.name)
         groups.setdefault("" if name is None else name.exchange, []).append(index)
     named = bars.append_column("name", pa.array(names, pa.string()))
@@ -141,6 +195,29 @@ def test_pit_join_on_each_scheme_equals_pit_join_on_symbols(catalog: Catalog, sc
     for exchange, indices in groups.items():
         picked = pa.array(indices)
         joined = catalog.pit_join(
-            named.take(picked), symbol="name", scheme=scheme, exchange=exchange or "binance"
+            named.take(picked),
+            symbol="name",
+            scheme=scheme,
+            exchange=exchange or "binance",
+            known_at=known_at,
         )
         assert joined.drop_columns(["name"]).equals(by_symbol.take(picked)), (scheme, exchange)
+
+
+@pytest.mark.parametrize("scheme", [s for s in SCHEMES if s != "tradingview"] + ["tradingview"])
+def test_pit_join_on_each_scheme_equals_pit_join_on_symbols(catalog: Catalog, scheme: str) -> None:
+    _assert_joins_alike(catalog, scheme, None)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_pit_join_per_row_on_each_scheme_equals_it_on_symbols(late: Catalog, scheme: str) -> None:
+    """known_at="row" on every scheme answers as on symbols: the recordings' listings are
+    dated before they were observed, and the late rename is not known before Dec 25."""
+    _assert_joins_alike(late, scheme, "row")
+    ts = pa.array([RENAMED_AT + timedelta(days=d) for d in (1, 1, 3, 6)], pa.timestamp("us", "UTC"))
+    bars = pa.table({"name": ["ETH/USDT", "ETHW/USDT", "ETH/USDT", "ETHW/USDT"], "ts": ts})
+    ccxt: dict[str, Any] = {"symbol": "name", "scheme": "ccxt", "exchange": "binance"}
+    per_row = late.pit_join(bars, **ccxt, known_at="row")
+    assert per_row.column("instrument_id").to_pylist() == [RENAMED, None, REUSED, RENAMED]
+    everything = late.pit_join(bars, **ccxt)
+    assert everything.column("instrument_id").to_pylist() == [None, RENAMED, REUSED, RENAMED]

@@ -75,17 +75,19 @@ def test_a_renamed_instrument_changes_names_in_every_scheme_at_the_rename(
     assert history.names(OLD) == after  # default: the latest version
 
 
-@pytest.mark.parametrize(
-    ("scheme", "exchange", "old", "new"),
-    [
-        ("tradingview", None, "BINANCE:LUNAUSDT", "BINANCE:LUNCUSDT"),
-        ("venue", "binance-spot", "LUNAUSDT", "LUNCUSDT"),
-        ("ccxt", "binance", "LUNA/USDT", "LUNC/USDT"),
-        ("ccxt", "BinanceUSDM", "LUNA/USDT", "LUNC/USDT"),  # an alias, in any case
-        ("nautilus", None, "LUNAUSDT.BINANCE", "LUNCUSDT.BINANCE"),
-        ("tardis", "binance", "LUNAUSDT", "LUNCUSDT"),
-    ],
-)
+#: (scheme, exchange, OLD's name before the rename, after it) in every scheme.
+NAMED = [
+    ("tradingview", None, "BINANCE:LUNAUSDT", "BINANCE:LUNCUSDT"),
+    ("tradingview", "binance", "BINANCE:LUNAUSDT", "BINANCE:LUNCUSDT"),
+    ("venue", "binance-spot", "LUNAUSDT", "LUNCUSDT"),
+    ("ccxt", "binance", "LUNA/USDT", "LUNC/USDT"),
+    ("ccxt", "BinanceUSDM", "LUNA/USDT", "LUNC/USDT"),  # an alias, in any case
+    ("nautilus", None, "LUNAUSDT.BINANCE", "LUNCUSDT.BINANCE"),
+    ("tardis", "binance", "LUNAUSDT", "LUNCUSDT"),
+]
+
+
+@pytest.mark.parametrize(("scheme", "exchange", "old", "new"), NAMED)
 def test_a_reused_ticker_resolves_to_whoever_held_it_then(
     history: Catalog, scheme: str, exchange: str | None, old: str, new: str
 ) -> None:
@@ -206,8 +208,9 @@ def test_pit_join_on_names_across_the_rename_and_the_reuse(history: Catalog) -> 
     assert partitioned(bars).equals(by_name)  # the engines' joiner takes the scheme too
     with pytest.raises(InvalidTableError, match="exchange"):
         history.pit_join(bars, symbol="name", scheme="ccxt")
-    with pytest.raises(InvalidTableError, match='"row" joins on TradingView symbols only'):
-        history.pit_join(bars, symbol="name", scheme="ccxt", exchange="binance", known_at="row")
+    per_row = history.pit_join(bars, symbol="name", scheme="ccxt", exchange="binance",
+                               known_at="row")  # fmt: skip
+    assert per_row.column("instrument_id").to_pylist() == [OLD, None, NEW, None]
     with pytest.raises(UnknownSchemeError):
         history.pit_join(bars, symbol="name", scheme="isin", exchange="binance")
 
@@ -249,3 +252,31 @@ def test_history_of_a_symbol_renamed_away_is_its_last_holders(log: EventLog, clo
     assert catalog.history("BINANCE:LUNCUSDT", as_of=day(15)).num_rows == 3
     with pytest.raises(UnknownSymbolError):
         catalog.history("BINANCE:NOPEUSDT")
+
+
+def test_pit_join_on_names_as_each_row_knew_them(history: Catalog) -> None:
+    """known_at="row": on day 11 the rename (observed on day 20) is not known yet, so
+    LUNA/USDT is still OLD's name and LUNC/USDT nobody's, in every scheme, exactly as the
+    join on TradingView symbols answers; as known at the end, day 11 is after the rename."""
+    days = (5, 11, 11, 13, 13, 25)
+    a, c = "BINANCE:LUNAUSDT", "BINANCE:LUNCUSDT"
+    symbols = [a, a, c, a, c, c]
+    bars = pa.table(
+        {"symbol": symbols, "ts": pa.array([day(n) for n in days], pa.timestamp("us", "UTC"))}
+    )
+    by_symbol = history.pit_join(bars, known_at="row")
+    assert by_symbol.column("instrument_id").to_pylist() == [OLD, OLD, None, NEW, None, OLD]
+    for scheme, exchange, old, new in NAMED:
+        rename = {"BINANCE:LUNAUSDT": old, "BINANCE:LUNCUSDT": new}
+        named = bars.append_column("name", pa.array([rename[s] for s in symbols]))
+        joined = history.pit_join(
+            named, symbol="name", scheme=scheme, exchange=exchange, known_at="row"
+        )
+        assert joined.drop_columns(["name"]).equals(by_symbol), scheme
+        everything = history.pit_join(named, symbol="name", scheme=scheme, exchange=exchange)
+        assert everything.column("instrument_id").to_pylist()[1:3] == [None, OLD], scheme
+        coded = named.set_column(2, "name", named["name"].dictionary_encode())
+        again = history.pit_join(
+            coded, symbol="name", scheme=scheme, exchange=exchange, known_at="row"
+        )
+        assert again.drop_columns(["name"]).equals(by_symbol), scheme  # dictionary-encoded

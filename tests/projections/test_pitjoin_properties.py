@@ -4,7 +4,7 @@ Histories come from the generators of `test_properties` (renames, ticker reuse, 
 corrections, announced changes, retractions). The rows ask every symbol (and one nobody
 held) at every instant of `AS_OF`, shuffled, with timestamps in a drawn unit and time
 zone. The three `known_at` modes are held to `fold.lookup` with known_at None, K, and the
-row's own timestamp.
+row's own timestamp; with "row", the join on venue ids answers as the join on symbols.
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ def assert_join_matches(
     table: pa.Table,
     known_at: Any,
     recorded_by: datetime | None = None,
+    names: bool = False,
 ) -> None:
     """Assert each row of the join equals the fold's lookup under `known_at` and
-    `recorded_by`."""
+    `recorded_by`, and with `names` that the join on names answers alike."""
     joined = catalog.pit_join(table, fields=FIELDS, known_at=known_at, recorded_by=recorded_by)
     assert joined.column_names == [*table.column_names, *ANSWER]
     assert joined.select(table.column_names) == table
@@ -77,6 +78,32 @@ def assert_join_matches(
         got = {name: row[name] for name in ANSWER}
         want = expected(events, row["symbol"], at, known, recorded_by)
         assert got == want, (row, known_at, recorded_by)
+    if names:
+        assert_names_join_alike(catalog, table, joined, recorded_by)
+
+
+def ticker(symbol: str) -> str:
+    """Return the ticker of `EXCHANGE:TICKER`."""
+    return symbol.split(":", 1)[1]
+
+
+#: Another scheme's names of the drawn symbols (`X:A`): the venue id `A` of `x-spot` (the
+#: instruments' ids are of another shape: the id is the symbol's ticker, renamed or not).
+NAMED = (("venue", "x-spot", ticker),)
+
+
+def assert_names_join_alike(
+    catalog: Catalog, table: pa.Table, joined: pa.Table, recorded_by: datetime | None
+) -> None:
+    """Assert that joining on each scheme's names answers as the join on symbols did."""
+    for scheme, exchange, name_of in NAMED:
+        names = pa.array([name_of(s) for s in table["symbol"].to_pylist()])
+        named = table.set_column(table.schema.get_field_index("symbol"), "symbol", names)
+        by_name = catalog.pit_join(
+            named, fields=FIELDS, known_at="row", recorded_by=recorded_by,
+            scheme=scheme, exchange=exchange,
+        )  # fmt: skip
+        assert by_name.drop_columns(["symbol"]).equals(joined.drop_columns(["symbol"])), scheme
 
 
 @settings(max_examples=examples(40), deadline=None)
@@ -85,7 +112,8 @@ def test_pit_join_equals_the_fold_row_by_row_in_every_known_at_mode(
     history: list[tuple[timedelta, list[Operation]]], data: st.DataObject
 ) -> None:
     """pit_join with known_at None, K and "row" (with and without recorded_by) equals
-    fold.lookup for every row; events are observed before they are recorded.
+    fold.lookup for every row; events are observed before they are recorded. With "row",
+    the join on names in other schemes answers as the join on symbols.
 
     One catalog stays open while batches arrive (its index is caught up incrementally) and
     joins after some of them; at the end it and a freshly opened catalog join again.
@@ -105,6 +133,6 @@ def test_pit_join_equals_the_fold_row_by_row_in_every_known_at_mode(
         events = recorder.log.events()
         known = data.draw(st.sampled_from(knowledge(events)), label="knowledge")
         for mode in (None, known.known_at, "row"):
-            assert_join_matches(catalog, events, table, mode)
-            assert_join_matches(catalog, events, table, mode, known.recorded_by)
+            assert_join_matches(catalog, events, table, mode, names=mode == "row")
+            assert_join_matches(catalog, events, table, mode, known.recorded_by, mode == "row")
         assert_join_matches(Catalog.open(root), events, table, "row")
