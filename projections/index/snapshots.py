@@ -3,7 +3,9 @@
     <directory>/CURRENT                 the name of the live snapshot
     <directory>/snapshot-<id>/          header.json (its own xxh3 and every other file's), one
                                         .npy per array (memory-mapped on load, copy-on-write),
-                                        Arrow IPC files for the dictionaries and exchange events
+                                        the store's and the event table's (`ev_`, `es_`,
+                                        `rt_`), Arrow IPC files for the dictionaries and
+                                        exchange events
 
 Loading maps the arrays instead of reading them, so opening a large catalog costs what
 the first queries touch. Arrays are saved with spare rows so that the first appends after
@@ -30,6 +32,7 @@ import xxhash
 from eventstore.log.places import write_atomically
 from projections.errors import IndexStateError
 from projections.index.dictionary import Dictionary
+from projections.index.event_table import EventTable
 from projections.index.fold_arrays import STORE_FIELDS
 from projections.index.lookup import CodeMap
 from projections.index.version_store import VersionStore
@@ -37,7 +40,8 @@ from projections.index.version_store import VersionStore
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 11  # 11: code maps of the symbols and instrument ids; 10: root;
+FORMAT = 12  # 12: the event table (every instrument event, coded; retractions);
+# 11: code maps of the symbols and instrument ids; 10: root;
 # 9: strike option_type underlying; 8: settle ... funding_interval;
 # 7: observed_at (recorded_since, max_observed_us); 6: checksums of every file
 POINTER = "CURRENT"
@@ -72,14 +76,17 @@ def _spare(rows: int) -> int:
     return 1_024 + rows // 10
 
 
-def save(store: VersionStore, header: Header, exchanges: pa.Table, directory: Path) -> None:
-    """Write `store` as a new snapshot under `directory` and make it the current one."""
+def save(
+    store: VersionStore, header: Header, exchanges: pa.Table, directory: Path, events: EventTable
+) -> None:
+    """Write `store` (and its `events`) as a new snapshot under `directory` and make it the
+    current one."""
     directory.mkdir(parents=True, exist_ok=True)
     name = f"snapshot-{uuid.uuid4().hex}"
     staging = directory / f".{name}"
     staging.mkdir()
     try:
-        _write_snapshot(store, header, exchanges, staging)
+        _write_snapshot(store, header, exchanges, staging, events)
         staging.rename(directory / name)
         write_atomically(directory / POINTER, name.encode())
     except BaseException:
@@ -88,7 +95,9 @@ def save(store: VersionStore, header: Header, exchanges: pa.Table, directory: Pa
     _remove_old(directory, keep=name)
 
 
-def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, into: Path) -> None:
+def _write_snapshot(
+    store: VersionStore, header: Header, exchanges: pa.Table, into: Path, events: EventTable
+) -> None:
     """Write the snapshot's files into `into`, the header (with every checksum) last."""
     if store.recent_holders:  # holders added since the last index: the saved CSR must hold them
         store.index_holders()
@@ -97,6 +106,8 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
     arrays["matrix"] = store.matrix[:n]
     for key, value in arrays.items():
         _save_padded(into / f"{key}.npy", value, n + _spare(n))
+    for key, value in events.arrays().items():
+        _save_padded(into / f"{key}.npy", value, len(value) + _spare(len(value)))
     for key in ("first", "count", "holder_offsets", "holder_insts"):
         np.save(into / f"{key}.npy", getattr(store, key))
     _write_arrow(into / "instruments.arrow", store.instruments.values)
@@ -111,6 +122,7 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
         maps[key] = found.covered
     sums = {path.name: _checksum(path) for path in sorted(into.iterdir())}
     meta = {"format": FORMAT, "n": n, **asdict(header), "maps": maps, "checksums": sums}
+    meta["events"] = events.counts()
     meta["self"] = _header_sum(meta)
     (into / HEADER).write_text(json.dumps(meta))
 
@@ -191,8 +203,9 @@ def current_name(directory: Path) -> str:
     return _pointer(directory)
 
 
-def load(directory: Path) -> tuple[VersionStore, Header, pa.Table]:
-    """Return the saved store, its header and the exchange events, or raise `IndexStateError`.
+def load(directory: Path) -> tuple[VersionStore, Header, pa.Table, EventTable]:
+    """Return the saved store, its header, the exchange events and the event table, or raise
+    `IndexStateError`.
 
     `IndexStateError.missing` is True when there is no snapshot at all (nothing to warn of).
     """
@@ -207,7 +220,7 @@ def load(directory: Path) -> tuple[VersionStore, Header, pa.Table]:
         raise IndexStateError(where, f"unreadable ({type(exc).__name__}: {exc})") from exc
 
 
-def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
+def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table, EventTable]:
     meta = json.loads((snapshot / HEADER).read_bytes())
     if meta.get("self") != _header_sum(meta):
         raise ValueError(f"{HEADER} does not match its checksum")
@@ -255,4 +268,5 @@ def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
         int(meta["max_recorded_us"]),
         int(meta["max_observed_us"]),
     )
-    return store, header, _read_arrow(snapshot / "exchanges.arrow")
+    events = EventTable.restored(array, meta["events"])
+    return store, header, _read_arrow(snapshot / "exchanges.arrow"), events
