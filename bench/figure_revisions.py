@@ -59,8 +59,10 @@ def _baseline(catalog: Catalog, k1: str) -> pa.Table:
 
 
 def _best(call: Callable[[], pa.Table], repeat: int) -> tuple[float, pa.Table, float]:
-    """Return the best time of `repeat` runs, the answer and the peak memory a run added."""
+    """Return the best time of `repeat` runs, the answer and the peak memory a run added
+    (and print every run's time)."""
     answer, runs, peak = measured(call, repeat)
+    print(f"    runs: {', '.join(f'{r:.3f}' for r in runs)} s", flush=True)
     return min(runs), answer, peak
 
 

@@ -150,6 +150,31 @@ class EventTable:
             setters={name: self._setters(name, rows) for name in STORE_FIELDS},
         )
 
+    def view(self, extra: EventArrays | None = None) -> EventArrays:
+        """Return every event as `EventArrays` over the table's own columns (no copy), then
+        the events of `extra`, which set nothing (withdrawal markers), written into spare
+        rows past the end (the table's length stays: they are not its events)."""
+        size = len(extra) if extra is not None else 0
+        c = self.events
+        if size:
+            c.append({name: np.zeros(size, dtype=d) for name, d in _EVENTS.items()})
+            c.n -= size  # room made: the rows past the end are spare again
+            end = c.n + size
+            for name in ("inst", "eff", "pos", "obs", "rec", "kind"):
+                c.arrays[name][c.n : end] = getattr(extra, name)
+        rows = slice(0, c.n + size)
+        kind = c.arrays["kind"][rows]
+        return EventArrays(
+            inst=c.arrays["inst"][rows],
+            eff=c.arrays["eff"][rows],
+            pos=c.arrays["pos"][rows],
+            obs=c.arrays["obs"][rows],
+            rec=c.arrays["rec"][rows],
+            kind=kind,
+            active=kind == LISTED,
+            setters={name: Setters(s["index"], s["code"]) for name, s in self.setters.items()},
+        )
+
     def _setters(self, name: str, rows: np.ndarray) -> Setters:
         setters = self.setters[name]
         index = setters["index"]

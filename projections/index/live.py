@@ -134,21 +134,19 @@ class PitIndex:
                 withdrawn_rows.append(added.rows[_withdrawn(added.ids, targets)])
             del rows, added
             pa.default_memory_pool().release_unused()  # the chunk's buffers, back to the OS
-        visible = np.ones(len(table), dtype=bool)
-        parts = []
+        markers = None
         if len(targets):
-            visible[np.concatenate([np.empty(0, np.int64), *withdrawn_rows])] = False
             withdrawn = self.log.read(
                 ["event_id", "effective_at", "position"], where=pc.field("event_id").isin(targets)
             )
             markers = withdrawals(retractions, EVERYTHING, store.instruments, withdrawn)
-            parts.extend([markers] if markers is not None else [])
             self._add_retractions(retractions, withdrawn)
-        if len(table):
-            parts.insert(0, table.select(np.flatnonzero(visible)))
+        # the table's own columns, folded in place: what is withdrawn is left out, not copied
+        visible = np.ones(len(table) + (len(markers) if markers is not None else 0), bool)
+        visible[np.concatenate([np.empty(0, np.int64), *withdrawn_rows])] = False
+        if len(visible):
+            store.load_all(fold_versions(table.view(markers), keep=visible))
         del visible
-        if parts:
-            store.load_all(fold_versions(EventArrays.concat(parts), consume=True))
         self._loaded = True
         self.save()
 
