@@ -9,6 +9,7 @@ the 99%, K2 everything.
 from __future__ import annotations
 
 import os
+import time
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,8 +59,13 @@ def write(root: str, h: synth.History, seed: int, say: Callable[[str], None]) ->
     k1 = log.read(["recorded_at"], since=head - 1, until=head)["recorded_at"][0].as_py()
     batch = synth_log.events(h, head, h.n_events)
     retractions = _retractions(log, tail // 20, seed)
+    t0 = time.perf_counter()
     log.append(batch[: len(batch) - len(retractions)] + retractions)
-    say(f"  log: the last {tail:,} events ({len(retractions):,} retractions) appended apart")
+    took = time.perf_counter() - t0
+    say(
+        f"  log: the last {tail:,} events ({len(retractions):,} retractions) appended apart"
+        f" in {took:,.1f} s"
+    )
     return k1  # type: ignore[no-any-return]
 
 

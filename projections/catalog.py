@@ -305,4 +305,4 @@ class Catalog:
         ("recorded", their `recorded_by`)."""
         window = Window.of(known_since, known_until, basis)
         self._index.catch_up()
-        return revisions(self.log, self._index.position, window, fields, exchange)
+        return revisions(self._index.store, self._index.events, window, fields, exchange)

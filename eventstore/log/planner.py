@@ -1,8 +1,8 @@
 """Plan one append: deduplicate, check streams and expected versions, assign the envelope.
 
-Planning reads only the writer's `LogTail` (and, rarely, stored events to confirm an id
-hit or resolve a retraction's target). It writes nothing, so a plan that loses the commit
-race is simply made again against the newer tail.
+Planning reads only the writer's `LogTail` (and, rarely, stored events to confirm id hits
+or resolve retraction targets: a batch's all in one read). It writes nothing, so a plan
+that loses the commit race is simply made again against the newer tail.
 
 The work is split by what depends on order: payloads and ids of the whole batch first,
 then stream versions (vectorized when every event is new, else one sequential pass that
@@ -33,6 +33,7 @@ from eventstore.encoding.table import Envelope, PlannedEvents
 from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
 from eventstore.gcpause import paused_gc
 from eventstore.log.tail import LogTail, id_key
+from eventstore.log.targets import target_positions
 from eventstore.log.versions import all_new_versions
 from eventstore.model.events import Event, EventRetracted
 from eventstore.model.instants import from_micros
@@ -115,9 +116,11 @@ class _Pass:
         return None
 
     def _prefetch(self, maybe_stored: list[bool]) -> None:
-        """Read every stored event an input may repeat in one scan, not one scan each."""
+        """Read every stored event an input may repeat or retract in one scan, not one each."""
         keys = (id_key(self.ids[i]) for i, hit in enumerate(maybe_stored) if hit)
-        self._read([p for key in keys for p in self.tail.candidates(key)])
+        targets = (e.target for e in self.batch if isinstance(e, EventRetracted))
+        repeats = (p for key in keys for p in self.tail.candidates(key))
+        self._read([*repeats, *target_positions(self.tail, targets)])
 
     def _read(self, positions: Sequence[int]) -> None:
         missing = sorted({p for p in positions if p not in self.read})

@@ -3,9 +3,9 @@
 The columnar twin of `eventstore.log.planner`, with the same rules decided column by
 column: an input whose id the log holds, or that repeats an earlier input, is not
 appended again; stream versions count on from the writer's tail; a stream's first event
-must open it; a retraction withdraws an earlier event of its own stream (checked one by
-one: retractions are rare). The chain is hashed once per row, over the same text the
-planner hashes (`hashing.link_texts`).
+must open it; a retraction withdraws an earlier event of its own stream (the stored
+targets read at once, then checked one by one). The chain is hashed once per row, over the
+same text the planner hashes (`hashing.link_texts`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from eventstore.encoding.json_text import join, rfc3339_column, scalar, whole
 from eventstore.encoding.schema import SCHEMA, TIMESTAMP
 from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
 from eventstore.log.tail import LogTail, id_key
+from eventstore.log.targets import target_positions
 from eventstore.model.events import EventRetracted
 from eventstore.model.instants import from_micros
 from eventstore.model.kinds import KINDS, code_of
@@ -218,18 +219,20 @@ def _check_targets(
     earlier = {text: row for row, text in enumerate(ids.to_pylist())}
     instruments = whole(rows["instrument_id"])
     targets = whole(rows["target"])
-    for row in np.flatnonzero(kinds == _RETRACTED).tolist():
+    retracting = np.flatnonzero(kinds == _RETRACTED).tolist()
+    # every stored target in one read, not one read each
+    positions = target_positions(tail, (targets[row].as_py() for row in retracting))
+    found = stored(positions) if positions else None
+    held = {} if found is None else _owners(found)
+    for row in retracting:
         target, stream = targets[row].as_py(), instruments[row].as_py()
         at = earlier.get(target)
         if at is not None and at < row:
             owner, kind = instruments[at].as_py(), int(kinds[at])
+        elif target in held:
+            owner, kind = held[target]
         else:
-            found = stored(tail.candidates(id_key(target))) if _is_id(target) else None
-            match = None if found is None else found.filter(pc.equal(found["event_id"], target))
-            if match is None or not match.num_rows:
-                raise UnknownStreamError("retraction target", target)
-            owner = match["instrument_id"][0].as_py()
-            kind = -1 if match["kind"][0].as_py() != KINDS[_RETRACTED].name else _RETRACTED
+            raise UnknownStreamError("retraction target", target)
         if owner != stream:
             raise InvalidEventError(
                 f"target {target} belongs to {owner!r}, not {stream!r}", field="target"
@@ -238,12 +241,18 @@ def _check_targets(
             raise InvalidEventError("a retraction cannot be retracted", field="target")
 
 
-def _is_id(text: str) -> bool:
-    try:
-        id_key(text)
-    except ValueError:
-        return False
-    return True
+def _owners(found: pa.Table) -> dict[str, tuple[str, int]]:
+    """Return, per stored event id, its stream and whether it is a retraction."""
+    retraction = KINDS[_RETRACTED].name
+    return {
+        event_id: (owner, _RETRACTED if kind == retraction else -1)
+        for event_id, owner, kind in zip(
+            found["event_id"].to_pylist(),
+            found["instrument_id"].to_pylist(),
+            found["kind"].to_pylist(),
+            strict=True,
+        )
+    }
 
 
 def _observed_lines(observed: pa.Array, recorded_text: str) -> pa.Array:

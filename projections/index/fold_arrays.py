@@ -210,12 +210,17 @@ def running_max_by_group(values: np.ndarray, inst: np.ndarray) -> np.ndarray:
     return found
 
 
-def fold_versions(events: EventArrays, *, consume: bool = False) -> VersionArrays:
+def fold_versions(
+    events: EventArrays, *, consume: bool = False, keep: np.ndarray | None = None
+) -> VersionArrays:
     """Return the versions of every instrument in `events` (all of each one's events).
 
-    With `consume`, the arrays of `events` are released as soon as they are copied.
+    With `consume`, the arrays of `events` are released as soon as they are copied. With
+    `keep` (a mask), only the events where it holds are folded: the others are not copied.
     """
     order = np.lexsort((events.pos, events.eff, events.inst))
+    if keep is not None:
+        order = order[keep[order]]
     kind = events.kind[order]
     inst = events.inst[order]
     # An instrument exists from its first listing: earlier events change nothing.

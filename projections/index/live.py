@@ -4,12 +4,16 @@ The index is a cache of the pure fold. It is loaded from `<root>/projections/` w
 saved file matches the log (same hash at the position it reflects), caught up from the
 commits after it, and rebuilt from the log when missing, stale or damaged. New events on
 top of an instrument's latest version are folded onto that version; a late correction or
-a retraction refolds only the instruments it touches from their events.
+a retraction refolds only the instruments it touches from their events. Every instrument
+event folded in, withdrawn ones too, is also kept coded in the `EventTable` (saved with
+the snapshot), from which a fold as known at another instant is restated without the log
+(`projections.revisions`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,11 +30,12 @@ from projections.index import snapshots as persist
 from projections.index.encoding import (
     BUILD_COLUMNS,
     EXCHANGE_KINDS,
+    INSTRUMENT_KINDS,
     encode_events,
     stream_events,
-    visible_rows,
     withdrawals,
 )
+from projections.index.event_table import EventTable, named_bits
 from projections.index.fold_arrays import (
     EventArrays,
     fold_versions,
@@ -69,6 +74,7 @@ class PitIndex:
         self.directory = directory
         self.published = published
         self.store = VersionStore()
+        self.events = EventTable()  # every instrument event folded in, coded by the store
         self.position = 0
         self.max_recorded_us = 0  # the latest recorded_at folded in
         self.max_observed_us = 0  # the latest observed_at folded in
@@ -108,34 +114,39 @@ class PitIndex:
         """Build the index from the whole log, batch by batch, and save it."""
         self.log_version = self.log.refresh()
         retractions = self.log.read(
-            ["kind", "target", "instrument_id", "observed_at", "recorded_at"],
+            ["position", "kind", "target", "instrument_id", "observed_at", "recorded_at"],
             where=pc.field("kind") == RETRACTION,
         )
         targets = retractions["target"].combine_chunks()
         self.store = store = VersionStore()
+        self.events = table = EventTable()
         self.position, self.max_recorded_us, self.max_observed_us = 0, 0, 0
         self.exchange_rows = SCHEMA.empty_table()
-        parts = []
+        withdrawn_rows = []
         for rows in gathered(self.log.read_batches(BUILD_COLUMNS), 1_000_000):  # costly per call
             self.position = _next_position(rows, self.position)
             self._note_times(rows)
             self._take_exchanges(rows)
             retracting = rows.filter(pc.equal(rows["kind"], RETRACTION))["instrument_id"]
             store.instruments.encode(retracting)  # known even if nothing of it is left
-            visible = visible_rows(rows, EVERYTHING, targets)
-            parts.append(encode_events(visible, store.instruments, store.dictionaries))
-            del rows, visible
+            added = self._add_events(rows)
+            if len(targets):
+                withdrawn_rows.append(added.rows[_withdrawn(added.ids, targets)])
+            del rows, added
             pa.default_memory_pool().release_unused()  # the chunk's buffers, back to the OS
+        markers = None
         if len(targets):
             withdrawn = self.log.read(
                 ["event_id", "effective_at", "position"], where=pc.field("event_id").isin(targets)
             )
             markers = withdrawals(retractions, EVERYTHING, store.instruments, withdrawn)
-            parts.extend([markers] if markers is not None else [])
-        events = EventArrays.concat(parts) if parts else None
-        del parts
-        if events is not None:
-            store.load_all(fold_versions(events, consume=True))
+            self._add_retractions(retractions, withdrawn)
+        # the table's own columns, folded in place: what is withdrawn is left out, not copied
+        visible = np.ones(len(table) + (len(markers) if markers is not None else 0), bool)
+        visible[np.concatenate([np.empty(0, np.int64), *withdrawn_rows])] = False
+        if len(visible):
+            store.load_all(fold_versions(table.view(markers), keep=visible))
+        del visible
         self._loaded = True
         self.save()
 
@@ -153,7 +164,7 @@ class PitIndex:
             self.max_observed_us,
         )
         try:
-            persist.save(self.store, header, self.exchange_rows, self.directory)
+            persist.save(self.store, header, self.exchange_rows, self.directory, self.events)
             if self.published is not None:
                 self.published.publish(self.position, self.log_version)
         except OSError as exc:  # a StorageError too: a read-only root still answers, from memory
@@ -170,7 +181,7 @@ class PitIndex:
         if self.published is not None:
             self.published.fetch()  # the published snapshot becomes the cache's current one
         try:
-            store, header, exchanges = persist.load(self.directory)
+            store, header, exchanges, events = persist.load(self.directory)
         except IndexStateError as exc:
             if exc.missing:
                 _log.info("%s; building it from the log", exc)
@@ -185,7 +196,7 @@ class PitIndex:
             return False
         if self.published is not None:
             self.published.suspect = None  # what it fetched checked out
-        self.store, self.position = store, header.position
+        self.store, self.events, self.position = store, events, header.position
         self.log_version = header.log_version  # nothing to read if the log is still there
         self.max_recorded_us = header.max_recorded_us
         self.max_observed_us = header.max_observed_us
@@ -240,12 +251,15 @@ class PitIndex:
         self._note_times(rows)
         store = self.store
         known_before = len(store.instruments)
-        retracting = rows.filter(pc.equal(rows["kind"], RETRACTION))["instrument_id"]
+        retractions = rows.filter(pc.equal(rows["kind"], RETRACTION))
         # known even if nothing of it is left to fold; its versions are refolded below
-        retracted = store.instruments.encode(retracting)
-        events = encode_events(
-            visible_rows(rows, EVERYTHING), store.instruments, store.dictionaries
-        )
+        retracted = store.instruments.encode(retractions["instrument_id"])
+        added = self._add_events(rows)
+        events = added.events
+        if retractions.num_rows:  # what `visible_rows` leaves: not withdrawn within `rows`
+            targets = retractions["target"].combine_chunks()
+            events = events.take(np.flatnonzero(~_withdrawn(added.ids, targets)))
+        del added
         store.ensure_directory()
         order = np.argsort(events.inst, kind="stable")
         insts, first = np.unique(events.inst[order], return_index=True)
@@ -263,7 +277,9 @@ class PitIndex:
         if len(fast):
             self._fold_onto_latest(fast, events)
         if len(slow_codes):
-            self._refold(slow_codes)
+            streams = self._refold(slow_codes)
+            if retractions.num_rows:  # every target is in its own stream: `streams` has it
+                self._add_retractions(retractions, streams)
 
     def _fold_onto_latest(self, insts: np.ndarray, events: EventArrays) -> None:
         """Fold new events onto each instrument's latest version (they start no earlier)."""
@@ -279,19 +295,53 @@ class PitIndex:
         merged = concat_versions(versions_at(store, earlier), folded)
         store.replace(insts.tolist(), merged)
 
-    def _refold(self, codes: np.ndarray) -> None:
-        """Fold the instruments with these codes again from all of their events."""
+    def _refold(self, codes: np.ndarray) -> pa.Table:
+        """Fold the instruments with these codes again from all of their events; return
+        those events' rows."""
         store = self.store
         ids = store.instruments.values.take(pa.array(codes.astype(np.int64)))
         rows = self.log.read(
             BUILD_COLUMNS, until=self.position, where=pc.field("instrument_id").isin(ids)
         )
         store.replace(codes.tolist(), fold_versions(stream_events(rows, EVERYTHING, store)))
+        return rows
+
+    def _add_events(self, rows: pa.Table) -> _Added:
+        """Add the instrument events of `rows` to the event table, coded by the store."""
+        mine = rows.filter(pc.is_in(rows["kind"], value_set=INSTRUMENT_KINDS))
+        store = self.store
+        events = encode_events(mine, store.instruments, store.dictionaries)
+        added = self.events.add(events, named_bits(mine["fields"]))
+        return _Added(events, added, mine["event_id"].combine_chunks())
+
+    def _add_retractions(self, retractions: pa.Table, stored: pa.Table) -> None:
+        """Add to the event table the retractions of instrument events among `retractions`,
+        their targets found in `stored` (rows with `event_id` and `position`)."""
+        at = pc.index_in(retractions["target"], value_set=stored["event_id"].combine_chunks())
+        found = retractions.filter(pc.is_valid(at))
+        positions = stored["position"].take(at.filter(pc.is_valid(at)))
+        targets = self.events.rows_at(np.asarray(positions.to_numpy(), dtype=np.int64))
+        kept = np.flatnonzero(targets >= 0)  # an exchange event's retraction: none
+        self.events.add_retractions(found.take(pa.array(kept)), targets[kept])
 
     def _note_times(self, rows: pa.Table) -> None:
         """Keep the latest recorded_at and observed_at folded in."""
         self.max_recorded_us = _latest(rows, "recorded_at", self.max_recorded_us)
         self.max_observed_us = _latest(rows, "observed_at", self.max_observed_us)
+
+
+@dataclass(frozen=True)
+class _Added:
+    """Instrument events just added to the event table: coded, their rows, their ids."""
+
+    events: EventArrays
+    rows: np.ndarray
+    ids: pa.Array
+
+
+def _withdrawn(ids: pa.Array, targets: pa.Array) -> np.ndarray:
+    """Return, per id, whether it is among the retracted `targets`."""
+    return np.asarray(pc.is_in(ids, value_set=targets).to_numpy(zero_copy_only=False), bool)
 
 
 def _next_position(rows: pa.Table, current: int) -> int:

@@ -3,7 +3,9 @@
     <directory>/CURRENT                 the name of the live snapshot
     <directory>/snapshot-<id>/          header.json (its own xxh3 and every other file's), one
                                         .npy per array (memory-mapped on load, copy-on-write),
-                                        Arrow IPC files for the dictionaries and exchange events
+                                        the store's and the event table's (`ev_`, `es_`,
+                                        `rt_`), Arrow IPC files for the dictionaries and
+                                        exchange events
 
 Loading maps the arrays instead of reading them, so opening a large catalog costs what
 the first queries touch. Arrays are saved with spare rows so that the first appends after
@@ -31,6 +33,7 @@ import xxhash
 from eventstore.log.places import write_atomically
 from projections.errors import IndexStateError
 from projections.index.dictionary import Dictionary
+from projections.index.event_table import EventTable
 from projections.index.fold_arrays import STORE_FIELDS
 from projections.index.lookup import CodeMap
 from projections.index.version_store import VersionStore
@@ -39,7 +42,8 @@ from projections.names.saved import load_names, save_names
 if TYPE_CHECKING:
     from pathlib import Path
 
-FORMAT = 12  # 12: the names of every version in every scheme (`projections.names.saved`);
+FORMAT = 13  # 13: the event table (every instrument event, coded; retractions);
+# 12: the names of every version in every scheme (`projections.names.saved`);
 # 11: code maps of the symbols and instrument ids; 10: root;
 # 9: strike option_type underlying; 8: settle ... funding_interval;
 # 7: observed_at (recorded_since, max_observed_us); 6: checksums of every file
@@ -75,14 +79,17 @@ def _spare(rows: int) -> int:
     return 1_024 + rows // 10
 
 
-def save(store: VersionStore, header: Header, exchanges: pa.Table, directory: Path) -> None:
-    """Write `store` as a new snapshot under `directory` and make it the current one."""
+def save(
+    store: VersionStore, header: Header, exchanges: pa.Table, directory: Path, events: EventTable
+) -> None:
+    """Write `store` (and its `events`) as a new snapshot under `directory` and make it the
+    current one."""
     directory.mkdir(parents=True, exist_ok=True)
     name = f"snapshot-{uuid.uuid4().hex}"
     staging = directory / f".{name}"
     staging.mkdir()
     try:
-        _write_snapshot(store, header, exchanges, staging)
+        _write_snapshot(store, header, exchanges, staging, events)
         staging.rename(directory / name)
         write_atomically(directory / POINTER, name.encode())
     except BaseException:
@@ -91,7 +98,9 @@ def save(store: VersionStore, header: Header, exchanges: pa.Table, directory: Pa
     _remove_old(directory, keep=name)
 
 
-def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, into: Path) -> None:
+def _write_snapshot(
+    store: VersionStore, header: Header, exchanges: pa.Table, into: Path, events: EventTable
+) -> None:
     """Write the snapshot's files into `into`, the header (with every checksum) last."""
     if store.recent_holders:  # holders added since the last index: the saved CSR must hold them
         store.index_holders()
@@ -100,6 +109,8 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
     arrays["matrix"] = store.matrix[:n]
     for key, value in arrays.items():
         _save_padded(into / f"{key}.npy", value, n + _spare(n))
+    for key, value in events.arrays().items():
+        _save_padded(into / f"{key}.npy", value, len(value) + _spare(len(value)))
     for key in ("first", "count", "holder_offsets", "holder_insts"):
         np.save(into / f"{key}.npy", getattr(store, key))
     _write_arrow(into / "instruments.arrow", store.instruments.values)
@@ -116,6 +127,7 @@ def _write_snapshot(store: VersionStore, header: Header, exchanges: pa.Table, in
     sums = {path.name: _checksum(path) for path in sorted(into.iterdir())}
     meta = {"format": FORMAT, "n": n, **asdict(header), "maps": maps, "names": named}
     meta["checksums"] = sums
+    meta["events"] = events.counts()
     meta["self"] = _header_sum(meta)
     (into / HEADER).write_text(json.dumps(meta))
 
@@ -196,8 +208,9 @@ def current_name(directory: Path) -> str:
     return _pointer(directory)
 
 
-def load(directory: Path) -> tuple[VersionStore, Header, pa.Table]:
-    """Return the saved store, its header and the exchange events, or raise `IndexStateError`.
+def load(directory: Path) -> tuple[VersionStore, Header, pa.Table, EventTable]:
+    """Return the saved store, its header, the exchange events and the event table, or raise
+    `IndexStateError`.
 
     `IndexStateError.missing` is True when there is no snapshot at all (nothing to warn of).
     """
@@ -212,7 +225,7 @@ def load(directory: Path) -> tuple[VersionStore, Header, pa.Table]:
         raise IndexStateError(where, f"unreadable ({type(exc).__name__}: {exc})") from exc
 
 
-def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
+def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table, EventTable]:
     meta = json.loads((snapshot / HEADER).read_bytes())
     if meta.get("self") != _header_sum(meta):
         raise ValueError(f"{HEADER} does not match its checksum")
@@ -261,4 +274,5 @@ def _restore(snapshot: Path) -> tuple[VersionStore, Header, pa.Table]:
         int(meta["max_recorded_us"]),
         int(meta["max_observed_us"]),
     )
-    return store, header, _read_arrow(snapshot / "exchanges.arrow")
+    events = EventTable.restored(array, meta["events"])
+    return store, header, _read_arrow(snapshot / "exchanges.arrow"), events

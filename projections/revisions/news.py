@@ -12,41 +12,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from eventstore.encoding.schema import TIMESTAMP
-from eventstore.model.events import (
-    EventRetracted,
-    InstrumentChanged,
-    InstrumentDelisted,
-    InstrumentListed,
-    InstrumentRenamed,
-)
+from projections.index import fold_arrays
+from projections.index.event_table import NAMED_ACTIVE, NAMED_SYMBOL
 from projections.index.fold_arrays import STORE_FIELDS
 
 if TYPE_CHECKING:
-    from projections.index.dictionary import Dictionary
+    from projections.index.event_table import EventTable
+    from projections.revisions.restated import Scope
     from projections.revisions.window import Window
 
 #: The fields a revision is about, in the order rows come in: `active` (null: the
 #: instrument did not exist), then every stored field of a version.
 REVISION_FIELDS: Final = ("active", *STORE_FIELDS)
-#: The event kinds news is made of, by code.
+#: The event kinds news is made of, by code: an instrument event's is its fold code.
 LISTED, CHANGED, DELISTED, RENAMED, RETRACTED = range(5)
-NEWS_KINDS: Final = pa.array(
-    [
-        k.__name__
-        for k in (
-            InstrumentListed,
-            InstrumentChanged,
-            InstrumentDelisted,
-            InstrumentRenamed,
-            EventRetracted,
-        )
-    ]
+assert (LISTED, CHANGED, DELISTED, RENAMED) == (
+    fold_arrays.LISTED,
+    fold_arrays.CHANGED,
+    fold_arrays.DELISTED,
+    fold_arrays.RENAMED,
 )
-_FIELD_NAMES: Final = pa.array(REVISION_FIELDS)
 #: What an event of each kind touches besides the fields its `fields` list names.
 _ALWAYS: Final = {
     LISTED: REVISION_FIELDS,  # it opens (or reopens) the instrument: every answer
@@ -68,55 +54,42 @@ class News:
         return len(self.inst)
 
 
-def _micros(column: pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(column.cast(TIMESTAMP).cast(pa.int64()).to_numpy(), dtype=np.int64)
-
-
-def _touched(rows: pa.Table, kind: np.ndarray) -> np.ndarray:
-    """Return, per row, the revision fields it may move."""
-    found = np.zeros((rows.num_rows, len(REVISION_FIELDS)), dtype=bool)
-    fields = rows["fields"].combine_chunks()
-    flat = pc.index_in(pc.list_flatten(fields), value_set=_FIELD_NAMES)
-    parents = np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64)
-    columns = np.asarray(flat.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    known = columns >= 0
-    found[parents[known], columns[known]] = True
+def _touched(table: EventTable, rows: np.ndarray) -> np.ndarray:
+    """Return, per event at `rows` (increasing), the revision fields it may move: those its
+    `fields` list names (each stored field it sets, and the names no setter records), and
+    what its kind always touches."""
+    found = np.zeros((len(rows), len(REVISION_FIELDS)), dtype=bool)
+    for column, name in enumerate(STORE_FIELDS, start=1):
+        found[:, column] = table.sets(name, rows)
+    named = table.events["named"][rows]
+    found[:, REVISION_FIELDS.index("active")] |= (named & NAMED_ACTIVE) != 0
+    found[:, REVISION_FIELDS.index("symbol")] |= (named & NAMED_SYMBOL) != 0
+    kind = table.events["kind"][rows]
     for code, names in _ALWAYS.items():
         found[np.ix_(kind == code, [REVISION_FIELDS.index(n) for n in names])] = True
     return found
 
 
-def learned(rows: pa.Table, window: Window, instruments: Dictionary) -> News:
-    """Return the news in `rows` (whole streams, any order) between the window's bounds."""
-    names = pc.index_in(rows["kind"], value_set=NEWS_KINDS)
-    kind = np.asarray(names.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int8)
-    basis = _micros(rows[window.column])
-    before = basis <= window.since_us
-    after = np.ones(len(basis), bool) if window.until_us is None else basis <= window.until_us
-    retraction = kind == RETRACTED
-    ids = rows["event_id"].combine_chunks()
-    targets = rows["target"].combine_chunks()
-
-    def withdrawn(admitted: np.ndarray) -> np.ndarray:
-        taken = targets.filter(pa.array(retraction & admitted))
-        return np.asarray(pc.is_in(ids, value_set=taken).to_numpy(zero_copy_only=False), bool)
-
-    folded = (kind >= 0) & ~retraction
-    news = folded & after & ~before & ~withdrawn(after)
-    at = pc.index_in(targets, value_set=ids)
-    target = np.asarray(at.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    was_folded = folded & before & ~withdrawn(before)
-    undone = retraction & after & ~before & (target >= 0)
-    undone[undone] = was_folded[target[undone]]
-    touches = _touched(rows, kind)
-    eff = _micros(rows["effective_at"])
-    picked, withdrawn_rows = np.flatnonzero(news), target[undone]
-    codes = instruments.encode(rows["instrument_id"])
+def learned(table: EventTable, scope: Scope, window: Window) -> News:
+    """Return the news among the scope's events between the window's bounds (every news
+    event stands in the scope: it is observed after K1, or retracts an event from there)."""
+    events_before, retractions_before = scope.admitted(window.since_us)
+    events_after, retractions_after = scope.admitted(window.until_us)
+    news = events_after & ~events_before & ~scope.withdrawn(retractions_after)
+    was_folded = events_before & ~scope.withdrawn(retractions_before)
+    undone = retractions_after & ~retractions_before & was_folded[scope.targets]
+    picked = np.concatenate([np.flatnonzero(news), scope.targets[undone]])
+    rows = scope.rows[picked]
+    order = np.argsort(rows, kind="stable")  # `_touched` reads rows in increasing order
+    touches = np.empty((len(rows), len(REVISION_FIELDS)), dtype=bool)
+    touches[order] = _touched(table, rows[order])
+    kind = table.events["kind"][rows].copy()
+    kind[int(news.sum()) :] = RETRACTED
     return News(
-        inst=np.concatenate([codes[picked], codes[withdrawn_rows]]).astype(np.int32),
-        eff=np.concatenate([eff[picked], eff[withdrawn_rows]]),
-        kind=np.concatenate([kind[picked], np.full(len(withdrawn_rows), RETRACTED, np.int8)]),
-        touches=np.concatenate([touches[picked], touches[withdrawn_rows]]),
+        inst=table.events["inst"][rows],
+        eff=table.events["eff"][rows],
+        kind=kind,
+        touches=touches,
     )
 
 
@@ -124,7 +97,6 @@ __all__ = [
     "CHANGED",
     "DELISTED",
     "LISTED",
-    "NEWS_KINDS",
     "RENAMED",
     "RETRACTED",
     "REVISION_FIELDS",

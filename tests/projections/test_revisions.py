@@ -8,6 +8,7 @@ raises one error before anything is read: the log is never opened by those tests
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ from clock import Clock
 
 from eventstore import EventLog, NaiveTimestampError
 from projections import Catalog
+from projections.index import snapshots
 from projections.revisions import REVISION_SCHEMA, RevisionsError
 
 if TYPE_CHECKING:
@@ -175,6 +177,47 @@ def test_the_exchange_filter_and_an_empty_window(root: Path) -> None:
     assert catalog.revisions(K1, exchange="BINANCE").num_rows == 1
     assert catalog.revisions(K1, exchange="OKX").num_rows == 0
     assert catalog.revisions(day(9), day(9)).num_rows == 0
+
+
+def test_the_exchange_filter_sees_versions_from_before_the_news(root: Path) -> None:
+    """Coin 1 was on OKX only on days 2-3; news from day 6 on still counts it as OKX's."""
+    clock = Clock(day(0))
+    log = EventLog.open(root, clock=clock)
+    log.append([listed(1), changed(1, day=2, exchange="OKX"), changed(1, day=3, exchange="X")])
+    clock.set(day(10))
+    _later(log, changed(1, day=6, lot_size="5"))
+    catalog = Catalog.open(root)
+
+    assert _rows(catalog.revisions(K1, exchange="OKX")) == [
+        ("lot_size", day(6), None, None, "5", ["change"])
+    ]
+    assert catalog.revisions(K1, exchange="BINANCE").num_rows == 1
+    assert catalog.revisions(K1, exchange="Y").num_rows == 0
+
+
+def test_a_snapshot_saved_before_the_event_table_is_rebuilt(root: Path) -> None:
+    """A saved index of format 12 (the names, no event table), checksums intact: discarded, rebuilt
+    from the log, and the revisions answered from the rebuilt one."""
+    log, _ = _log(root)
+    _later(log, changed(1, day=2, lot_size="5"))
+    Catalog.open(root).refresh()
+    directory = root / "projections"
+    old = directory / (directory / "CURRENT").read_text()
+    meta = json.loads((old / "header.json").read_text())
+    for name in [n for n in meta["checksums"] if n.startswith(("ev_", "es_", "rt_"))]:
+        (old / name).unlink()
+        del meta["checksums"][name]
+    del meta["events"]
+    meta["format"] = 12
+    meta["self"] = snapshots._header_sum(meta)
+    (old / "header.json").write_text(json.dumps(meta))
+
+    found = Catalog.open(root).revisions(K1)
+
+    assert _rows(found) == [("lot_size", day(2), None, None, "5", ["correction"])]
+    rebuilt = directory / (directory / "CURRENT").read_text()
+    assert rebuilt != old
+    assert json.loads((rebuilt / "header.json").read_text())["format"] == snapshots.FORMAT == 13
 
 
 def test_bad_input_raises_one_line_errors_before_reading_anything() -> None:
