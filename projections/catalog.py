@@ -285,7 +285,7 @@ class Catalog:
         when = to_utc(as_of, "as_of")
         known = Knowledge.of(known_at, recorded_by)
         self._index.catch_up()
-        events = self._index.exchange_events
+        events = self._index.exchanges.events
         return fold.exchanges(events, when, known.known_at, known.recorded_by)
 
     @one_version

@@ -15,6 +15,7 @@ field's rows in increasing event row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -22,10 +23,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.schema import TIMESTAMP
+from projections.index.encoding import INSTRUMENT_KINDS, encode_events
 from projections.index.fold_arrays import LISTED, STORE_FIELDS, EventArrays, Setters
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+
+    from projections.index.version_store import VersionStore
 
 #: Bits of `named`: the event's `fields` list names `active`, or `symbol` (names no setter
 #: records: a symbol is set by its kind, and `active` is no stored field).
@@ -78,6 +82,20 @@ class Columns:
         self.n = need
 
 
+@dataclass(frozen=True)
+class Added:
+    """Instrument events just added to an event table: coded, their rows, their ids."""
+
+    events: EventArrays
+    rows: np.ndarray
+    ids: pa.Array
+
+    def withdrawn_by(self, targets: pa.Array) -> np.ndarray:
+        """Return, per event, whether it is among the retracted `targets`."""
+        found = pc.is_in(self.ids, value_set=targets)
+        return np.asarray(found.to_numpy(zero_copy_only=False), bool)
+
+
 class EventTable:
     """Instrument events as coded columns, their setters per field, and the retractions."""
 
@@ -110,6 +128,13 @@ class EventTable:
             self.setters[name].append({"index": found.index + start, "code": found.code})
         return np.arange(start, self.events.n, dtype=np.int64)
 
+    def add_rows(self, rows: pa.Table, store: VersionStore) -> Added:
+        """Add the instrument events among the log `rows`, coded by `store`."""
+        mine = rows.filter(pc.is_in(rows["kind"], value_set=INSTRUMENT_KINDS))
+        events = encode_events(mine, store.instruments, store.dictionaries)
+        added = self.add(events, named_bits(mine["fields"]))
+        return Added(events, added, mine["event_id"].combine_chunks())
+
     def add_retractions(self, rows: pa.Table, targets: np.ndarray) -> None:
         """Append the retractions `rows` (instrument codes in `inst`, and `position`,
         `observed_at`, `recorded_at`), withdrawing the events at rows `targets`."""
@@ -122,6 +147,18 @@ class EventTable:
                 "target": targets,
             }
         )
+
+    def add_retractions_found(self, retractions: pa.Table, stored: pa.Table) -> None:
+        """Append the retractions of instrument events among `retractions` (instrument
+        codes in `inst`), their targets found in `stored` (rows with `event_id` and
+        `position`); an exchange event's retraction, or one whose target is not in
+        `stored`, adds nothing."""
+        at = pc.index_in(retractions["target"], value_set=stored["event_id"].combine_chunks())
+        found = retractions.filter(pc.is_valid(at))
+        positions = stored["position"].take(at.filter(pc.is_valid(at)))
+        targets = self.rows_at(np.asarray(positions.to_numpy(), dtype=np.int64))
+        kept = np.flatnonzero(targets >= 0)
+        self.add_retractions(found.take(pa.array(kept)), targets[kept])
 
     def rows_at(self, positions: np.ndarray) -> np.ndarray:
         """Return the row of the event at each log position (-1: no instrument event)."""

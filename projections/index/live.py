@@ -13,29 +13,23 @@ the snapshot), from which a fold as known at another instant is restated without
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.encoding.codec import from_table
-from eventstore.encoding.schema import SCHEMA
 from eventstore.log.reading import gathered
-from eventstore.model.events import exchange_stream
 from eventstore.model.kinds import RETRACTION
 from projections.errors import IndexStateError
 from projections.index import snapshots as persist
 from projections.index.encoding import (
     BUILD_COLUMNS,
-    EXCHANGE_KINDS,
-    INSTRUMENT_KINDS,
-    encode_events,
     stream_events,
     withdrawals,
 )
-from projections.index.event_table import EventTable, named_bits
+from projections.index.event_table import EventTable
+from projections.index.exchange_streams import ExchangeStreams
 from projections.index.fold_arrays import (
     EventArrays,
     fold_versions,
@@ -49,7 +43,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from eventstore import EventLog
-    from eventstore.model.events import Event
     from projections.index.published import PublishedIndex
 
 _log = logging.getLogger(__name__)
@@ -79,8 +72,7 @@ class PitIndex:
         self.max_recorded_us = 0  # the latest recorded_at folded in
         self.max_observed_us = 0  # the latest observed_at folded in
         self.log_version = -1
-        self.exchange_rows = SCHEMA.empty_table()  # the exchange streams' events, whole rows
-        self._decoded: tuple[pa.Table | None, list[Event]] = (None, [])
+        self.exchanges = ExchangeStreams()
         self._unsaved = 0
         self._loaded = False
         self._views: dict[tuple[Knowledge, int], View] = {}
@@ -121,17 +113,17 @@ class PitIndex:
         self.store = store = VersionStore()
         self.events = table = EventTable()
         self.position, self.max_recorded_us, self.max_observed_us = 0, 0, 0
-        self.exchange_rows = SCHEMA.empty_table()
+        self.exchanges = ExchangeStreams()
         withdrawn_rows = []
         for rows in gathered(self.log.read_batches(BUILD_COLUMNS), 1_000_000):  # costly per call
             self.position = _next_position(rows, self.position)
             self._note_times(rows)
-            self._take_exchanges(rows)
+            self.exchanges.take(rows, self.log)
             retracting = rows.filter(pc.equal(rows["kind"], RETRACTION))["instrument_id"]
             store.instruments.encode(retracting)  # known even if nothing of it is left
-            added = self._add_events(rows)
+            added = self.events.add_rows(rows, self.store)
             if len(targets):
-                withdrawn_rows.append(added.rows[_withdrawn(added.ids, targets)])
+                withdrawn_rows.append(added.rows[added.withdrawn_by(targets)])
             del rows, added
             pa.default_memory_pool().release_unused()  # the chunk's buffers, back to the OS
         markers = None
@@ -140,7 +132,7 @@ class PitIndex:
                 ["event_id", "effective_at", "position"], where=pc.field("event_id").isin(targets)
             )
             markers = withdrawals(retractions, EVERYTHING, store.instruments, withdrawn)
-            self._add_retractions(retractions, withdrawn)
+            self.events.add_retractions_found(retractions, withdrawn)
         # the table's own columns, folded in place: what is withdrawn is left out, not copied
         visible = np.ones(len(table) + (len(markers) if markers is not None else 0), bool)
         visible[np.concatenate([np.empty(0, np.int64), *withdrawn_rows])] = False
@@ -164,7 +156,7 @@ class PitIndex:
             self.max_observed_us,
         )
         try:
-            persist.save(self.store, header, self.exchange_rows, self.directory, self.events)
+            persist.save(self.store, header, self.exchanges.rows, self.directory, self.events)
             if self.published is not None:
                 self.published.publish(self.position, self.log_version)
         except OSError as exc:  # a StorageError too: a read-only root still answers, from memory
@@ -200,7 +192,7 @@ class PitIndex:
         self.log_version = header.log_version  # nothing to read if the log is still there
         self.max_recorded_us = header.max_recorded_us
         self.max_observed_us = header.max_observed_us
-        self.exchange_rows = exchanges
+        self.exchanges = ExchangeStreams(exchanges)
         return True
 
     def view(self, known: Knowledge) -> View:
@@ -219,34 +211,8 @@ class PitIndex:
 
     # -- incremental folding -------------------------------------------------------------
 
-    @property
-    def exchange_events(self) -> list[Event]:
-        """Return the exchange events: `exchange_rows` decoded (again only when they change)."""
-        rows = self.exchange_rows
-        if self._decoded[0] is not rows:  # a table is immutable: a new one means new rows
-            self._decoded = (rows, from_table(rows))
-        return self._decoded[1]
-
-    def _take_exchanges(self, rows: pa.Table) -> None:
-        """Keep the events of exchange streams, retractions of them included."""
-        retraction = pc.and_(
-            pc.equal(rows["kind"], RETRACTION),
-            pc.starts_with(rows["instrument_id"], exchange_stream("")),
-        )
-        exchanges = rows.filter(
-            pc.or_(pc.is_in(rows["kind"], value_set=EXCHANGE_KINDS), retraction)
-        )
-        if exchanges.num_rows:
-            positions = exchanges["position"]
-            since, until = pc.min(positions).as_py(), pc.max(positions).as_py() + 1
-            wanted = pc.field("position").isin(positions)
-            full = self.log.read(since=since, until=until, where=wanted)
-            self.exchange_rows = pa.concat_tables(
-                [self.exchange_rows, full], promote_options="permissive"
-            )
-
     def _fold_in(self, rows: pa.Table) -> None:
-        self._take_exchanges(rows)
+        self.exchanges.take(rows, self.log)
         self.position = _next_position(rows, self.position)
         self._note_times(rows)
         store = self.store
@@ -254,11 +220,11 @@ class PitIndex:
         retractions = rows.filter(pc.equal(rows["kind"], RETRACTION))
         # known even if nothing of it is left to fold; its versions are refolded below
         retracted = store.instruments.encode(retractions["instrument_id"])
-        added = self._add_events(rows)
+        added = self.events.add_rows(rows, self.store)
         events = added.events
         if retractions.num_rows:  # what `visible_rows` leaves: not withdrawn within `rows`
             targets = retractions["target"].combine_chunks()
-            events = events.take(np.flatnonzero(~_withdrawn(added.ids, targets)))
+            events = events.take(np.flatnonzero(~added.withdrawn_by(targets)))
         del added
         store.ensure_directory()
         order = np.argsort(events.inst, kind="stable")
@@ -279,7 +245,7 @@ class PitIndex:
         if len(slow_codes):
             streams = self._refold(slow_codes)
             if retractions.num_rows:  # every target is in its own stream: `streams` has it
-                self._add_retractions(retractions, streams)
+                self.events.add_retractions_found(retractions, streams)
 
     def _fold_onto_latest(self, insts: np.ndarray, events: EventArrays) -> None:
         """Fold new events onto each instrument's latest version (they start no earlier)."""
@@ -306,42 +272,10 @@ class PitIndex:
         store.replace(codes.tolist(), fold_versions(stream_events(rows, EVERYTHING, store)))
         return rows
 
-    def _add_events(self, rows: pa.Table) -> _Added:
-        """Add the instrument events of `rows` to the event table, coded by the store."""
-        mine = rows.filter(pc.is_in(rows["kind"], value_set=INSTRUMENT_KINDS))
-        store = self.store
-        events = encode_events(mine, store.instruments, store.dictionaries)
-        added = self.events.add(events, named_bits(mine["fields"]))
-        return _Added(events, added, mine["event_id"].combine_chunks())
-
-    def _add_retractions(self, retractions: pa.Table, stored: pa.Table) -> None:
-        """Add to the event table the retractions of instrument events among `retractions`,
-        their targets found in `stored` (rows with `event_id` and `position`)."""
-        at = pc.index_in(retractions["target"], value_set=stored["event_id"].combine_chunks())
-        found = retractions.filter(pc.is_valid(at))
-        positions = stored["position"].take(at.filter(pc.is_valid(at)))
-        targets = self.events.rows_at(np.asarray(positions.to_numpy(), dtype=np.int64))
-        kept = np.flatnonzero(targets >= 0)  # an exchange event's retraction: none
-        self.events.add_retractions(found.take(pa.array(kept)), targets[kept])
-
     def _note_times(self, rows: pa.Table) -> None:
         """Keep the latest recorded_at and observed_at folded in."""
         self.max_recorded_us = _latest(rows, "recorded_at", self.max_recorded_us)
         self.max_observed_us = _latest(rows, "observed_at", self.max_observed_us)
-
-
-@dataclass(frozen=True)
-class _Added:
-    """Instrument events just added to the event table: coded, their rows, their ids."""
-
-    events: EventArrays
-    rows: np.ndarray
-    ids: pa.Array
-
-
-def _withdrawn(ids: pa.Array, targets: pa.Array) -> np.ndarray:
-    """Return, per id, whether it is among the retracted `targets`."""
-    return np.asarray(pc.is_in(ids, value_set=targets).to_numpy(zero_copy_only=False), bool)
 
 
 def _next_position(rows: pa.Table, current: int) -> int:

@@ -136,7 +136,7 @@ class Backtest:
         symbols = symbols_table(view.main, view.skip)
         if view.extra is not None:
             symbols = pa.concat_tables([symbols, symbols_table(view.extra)])
-        return symbols, exchanges_table(self._index.exchange_events, known)
+        return symbols, exchanges_table(self._index.exchanges.events, known)
 
     def export(
         self,
