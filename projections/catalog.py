@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -12,13 +11,12 @@ import pyarrow.compute as pc
 
 from eventstore import EventLog, to_utc
 from eventstore.encoding.schema import TIMESTAMP
-from eventstore.log.places import local_folder
 from eventstore.model.instants import to_micros
 from eventstore.model.kinds import RETRACTION
 from projections import fold
 from projections.errors import UnknownSymbolError
 from projections.index.live import PitIndex
-from projections.index.published import PublishedIndex, default_cache
+from projections.index.published import index_places
 from projections.index.universe import matching
 from projections.join.answers import THREADS, Threads
 from projections.join.inputs import instant_column
@@ -42,24 +40,6 @@ END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 def _micros(value: object, what: str) -> int:
     return to_micros(to_utc(value, what))
-
-
-def index_directory(root: str) -> Path | None:
-    """Return where the index of a log under `root` is saved (None for object stores)."""
-    folder = local_folder(root)
-    return None if folder is None else Path(folder) / "projections"
-
-
-def index_places(
-    log: EventLog, cache: str | os.PathLike[str] | None = None
-) -> tuple[Path | None, PublishedIndex | None]:
-    """Return where the index of `log` is saved, and where it is published (object stores:
-    saved in the local `cache`, default `default_cache(root)`, and published beside the log)."""
-    directory = index_directory(log.root)
-    if directory is not None:
-        return directory, None
-    folder = Path(cache) if cache is not None else default_cache(log.root)
-    return folder, PublishedIndex(log.root, log.storage_options, folder)
 
 
 class Catalog:

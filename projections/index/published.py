@@ -13,7 +13,8 @@ or a later position is left alone. A reader downloads the published snapshot int
 once (into a staging folder, renamed into place) and opens it as a local one: every file is
 checked against the header's checksums before any answer comes from it, and whatever is
 wrong with it (a damaged cache, a damaged upload, a garbage pointer) means one warning and
-a rebuild from the log, never a wrong answer.
+a rebuild from the log, never a wrong answer. `index_places` says where any log's index is
+saved: `<root>/projections` for a local root, the cache (with a `PublishedIndex`) otherwise.
 """
 
 from __future__ import annotations
@@ -30,11 +31,13 @@ from typing import TYPE_CHECKING, Final
 
 from eventstore.errors import StorageError
 from eventstore.log.objects import ObjectFolder
-from eventstore.log.places import write_atomically
+from eventstore.log.places import local_folder, write_atomically
 from projections.index import snapshots as persist
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from eventstore import EventLog
 
 _log = logging.getLogger(__name__)
 #: The pointer object, beside the published snapshots.
@@ -210,4 +213,29 @@ def _field(content: bytes, key: str) -> object:
     return found.get(key) if isinstance(found, dict) else None
 
 
-__all__ = ["CACHE_ENV", "POINTER", "PublishedIndex", "default_cache"]
+def index_directory(root: str) -> Path | None:
+    """Return where the index of a log under `root` is saved (None for object stores)."""
+    folder = local_folder(root)
+    return None if folder is None else Path(folder) / "projections"
+
+
+def index_places(
+    log: EventLog, cache: str | os.PathLike[str] | None = None
+) -> tuple[Path | None, PublishedIndex | None]:
+    """Return where the index of `log` is saved, and where it is published (object stores:
+    saved in the local `cache`, default `default_cache(root)`, and published beside the log)."""
+    directory = index_directory(log.root)
+    if directory is not None:
+        return directory, None
+    folder = Path(cache) if cache is not None else default_cache(log.root)
+    return folder, PublishedIndex(log.root, log.storage_options, folder)
+
+
+__all__ = [
+    "CACHE_ENV",
+    "POINTER",
+    "PublishedIndex",
+    "default_cache",
+    "index_directory",
+    "index_places",
+]

@@ -26,9 +26,10 @@ import pyarrow as pa
 
 from eventstore import EventLog, to_utc
 from eventstore.encoding.schema import TIMESTAMP
-from projections.catalog import Catalog, index_places
+from projections.catalog import Catalog
 from projections.errors import InvalidTableError, NaiveColumnError, NoCatalogError
 from projections.index.live import PitIndex
+from projections.index.published import index_places
 from projections.join.answers import Threads
 from projections.join.inputs import read_table
 from projections.join.queries import ANSWER_COLUMNS, Backtest, join_fields
