@@ -94,12 +94,13 @@ def given_events(table: pa.Table) -> GivenEvents:
 def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> _Encoded:
     """Return the canonical payloads, ids and keys of `rows`, a chunk at a time.
 
-    One thread builds a chunk's payloads with Arrow kernels (which let go of the
-    interpreter) while this one hashes the chunk before it: on two cores the two overlap.
+    Two threads build chunks' payloads with Arrow kernels (which let go of the
+    interpreter) while this one hashes each chunk as it is ready: on two cores, building
+    the payloads (the larger part) takes whatever this thread leaves.
     """
     size = rows.num_rows
     parts: list[tuple[pa.Array, np.ndarray, pa.Array]] = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         chunks = [
             pool.submit(
                 _payloads,
@@ -111,7 +112,7 @@ def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> _Encoded:
         ]
         for chunk in chunks:
             payload = chunk.result()
-            keys, ids = id_columns(_bytes_list(payload))
+            keys, ids = id_columns(payload)
             parts.append((payload, keys, ids))
     if not parts:
         empty = pa.array([], pa.large_binary())
@@ -137,11 +138,6 @@ def events_table(events: Sequence[Event]) -> pa.Table:
     back[grouped] = np.arange(len(kinds))
     table = to_table(events).take(pa.array(back))
     return table.drop_columns([name for name in LOG_ASSIGNED if name in table.column_names])
-
-
-def _bytes_list(column: pa.Array) -> list[bytes]:
-    found: list[bytes] = column.to_pylist()
-    return found
 
 
 def _columns(table: pa.Table) -> pa.Table:

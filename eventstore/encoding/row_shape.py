@@ -16,12 +16,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.canonical_text import mentioned
-from eventstore.encoding.json_text import whole
+from eventstore.encoding.json_text import text_bytes, whole
 from eventstore.encoding.schema import PAYLOAD_COLUMNS, SCHEMA_VERSION
 from eventstore.model.events import InstrumentRenamed
 from eventstore.model.kinds import KINDS, Kind, Layout, Subject, code_of
 
 _INDEX: Final = {name: at for at, name in enumerate(PAYLOAD_COLUMNS)}
+#: The bytes a whitespace character (`str.isspace`) may start with in UTF-8.
+_MAY_START_SPACE: Final = np.zeros(256, bool)
+_MAY_START_SPACE[[*range(0x09, 0x0E), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
 
 
 def _mask(names: tuple[str, ...]) -> np.ndarray:
@@ -51,9 +54,24 @@ def _flags(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(values.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _blank(column: pa.ChunkedArray) -> np.ndarray:
-    """Return where a text column is null or only whitespace."""
-    return _flags(pc.equal(pc.utf8_trim_whitespace(column), ""))
+def _blank(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Return where a text column is null or only whitespace (as `str.strip` sees it).
+
+    Only a string that starts with a byte a whitespace character may start with is looked
+    at in Python: the rest are not blank.
+    """
+    text = whole(column).cast(pa.string())
+    starts, ends, data = text_bytes(text)
+    blank = starts == ends
+    maybe = np.flatnonzero(~blank)
+    maybe = maybe[_MAY_START_SPACE[data[starts[maybe]]]]
+    if len(maybe):
+        values = text.take(pa.array(maybe)).to_pylist()
+        blank[maybe] = [value is None or not value.strip() for value in values]
+    if text.null_count:
+        blank |= np.asarray(text.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    found: np.ndarray = blank
+    return found
 
 
 def present(rows: pa.Table) -> np.ndarray:

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from eventstore.encoding.codec import rfc3339
 from eventstore.encoding.given_table import CHUNK_ROWS, GivenEvents
-from eventstore.encoding.hashing import chain_links, link_texts
+from eventstore.encoding.hashing import chain_column, link_texts
 from eventstore.encoding.json_text import join, rfc3339_column, scalar, whole
 from eventstore.encoding.schema import SCHEMA, TIMESTAMP
 from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
@@ -89,7 +89,7 @@ def plan_table(
         ),
     )
     size = len(new)
-    hashes = pa.array(links, pa.string())
+    hashes = links
     recorded = pa.array(np.full(size, recorded_us, np.int64)).view(TIMESTAMP)
     assigned = {
         "position": pa.array(np.arange(first, first + size, dtype=np.int64)),
@@ -110,7 +110,7 @@ def plan_table(
         streams=streams,
         first_position=first,
         next_position=first + size,
-        last_hash=links[-1] if links else tail.last_hash,
+        last_hash=hashes[-1].as_py() if size else tail.last_hash,
         recorded_us=recorded_us,
         repeated=given.rows.num_rows - size,
     )
@@ -127,7 +127,7 @@ class _Linked:
     payloads: pa.Array
     observed: pa.Array
 
-    def texts(self, lo: int, size: int) -> list[bytes]:
+    def texts(self, lo: int, size: int) -> pa.Array:
         """Return the link texts of rows `lo` <= row < `lo + size`."""
         return link_texts(
             self.ids.slice(lo, size),
@@ -139,13 +139,13 @@ class _Linked:
         )
 
 
-def _chain(prev_hash: str, linked: _Linked) -> list[str]:
+def _chain(prev_hash: str, linked: _Linked) -> pa.Array:
     """Return the chain links of the new rows, after `prev_hash`.
 
     One thread joins a chunk's link texts with Arrow kernels while this one hashes the
     chunk before it (the chain itself is sequential).
     """
-    links: list[str] = []
+    links: list[pa.Array] = []
     size = len(linked.ids)
     with ThreadPoolExecutor(max_workers=1) as pool:
         texts = [
@@ -153,8 +153,9 @@ def _chain(prev_hash: str, linked: _Linked) -> list[str]:
             for lo in range(0, size, CHUNK_ROWS)
         ]
         for chunk in texts:
-            links.extend(chain_links(links[-1] if links else prev_hash, chunk.result()))
-    return links
+            last = links[-1][-1].as_py() if links else prev_hash
+            links.append(chain_column(last, chunk.result()))
+    return pa.concat_arrays(links) if links else pa.array([], pa.string())
 
 
 def _check_observed(rows: pa.Table, recorded_us: int) -> None:
