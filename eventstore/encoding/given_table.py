@@ -34,7 +34,7 @@ from eventstore.encoding.schema import (
 )
 from eventstore.encoding.table import to_table
 from eventstore.errors import CorruptEventError, InvalidEventError, NaiveTimestampError
-from eventstore.model.kinds import KIND_NAMES, KINDS, Layout
+from eventstore.model.kinds import KIND_NAMES, KINDS, Kind, Layout
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -60,7 +60,6 @@ _STAND_IN: Final = {
 
 #: Rows encoded at a time (one thread builds a chunk's text while another hashes).
 CHUNK_ROWS: Final = 100_000
-_Encoded = tuple[pa.Array, pa.Array, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -86,21 +85,30 @@ def given_events(table: pa.Table) -> GivenEvents:
         known = ", ".join(KIND_NAMES)
         raise InvalidEventError(f"row {row}: unknown kind {name!r}; known: {known}", field="kind")
     named = named_columns(rows)
+    return _encoded(rows, kinds, named)
+
+
+def _checked_fields(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.ChunkedArray:
+    """Refuse the table if a row is no event; return its `fields` in canonical order."""
     _refuse_suspects(rows, kinds, named)
-    rows = rows.set_column(GIVEN.index("fields"), "fields", _canonical_fields(kinds, named))
-    return GivenEvents(rows, kinds, *_encoded(rows, kinds, named))
+    if _in_canonical_order(rows["fields"], kinds):
+        return rows["fields"]
+    return pa.chunked_array([_canonical_fields(kinds, named)])
 
 
-def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> _Encoded:
-    """Return the canonical payloads, ids and keys of `rows`, a chunk at a time.
+def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> GivenEvents:
+    """Return `rows` checked, with their canonical payloads, ids and keys.
 
-    Two threads build chunks' payloads with Arrow kernels (which let go of the
-    interpreter) while this one hashes each chunk as it is ready: on two cores, building
-    the payloads (the larger part) takes whatever this thread leaves.
+    Two threads check the rows and build the payloads a chunk at a time with Arrow
+    kernels and NumPy (which let go of the interpreter) while this one hashes each chunk
+    as it is ready: on two cores, the column work takes whatever this thread leaves. A
+    refused row raises its own error, even when a payload could not be built.
     """
     size = rows.num_rows
     parts: list[tuple[pa.Array, np.ndarray, pa.Array]] = []
+    failed: Exception | None = None
     with ThreadPoolExecutor(max_workers=2) as pool:
+        fields = pool.submit(_checked_fields, rows, kinds, named)
         chunks = [
             pool.submit(
                 _payloads,
@@ -111,13 +119,23 @@ def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> _Encoded:
             for lo in range(0, size, CHUNK_ROWS)
         ]
         for chunk in chunks:
-            payload = chunk.result()
-            keys, ids = id_columns(payload)
-            parts.append((payload, keys, ids))
+            try:
+                payload = chunk.result()
+            except Exception as exc:  # the checks say why, if they can
+                failed = failed or exc
+                continue
+            if failed is None:
+                keys, ids = id_columns(payload)
+                parts.append((payload, keys, ids))
+        rows = rows.set_column(GIVEN.index("fields"), "fields", fields.result())
+    if failed is not None:
+        raise failed
     if not parts:
         empty = pa.array([], pa.large_binary())
-        return empty, pa.array([], pa.string()), np.empty(0, np.uint64)
-    return (
+        return GivenEvents(rows, kinds, empty, pa.array([], pa.string()), np.empty(0, np.uint64))
+    return GivenEvents(
+        rows,
+        kinds,
         pa.concat_arrays([p for p, _, _ in parts]),
         pa.concat_arrays([i for _, _, i in parts]),
         np.concatenate([k for _, k, _ in parts]),
@@ -259,6 +277,32 @@ def _decode(rows: pa.Table, row: int) -> None:
         raise InvalidEventError(f"row {row}: {reason}") from None
 
 
+def _canonical_order(kind: Kind) -> list[str]:
+    """Return the names a `fields` list of `kind` may hold, in the order `to_table` writes."""
+    return sorted(kind.optional) if kind.layout is Layout.CHANGES else list(kind.optional)
+
+
+#: Per kind code and payload column, the column's place in the kind's canonical order of
+#: `fields` (-1: a name the kind's lists never hold).
+_RANKS: Final = np.full((len(KINDS), len(PAYLOAD_COLUMNS)), -1, np.int64)
+for _code, _kind in enumerate(KINDS):
+    for _rank, _name in enumerate(_canonical_order(_kind)):
+        _RANKS[_code, PAYLOAD_COLUMNS.index(_name)] = _rank
+
+
+def _in_canonical_order(fields: pa.ChunkedArray, kinds: np.ndarray) -> bool:
+    """Return whether every `fields` list is already as `to_table` writes it (the usual
+    table, made from events or by a writer that knows the order)."""
+    lists = whole(fields)
+    names = pc.index_in(pc.list_flatten(lists), value_set=_PAYLOAD_NAMES)
+    if names.null_count:
+        return False
+    parents = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    ranks = _RANKS[kinds[parents], np.asarray(names.to_numpy(), dtype=np.int64)]
+    same_row = parents[1:] == parents[:-1]
+    return bool((ranks >= 0).all() and not (same_row & (ranks[1:] <= ranks[:-1])).any())
+
+
 def _canonical_fields(kinds: np.ndarray, named: np.ndarray) -> pa.Array:
     """Return each row's `fields` list as `to_table` writes it: a change's names sorted, a
     listing's in the order of its kind's fields (each name once).
@@ -274,7 +318,7 @@ def _canonical_fields(kinds: np.ndarray, named: np.ndarray) -> pa.Array:
         mine = np.flatnonzero(kinds == code)
         if not len(mine) or not counts[mine].any():
             continue
-        wanted = sorted(kind.optional) if kind.layout is Layout.CHANGES else list(kind.optional)
+        wanted = _canonical_order(kind)
         columns = np.asarray([PAYLOAD_COLUMNS.index(n) for n in wanted], np.int64)
         at_row, at_col = np.nonzero(named[mine][:, columns])  # row by row, in `wanted` order
         mine_counts = counts[mine]

@@ -56,6 +56,7 @@ class Plan:
     next_position: int
     last_hash: str
     recorded_us: int
+    key_order: np.ndarray | None = None  # `np.argsort(new_keys)`, when known
 
 
 @dataclass

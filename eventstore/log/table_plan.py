@@ -48,6 +48,7 @@ class TablePlan:
     last_hash: str
     recorded_us: int
     repeated: int  # inputs not appended: already in the log, or repeating an earlier input
+    key_order: np.ndarray | None = None  # `np.argsort(new_keys)`, when known
 
 
 def plan_table(
@@ -67,7 +68,8 @@ def plan_table(
         raise StreamVersionConflictError(conflicts)
     recorded_us = max(now_us, tail.last_recorded_us)
     _check_observed(given.rows, recorded_us)
-    new = np.flatnonzero(_new_inputs(given, tail, stored))
+    fresh, order = _new_inputs(given, tail, stored)
+    new = np.flatnonzero(fresh)
     every = len(new) == given.rows.num_rows
     rows = given.rows if every else given.rows.take(pa.array(new))
     kinds = given.kinds if every else given.kinds[new]
@@ -107,6 +109,7 @@ def plan_table(
     return TablePlan(
         rows=pa.Table.from_arrays(columns, schema=SCHEMA),
         new_keys=given.keys[new],
+        key_order=order if every else None,
         streams=streams,
         first_position=first,
         next_position=first + size,
@@ -173,13 +176,20 @@ def _check_observed(rows: pa.Table, recorded_us: int) -> None:
         )
 
 
-def _new_inputs(given: GivenEvents, tail: LogTail, stored: StoredRows) -> np.ndarray:
-    """Return, per input, whether it is new: not in the log, not repeating an earlier input."""
+def _new_inputs(
+    given: GivenEvents, tail: LogTail, stored: StoredRows
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per input, whether it is new (not in the log, not repeating an earlier
+    input), and the order that sorts the inputs' keys."""
     column = given.ids
     size = len(column)
-    first = pc.index_in(column, value_set=column).to_numpy(zero_copy_only=False)
-    new: np.ndarray = np.asarray(first, np.int64) == np.arange(size)
-    hits = np.flatnonzero(tail.maybe_stored(given.keys) & new)
+    order = np.argsort(given.keys, kind="stable")  # once: for the repeats and the tail
+    ordered = given.keys[order]
+    new = np.ones(size, bool)
+    if (ordered[1:] == ordered[:-1]).any():  # a repeat, or (rarely) ids sharing a key
+        first = pc.index_in(column, value_set=column).to_numpy(zero_copy_only=False)
+        new = np.asarray(first, np.int64) == np.arange(size)
+    hits = np.flatnonzero(tail.maybe_stored(given.keys, order) & new)
     if len(hits):
         texts = column.take(pa.array(hits)).to_pylist()
         positions = sorted({p for text in texts for p in tail.candidates(id_key(text))})
@@ -187,7 +197,7 @@ def _new_inputs(given: GivenEvents, tail: LogTail, stored: StoredRows) -> np.nda
         for row, text in zip(hits.tolist(), texts, strict=True):
             if text in found:
                 new[row] = False
-    return new
+    return new, order
 
 
 def _versions(

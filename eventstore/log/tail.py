@@ -104,22 +104,38 @@ class LogTail:
         self.next_position = plan.next_position
         self.last_hash = plan.last_hash
         self.last_recorded_us = plan.recorded_us
-        self.record(plan.new_keys, range(plan.first_position, plan.next_position), plan.streams)
+        positions = range(plan.first_position, plan.next_position)
+        self.record(plan.new_keys, positions, plan.streams, plan.key_order)
 
     def record(
-        self, keys: np.ndarray | list[int], positions: Sequence[int], streams: dict[str, int]
+        self,
+        keys: np.ndarray | list[int],
+        positions: Sequence[int],
+        streams: dict[str, int],
+        order: np.ndarray | None = None,
     ) -> None:
-        """Take in a batch this process just committed."""
-        self._pending.append(_sorted(np.array(keys, np.uint64), np.array(positions, np.int64)))
+        """Take in a batch this process just committed (`order` sorts `keys`, if known)."""
+        found = np.asarray(keys, np.uint64), np.asarray(positions, np.int64)
+        if order is None:
+            self._pending.append(_sorted(*found))
+        else:
+            self._pending.append((found[0][order], found[1][order]))
         self.streams.update(streams)
         if sum(len(k) for k, _ in self._pending) >= max(_MERGE_AT, len(self._keys) // 4):
             self._merge()
 
-    def maybe_stored(self, keys: np.ndarray | list[int]) -> np.ndarray:
-        """Return, per key, whether an event with that key may be stored (no false negatives)."""
+    def maybe_stored(
+        self, keys: np.ndarray | list[int], order: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return, per key, whether an event with that key may be stored (no false negatives).
+
+        `order` is `np.argsort(keys)` when the caller has it already.
+        """
         wanted = np.asarray(keys, dtype=np.uint64)
+        if not len(self._keys) and not self._pending:
+            return np.zeros(len(wanted), dtype=bool)
         # ascending queries walk each sorted index in order: far fewer cache misses
-        order = np.argsort(wanted)
+        order = np.argsort(wanted) if order is None else order
         ordered = wanted[order]
         found = np.zeros(len(wanted), dtype=bool)
         for index in (self._keys, *(k for k, _ in self._pending)):
