@@ -24,7 +24,7 @@ from eventstore.encoding.given_table import CHUNK_ROWS, GivenEvents
 from eventstore.encoding.hashing import chain_column, link_texts
 from eventstore.encoding.json_text import join, rfc3339_column, scalar, whole
 from eventstore.encoding.schema import SCHEMA, TIMESTAMP
-from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
+from eventstore.errors import InvalidEventError, UnknownStreamError
 from eventstore.log.tail import LogTail, id_key
 from eventstore.model.events import EventRetracted
 from eventstore.model.instants import from_micros
@@ -59,14 +59,7 @@ def plan_table(
     stored: StoredRows,
 ) -> TablePlan:
     """Return the plan for appending `given` after `tail`, or raise without side effects."""
-    conflicts = {
-        stream: (want, tail.streams.get(stream, 0))
-        for stream, want in expected.items()
-        if tail.streams.get(stream, 0) != want
-    }
-    if conflicts:
-        raise StreamVersionConflictError(conflicts)
-    recorded_us = max(now_us, tail.last_recorded_us)
+    recorded_us = tail.recording_time(expected, now_us)
     _check_observed(given.rows, recorded_us)
     fresh, order = _new_inputs(given, tail, stored)
     new = np.flatnonzero(fresh)

@@ -14,10 +14,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventstore.errors import StreamVersionConflictError
 from eventstore.model.events import GENESIS_HASH
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from eventstore.log.planner import Plan
     from eventstore.log.table_plan import TablePlan
@@ -75,6 +76,21 @@ class LogTail:
     _keys: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
     _positions: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     _pending: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def recording_time(self, expected: Mapping[str, int], now_us: int) -> int:
+        """Check the streams' `expected` versions against this tail (raise on a mismatch);
+        return when an append planned now records its events, in microseconds.
+
+        `recorded_at` never goes backwards along positions, whatever the writer's clock says.
+        """
+        conflicts = {
+            stream: (want, self.streams.get(stream, 0))
+            for stream, want in expected.items()
+            if self.streams.get(stream, 0) != want
+        }
+        if conflicts:
+            raise StreamVersionConflictError(conflicts)
+        return max(now_us, self.last_recorded_us)
 
     def absorb(self, rows: pa.Table, delta_version: int) -> None:
         """Take in log rows past `next_position` (any order) committed up to `delta_version`."""
