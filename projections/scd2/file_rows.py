@@ -32,12 +32,20 @@ def _times(table: pa.Table, name: str, naive_as_utc: bool) -> pa.Array:
     return values.cast(pa.timestamp(kind.unit, tz="UTC")).cast(pa.timestamp("us", tz="UTC"))
 
 
-def read_versions(table: pa.Table, naive_as_utc: bool, known: tuple[str, ...]) -> list[Row]:
-    """Return the rows as dicts of exact values: decimals from any number, instants in UTC."""
+def read_versions(
+    table: pa.Table, naive_as_utc: bool, known: tuple[str, ...], unused: tuple[str, ...] = ()
+) -> list[Row]:
+    """Return the rows as dicts of exact values: decimals from any number, instants in UTC.
+
+    Columns in `unused` are checked like the others but left out of the rows (a Python
+    value per row is dear).
+    """
     columns: dict[str, Any] = {}
     for name in table.column_names:
         if name in ("valid_from", "valid_until", "updated_at") or name in TIME_FIELDS:
             columns[name] = _times(table, name, naive_as_utc)
+            if name in unused:
+                del columns[name]
         elif name in DECIMAL_FIELDS:
             columns[name] = decimals(_no_nan(table[name]), name)
         elif name in known:
