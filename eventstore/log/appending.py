@@ -129,7 +129,10 @@ def _stored(log: EventLog, positions: Sequence[int]) -> dict[int, Event]:
 
 
 def commit_rows(
-    log: EventLog, rows: pa.Table, plan: Plan | TablePlan, transaction: tuple[str, int] | None
+    log: EventLog,
+    rows: pa.Table | pa.RecordBatchReader,
+    plan: Plan | TablePlan,
+    transaction: tuple[str, int] | None,
 ) -> bool:
     """Commit `rows`, planned by `plan`; return False if another writer got there first."""
     committed = log._storage.write(

@@ -77,8 +77,11 @@ def append_table(
         sync_tail(log)
         with paused_gc():
             plan = plan_table(given, log._tail, expected_versions or {}, now_micros(log), stored)
-        refuse_done_transaction(log, transaction, plan.rows.num_rows, "table")
-        if not plan.rows.num_rows or commit_rows(log, plan.rows, plan, transaction):
+        refuse_done_transaction(log, transaction, plan.size, "table")
+        if not plan.size:
+            return AppendedTable(SCHEMA.empty_table(), plan.repeated)
+        rows = pa.RecordBatchReader.from_batches(SCHEMA, plan.chain.batches())
+        if commit_rows(log, rows, plan, transaction):  # chained as the writer reads them
             return AppendedTable(plan.rows, plan.repeated)
         backoff(attempt)
     raise CommitContentionError(MAX_ATTEMPTS)
