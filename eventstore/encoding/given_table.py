@@ -32,7 +32,7 @@ from eventstore.encoding.schema import (
     SCHEMA_VERSION,
     TIMESTAMP,
 )
-from eventstore.encoding.table import to_table
+from eventstore.encoding.table import Envelope, PlannedEvents, to_table
 from eventstore.errors import CorruptEventError, InvalidEventError, NaiveTimestampError
 from eventstore.model.kinds import KIND_NAMES, KINDS, Kind, Layout
 
@@ -60,6 +60,12 @@ _STAND_IN: Final = {
 
 #: Rows encoded at a time (one thread builds a chunk's text while another hashes).
 CHUNK_ROWS: Final = 100_000
+
+
+def chunk_rows(size: int) -> int:
+    """Return the rows encoded at a time in a table of `size` rows: `CHUNK_ROWS`, or an
+    eighth of a smaller table (at least 12,500 rows), so that the threads overlap."""
+    return max(1, min(CHUNK_ROWS, max(12_500, -(-size // 8))))
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> GivenEvent
     refused row raises its own error, even when a payload could not be built.
     """
     size = rows.num_rows
+    step = chunk_rows(size)
     parts: list[tuple[pa.Array, np.ndarray, pa.Array]] = []
     failed: Exception | None = None
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -112,11 +119,11 @@ def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> GivenEvent
         chunks = [
             pool.submit(
                 _payloads,
-                rows.slice(lo, CHUNK_ROWS),
-                kinds[lo : lo + CHUNK_ROWS],
-                named[lo : lo + CHUNK_ROWS],
+                rows.slice(lo, step),
+                kinds[lo : lo + step],
+                named[lo : lo + step],
             )
-            for lo in range(0, size, CHUNK_ROWS)
+            for lo in range(0, size, step)
         ]
         for chunk in chunks:
             try:
@@ -149,13 +156,14 @@ def _payloads(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.Array:
 def events_table(events: Sequence[Event]) -> pa.Table:
     """Return events not yet recorded as a table `append_table` takes, in input order."""
     kinds = [type(event) for event in events]
-    distinct = list(dict.fromkeys(kinds))
-    codes = np.fromiter((distinct.index(kind) for kind in kinds), np.int64, len(kinds))
+    code = {kind: at for at, kind in enumerate(dict.fromkeys(kinds))}
+    codes = np.fromiter(map(code.__getitem__, kinds), np.int64, len(kinds))
     grouped = np.argsort(codes, kind="stable")  # the order of to_table's rows: kind by kind
     back = np.empty(len(kinds), np.int64)
     back[grouped] = np.arange(len(kinds))
-    table = to_table(events).take(pa.array(back))
-    return table.drop_columns([name for name in LOG_ASSIGNED if name in table.column_names])
+    table = to_table(PlannedEvents(list(events), Envelope.blank(len(events))))
+    table = table.drop_columns([name for name in LOG_ASSIGNED if name in table.column_names])
+    return table if len(code) < 2 else table.take(pa.array(back))
 
 
 def _columns(table: pa.Table) -> pa.Table:
@@ -328,4 +336,4 @@ def _canonical_fields(kinds: np.ndarray, named: np.ndarray) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), names)
 
 
-__all__ = ["GIVEN", "REQUIRED", "GivenEvents", "events_table", "given_events"]
+__all__ = ["GIVEN", "REQUIRED", "GivenEvents", "chunk_rows", "events_table", "given_events"]

@@ -56,6 +56,11 @@ class Envelope:
             hash=pa.array([e.hash for e in events], pa.string()),
         )
 
+    @classmethod
+    def blank(cls, size: int) -> Envelope:
+        """Return the envelope of `size` events not yet recorded: nulls."""
+        return cls(*(pa.nulls(size, SCHEMA.field(name).type) for name in cls.__dataclass_fields__))
+
     def take(self, rows: np.ndarray) -> dict[str, pa.Array]:
         """Return the columns of `rows`, by column name."""
         indices = pa.array(rows)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from eventstore.encoding.given_table import CHUNK_ROWS
+from eventstore.encoding.given_table import chunk_rows
 from eventstore.encoding.hashing import chain_column, link_texts
 from eventstore.encoding.schema import SCHEMA
 
@@ -67,11 +67,10 @@ class ChainedRows:
         """Yield the rows with their links, a chunk at a time, in position order."""
         self._chained, self.last_hash = [], ""
         prev, size = self.prev_hash, self.size
+        step = chunk_rows(size)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            starts = range(0, size, CHUNK_ROWS)
-            texts = [
-                pool.submit(self.linked.texts, lo, min(CHUNK_ROWS, size - lo)) for lo in starts
-            ]
+            starts = range(0, size, step)
+            texts = [pool.submit(self.linked.texts, lo, min(step, size - lo)) for lo in starts]
             for lo, chunk in zip(starts, texts, strict=True):
                 hashes = chain_column(prev, chunk.result())
                 links = {
