@@ -11,7 +11,7 @@ already holds: the answer must name the stored event) goes the planner's way
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from eventstore.encoding.given_table import GivenEvents, events_table, given_events
 from eventstore.log.planner import check_observed, recorded_events
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from eventstore.model.events import Event
 
 #: The smallest batch `append` sends the columnar way.
-COLUMNAR_FROM: Final = 20_000
+COLUMNAR_FROM = 20_000
 
 
 def columnar(batch: Sequence[Event]) -> GivenEvents | None:
