@@ -18,11 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.codec import from_table
-from eventstore.encoding.schema import SCHEMA
 from eventstore.encoding.table import to_table
 from eventstore.errors import CommitContentionError, ConcurrencyError
 from eventstore.gcpause import paused_gc
-from eventstore.log.events_columnar import columnar, plan_events, recorded
 from eventstore.log.planner import Plan, plan_batch
 from eventstore.log.recorded import Recorded, event_batch
 from eventstore.log.tail import TAIL_COLUMNS
@@ -51,27 +49,12 @@ def append_events(
     batch = event_batch(events)
     if not batch:
         return Recorded([], [])
-    expected = expected_versions or {}
     with paused_gc():  # the batch's copies and columns: many objects, no cycles
-        given = columnar(batch)
         for attempt in range(MAX_ATTEMPTS):
             sync_tail(log)
-            table = (
-                None
-                if given is None
-                else plan_events(given, batch, log._tail, expected, now_micros(log))
-            )
-            if table is not None:
-                refuse_done_transaction(log, transaction, table.size, "batch")
-                rows = pa.RecordBatchReader.from_batches(SCHEMA, table.chain.batches())
-                if commit_rows(log, rows, table, transaction):
-                    new = recorded(batch, table)
-                    return Recorded(new, new)
-            else:
-                given = None  # a repeat: the planner's way from now on
-                plan = _plan(log, batch, expected, transaction)
-                if not plan.new or commit_rows(log, to_table(plan.new), plan, transaction):
-                    return Recorded(plan.recorded, plan.new)
+            plan = _plan(log, batch, expected_versions or {}, transaction)
+            if not plan.new or commit_rows(log, to_table(plan.new), plan, transaction):
+                return Recorded(plan.recorded, plan.new)
             backoff(attempt)
     raise CommitContentionError(MAX_ATTEMPTS)
 

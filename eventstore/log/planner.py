@@ -150,7 +150,7 @@ def plan_batch(
 ) -> Plan:
     """Return the plan for appending `batch` after `tail`, or raise without side effects."""
     recorded_us = tail.recording_time(expected, now_us)
-    check_observed(batch, from_micros(recorded_us))
+    _check_observed(batch, from_micros(recorded_us))
     with paused_gc():
         payloads = batch_payloads(batch)
         ids = batch_event_ids(payloads)
@@ -165,7 +165,7 @@ def plan_batch(
         return _plan(steps, payloads, ids, recorded_us)
 
 
-def check_observed(batch: Sequence[Event], recorded_at: datetime) -> None:
+def _check_observed(batch: Sequence[Event], recorded_at: datetime) -> None:
     """Refuse the batch if an event says it was observed after the log would record it."""
     for event in batch:
         observed = event.observed_at
@@ -213,7 +213,7 @@ def _plan(steps: _Pass, payloads: list[bytes], ids: EventIds, recorded_us: int) 
     texts = link_texts(new.id_column, first, recorded_text, versions, new.payloads, observed)
     links = chain_links(tail.last_hash, texts)
     prevs = [tail.last_hash, *links[:-1]] if links else []
-    events = recorded_events(new.events, new.ids, first, recorded_at, steps.versions, prevs, links)
+    events = _recorded(new.events, new.ids, first, recorded_at, steps.versions, prevs, links)
     size = len(events)
     hashes = pa.array(links, pa.string())
     envelope = Envelope(
@@ -249,7 +249,7 @@ def _observed_lines(events: list[Event], recorded_at: str) -> list[bytes]:
     return found
 
 
-def recorded_events(
+def _recorded(
     events: list[Event],
     event_ids: list[str],
     first: int,

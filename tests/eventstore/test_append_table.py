@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -45,7 +44,6 @@ from eventstore.audit.log_audit import audit_log
 from eventstore.encoding.given_table import events_table, given_events
 from eventstore.encoding.hashing import batch_event_ids, batch_payloads
 from eventstore.errors import ConcurrencyError
-from eventstore.log import events_columnar
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -255,48 +253,3 @@ def test_timestamps_in_another_zone_or_unit_are_read_exactly(tmp_path: Path) -> 
     nanos = pa.array([ns[0].value + 1], pa.timestamp("ns", tz="UTC"))
     with pytest.raises(InvalidEventError, match="effective_at"):
         log.append_table(_replaced(table, "effective_at", nanos))
-
-
-def test_a_large_batch_of_python_events_goes_the_columnar_way_to_the_same_log(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    columnar, planned = _logs(tmp_path)
-    facts = _facts()
-    monkeypatch.setattr(events_columnar, "COLUMNAR_FROM", 1)  # every batch is large
-    recorded = columnar.append(facts)
-    monkeypatch.setattr(events_columnar, "COLUMNAR_FROM", 10**9)  # none is
-    assert list(recorded) == list(planned.append(facts))  # every envelope field
-    assert recorded.appended == len(facts)
-    assert columnar.read().equals(planned.read())
-    monkeypatch.setattr(events_columnar, "COLUMNAR_FROM", 1)
-    again = columnar.append([*facts[:3], listed(7)])  # repeats: the planner's way
-    assert again.appended == 1
-    assert list(again)[:3] == list(recorded)[:3]
-    assert audit_log(columnar).ok
-
-
-@settings(max_examples=examples(100), deadline=None)
-@given(batch=st.lists(any_events(), min_size=1, max_size=10))
-def test_the_columnar_way_records_what_the_planner_records(batch: list[Event]) -> None:
-    with TemporaryDirectory() as root:
-        clock = Clock(datetime(2024, 6, 1, tzinfo=UTC))
-        columnar = EventLog.open(f"{root}/a", clock=clock)
-        planned = EventLog.open(f"{root}/b", clock=clock)
-        first = [e for e in batch if not isinstance(e, EventRetracted)]  # the planner's way
-        try:
-            want = list(planned.append(first))
-        except (InvalidEventError, UnknownStreamError) as exc:
-            with pytest.raises(type(exc)):
-                _columnar_append(columnar, first)
-            return
-        assert list(_columnar_append(columnar, first)) == want
-        assert columnar.read().equals(planned.read())
-
-
-def _columnar_append(log: EventLog, batch: list[Event]) -> list[Event]:
-    saved = events_columnar.COLUMNAR_FROM
-    events_columnar.COLUMNAR_FROM = 1
-    try:
-        return list(log.append(batch))
-    finally:
-        events_columnar.COLUMNAR_FROM = saved
