@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.codec import from_table
-from eventstore.encoding.table import to_table
+from eventstore.encoding.schema import SCHEMA
+from eventstore.encoding.table import to_batches
 from eventstore.errors import CommitContentionError, ConcurrencyError
 from eventstore.gcpause import paused_gc
 from eventstore.log.planner import Plan, plan_batch
@@ -53,7 +54,8 @@ def append_events(
         for attempt in range(MAX_ATTEMPTS):
             sync_tail(log)
             plan = _plan(log, batch, expected_versions or {}, transaction)
-            if not plan.new or commit_rows(log, to_table(plan.new), plan, transaction):
+            rows = pa.RecordBatchReader.from_batches(SCHEMA, to_batches(plan.new))
+            if not plan.new or commit_rows(log, rows, plan, transaction):  # built as written
                 return Recorded(plan.recorded, plan.new)
             backoff(attempt)
     raise CommitContentionError(MAX_ATTEMPTS)
