@@ -244,12 +244,12 @@ def _content(chunk: Prepared, broken: np.ndarray, findings: Findings) -> None:
     """Hash every row's link text and payload; check the rows that differ one by one."""
     size = chunk.rows.num_rows
     differ = np.zeros(size, dtype=bool)
-    for start in range(0, size, _HASHED_AT_ONCE):  # few Python bytes objects alive at once
+    for start in range(0, size, _HASHED_AT_ONCE):  # few views alive at once
         end = min(start + _HASHED_AT_ONCE, size)
-        texts = chunk.texts.slice(start, end - start).to_pylist()
+        texts = chunk.texts.slice(start, end - start)
         differ[start:end] = (sha256_bytes(texts) != chunk.stored_hash[start:end]).any(axis=1)
-        texts = chunk.payload.slice(start, end - start).to_pylist()
-        differ[start:end] |= (uuid5_bytes(texts) != chunk.ident[start:end]).any(axis=1)
+        payload = chunk.payload.slice(start, end - start)
+        differ[start:end] |= (uuid5_bytes(payload) != chunk.ident[start:end]).any(axis=1)
     for index in np.flatnonzero(differ & ~broken).tolist():
         _recheck(_row(chunk.rows, index), findings)
 

@@ -35,6 +35,11 @@ _ENVELOPE: Final = ("effective_at", "instrument_id", "kind", "source", "symbol")
 #: Known kinds, in code order; a row's kind code is its index here (-1: unknown).
 KINDS: Final = KIND_NAMES
 _COLUMN: Final = {name: at for at, name in enumerate(PAYLOAD_COLUMNS)}
+#: The first key, in sorted order, that every payload holds.
+_FIRST: Final = "effective_at"
+_LONG: Final = pa.large_string()
+#: Join options under which an absent fragment (a null) adds nothing.
+_NULL_IS_EMPTY: Final = {"null_handling": "replace", "null_replacement": ""}
 
 
 def kind_codes(kinds: pa.Array) -> np.ndarray:
@@ -43,14 +48,17 @@ def kind_codes(kinds: pa.Array) -> np.ndarray:
     return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int8)
 
 
-def _fragment(key: str, column: pa.Array, present: np.ndarray) -> pa.Array:
-    """Return `"key":value` where `present` holds, else null (a null value reads `null`)."""
+def _fragment(key: str, column: pa.Array, present: np.ndarray, sep: tuple[str, str]) -> pa.Array:
+    """Return `"key":value` between the separators `sep` where `present` holds, else null
+    (a null value reads `null`)."""
+    before, after = sep
+    head = f'{before}"{key}":'
     if key in FEW_VALUES:
-        return coded(f'"{key}":', column, present)
-    fragment = json_values(key, column, f'"{key}":')
+        return coded(head, column, present, after)
+    fragment = json_values(key, column, head, after)
     valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     if (present & ~valid).any():  # an explicit null in a change
-        fragment = pc.if_else(pa.array(valid), fragment, scalar(f'"{key}":null'))
+        fragment = pc.if_else(pa.array(valid), fragment, scalar(f"{head}null{after}"))
     if np.array_equal(present, valid):
         return fragment
     return pc.if_else(pa.array(present), fragment, None)
@@ -65,22 +73,6 @@ def mentioned(fields: pa.Array | pa.ChunkedArray, names: tuple[str, ...]) -> np.
     column = np.asarray(codes.fill_null(len(names)).to_numpy(), dtype=np.int64)
     found[np.asarray(pc.list_parent_indices(fields).to_numpy(), dtype=np.int64), column] = True
     return found[:, :-1]
-
-
-def _join_present(fragments: list[pa.Array], size: int) -> pa.Array:
-    """Join the fragments present in each row with commas ("" when none is).
-
-    Arrow's "skip" drops a row whose values are all null instead of giving "", so such
-    rows get an empty fragment of their own.
-    """
-    none = np.ones(size, dtype=bool)
-    for fragment in fragments:
-        none &= np.asarray(fragment.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    guard = pc.if_else(pa.array(none), scalar(""), pa.scalar(None, TEXT)) if none.any() else None
-    parts = [*fragments, guard] if guard is not None else fragments
-    if not parts:
-        return pa.array([""] * size, TEXT)
-    return pc.binary_join_element_wise(*parts, scalar(","), null_handling="skip")
 
 
 @dataclass
@@ -123,29 +115,59 @@ def _has_column(kind: Kind, key: str) -> bool:
             assert_never(unreachable)
 
 
-def _mapping(rows: _Rows, key: str) -> pa.Array:
+def _join_present(fragments: list[pa.Array]) -> pa.Array:
+    """Join the fragments present in each row with commas ("" when none is).
+
+    Arrow's "skip" drops a row whose values are all null from its answer instead of
+    giving "", so such rows get an empty fragment of their own.
+    """
+    none = np.ones(len(fragments[0]), dtype=bool)
+    for fragment in fragments:
+        none &= np.asarray(fragment.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    if none.any():
+        guard = pc.if_else(pa.array(none), scalar(""), pa.scalar(None, TEXT))
+        fragments = [*fragments, guard]
+    return pc.binary_join_element_wise(*fragments, scalar(","), null_handling="skip")
+
+
+def _mapping(rows: _Rows, key: str, sep: tuple[str, str]) -> pa.Array:
     """Return the `"key":{...}` fragment of change rows (their nulls are explicit)."""
     changed = rows.present(key)
     inner = []
     for name in sorted(BY_NAME[rows.kind].stored):
         flags = changed & rows.named[:, _COLUMN[name]]
         if flags.any():
-            inner.append(_fragment(name, rows.column(name), flags))
-    joined = pc.if_else(pa.array(changed), _join_present(inner, len(changed)), None)
-    return join(scalar(f'"{key}":{{'), joined, scalar("}"))
+            inner.append(_fragment(name, rows.column(name), flags, ("", "")))
+    before, after = sep
+    parts = [scalar(f'{before}"{key}":{{'), scalar(f"}}{after}")]
+    if inner:
+        parts.insert(1, _join_present(inner))
+    joined = pc.binary_join_element_wise(*parts, scalar(""), **_NULL_IS_EMPTY)
+    return joined if changed.all() else pc.if_else(pa.array(changed), joined, None)
 
 
 def _of_kind(rows: _Rows) -> pa.Array:
-    """Return the payload of each row of `rows.kind` (null on the other rows)."""
+    """Return the payload of each row of `rows.kind` (undefined on the other rows).
+
+    One join of every key's fragment, each carrying its comma: a key before the first one
+    every payload holds (`effective_at`) ends with one, a key after it starts with one, so
+    that an absent key (a null, joined as nothing) leaves no stray comma.
+    """
     kind = BY_NAME[rows.kind]
-    fragments = []
-    for key in sorted((*_ENVELOPE, *kind.attributes)):
-        if not _has_column(kind, key):
-            fragments.append(_mapping(rows, key))
+    keys = sorted((*_ENVELOPE, *kind.attributes))
+    first = keys.index(_FIRST)
+    fragments: list[pa.Array | pa.Scalar] = []
+    for at, key in enumerate(keys):
+        sep = ("," if at > first else "", "," if at < first else "")
+        if key == "kind":  # the rows' own kind: the same text on every row
+            fragments.append(scalar(f'{sep[0]}"kind":"{kind.name}"{sep[1]}'))
+        elif not _has_column(kind, key):
+            fragments.append(_mapping(rows, key, sep))
         elif (present := rows.present(key)).any():
-            fragments.append(_fragment(key, rows.column(key), present))
-    body = _join_present(fragments, rows.table.num_rows)
-    return pc.if_else(pa.array(rows.mine), join(scalar("{"), body, scalar("}")), None)
+            fragments.append(_fragment(key, rows.column(key), present, sep))
+    return pc.binary_join_element_wise(
+        scalar("{"), *fragments, scalar("}"), scalar(""), **_NULL_IS_EMPTY
+    )
 
 
 def payloads(table: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.Array:
@@ -157,24 +179,32 @@ def payloads(table: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.Array:
     unknown kind gets null.
 
     Each kind joins only its own keys: the most common kind in place, the others on a copy
-    of their few rows, scattered back.
+    of their few rows; one `take` puts every row in its place.
     """
     size = table.num_rows
-    parts = []
+    parts: list[pa.Array] = []
+    at = np.full(size, -1, dtype=np.int64)  # per row, its payload in the parts, joined
+    done = 0
     for code, kind in enumerate(KINDS):
         mine = kinds == code
         count = int(mine.sum())
         if count * 2 > size:
             parts.append(_of_kind(_Rows(table, kind, mine, named)))
+            at[mine] = done + np.flatnonzero(mine)
+            done += size
         elif count:
             rows = np.flatnonzero(mine)
             few = _Rows(table.take(pa.array(rows)), kind, np.ones(count, bool), named[rows])
-            at = np.full(size, -1, dtype=np.int64)
-            at[rows] = np.arange(count)
-            parts.append(_of_kind(few).take(pa.array(at, mask=at < 0)))
+            parts.append(_of_kind(few))
+            at[rows] = done + np.arange(count)
+            done += count
     if not parts:
         return pa.nulls(size, TEXT)
-    return pc.coalesce(*parts) if len(parts) > 1 else parts[0]
+    if len(parts) == 1 and done == size and (at >= 0).all():
+        return parts[0] if np.array_equal(at, np.arange(size)) else parts[0].take(pa.array(at))
+    small = sum(part.nbytes for part in parts) < 2**31 - 2**24  # offsets of 32 bits hold it
+    joined = pa.concat_arrays(parts if small else [part.cast(_LONG) for part in parts])
+    return joined.take(pa.array(at, mask=at < 0))
 
 
 def _observed_lines(rows: pa.Table, recorded: pa.Array, payload: pa.Array) -> pa.Array:

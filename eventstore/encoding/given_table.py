@@ -32,9 +32,9 @@ from eventstore.encoding.schema import (
     SCHEMA_VERSION,
     TIMESTAMP,
 )
-from eventstore.encoding.table import to_table
+from eventstore.encoding.table import Envelope, PlannedEvents, to_table
 from eventstore.errors import CorruptEventError, InvalidEventError, NaiveTimestampError
-from eventstore.model.kinds import KIND_NAMES, KINDS, Layout
+from eventstore.model.kinds import KIND_NAMES, KINDS, Kind, Layout
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -60,7 +60,12 @@ _STAND_IN: Final = {
 
 #: Rows encoded at a time (one thread builds a chunk's text while another hashes).
 CHUNK_ROWS: Final = 100_000
-_Encoded = tuple[pa.Array, pa.Array, np.ndarray]
+
+
+def chunk_rows(size: int) -> int:
+    """Return the rows encoded at a time in a table of `size` rows: `CHUNK_ROWS`, or an
+    eighth of a smaller table (at least 12,500 rows), so that the threads overlap."""
+    return max(1, min(CHUNK_ROWS, max(12_500, -(-size // 8))))
 
 
 @dataclass(frozen=True)
@@ -86,37 +91,58 @@ def given_events(table: pa.Table) -> GivenEvents:
         known = ", ".join(KIND_NAMES)
         raise InvalidEventError(f"row {row}: unknown kind {name!r}; known: {known}", field="kind")
     named = named_columns(rows)
+    return _encoded(rows, kinds, named)
+
+
+def _checked_fields(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.ChunkedArray:
+    """Refuse the table if a row is no event; return its `fields` in canonical order."""
     _refuse_suspects(rows, kinds, named)
-    rows = rows.set_column(GIVEN.index("fields"), "fields", _canonical_fields(kinds, named))
-    return GivenEvents(rows, kinds, *_encoded(rows, kinds, named))
+    if _in_canonical_order(rows["fields"], kinds):
+        return rows["fields"]
+    return pa.chunked_array([_canonical_fields(kinds, named)])
 
 
-def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> _Encoded:
-    """Return the canonical payloads, ids and keys of `rows`, a chunk at a time.
+def _encoded(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> GivenEvents:
+    """Return `rows` checked, with their canonical payloads, ids and keys.
 
-    One thread builds a chunk's payloads with Arrow kernels (which let go of the
-    interpreter) while this one hashes the chunk before it: on two cores the two overlap.
+    Two threads check the rows and build the payloads a chunk at a time with Arrow
+    kernels and NumPy (which let go of the interpreter) while this one hashes each chunk
+    as it is ready: on two cores, the column work takes whatever this thread leaves. A
+    refused row raises its own error, even when a payload could not be built.
     """
     size = rows.num_rows
+    step = chunk_rows(size)
     parts: list[tuple[pa.Array, np.ndarray, pa.Array]] = []
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    failed: Exception | None = None
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fields = pool.submit(_checked_fields, rows, kinds, named)
         chunks = [
             pool.submit(
                 _payloads,
-                rows.slice(lo, CHUNK_ROWS),
-                kinds[lo : lo + CHUNK_ROWS],
-                named[lo : lo + CHUNK_ROWS],
+                rows.slice(lo, step),
+                kinds[lo : lo + step],
+                named[lo : lo + step],
             )
-            for lo in range(0, size, CHUNK_ROWS)
+            for lo in range(0, size, step)
         ]
         for chunk in chunks:
-            payload = chunk.result()
-            keys, ids = id_columns(_bytes_list(payload))
-            parts.append((payload, keys, ids))
+            try:
+                payload = chunk.result()
+            except Exception as exc:  # the checks say why, if they can
+                failed = failed or exc
+                continue
+            if failed is None:
+                keys, ids = id_columns(payload)
+                parts.append((payload, keys, ids))
+        rows = rows.set_column(GIVEN.index("fields"), "fields", fields.result())
+    if failed is not None:
+        raise failed
     if not parts:
         empty = pa.array([], pa.large_binary())
-        return empty, pa.array([], pa.string()), np.empty(0, np.uint64)
-    return (
+        return GivenEvents(rows, kinds, empty, pa.array([], pa.string()), np.empty(0, np.uint64))
+    return GivenEvents(
+        rows,
+        kinds,
         pa.concat_arrays([p for p, _, _ in parts]),
         pa.concat_arrays([i for _, _, i in parts]),
         np.concatenate([k for _, k, _ in parts]),
@@ -130,18 +156,14 @@ def _payloads(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> pa.Array:
 def events_table(events: Sequence[Event]) -> pa.Table:
     """Return events not yet recorded as a table `append_table` takes, in input order."""
     kinds = [type(event) for event in events]
-    distinct = list(dict.fromkeys(kinds))
-    codes = np.fromiter((distinct.index(kind) for kind in kinds), np.int64, len(kinds))
+    code = {kind: at for at, kind in enumerate(dict.fromkeys(kinds))}
+    codes = np.fromiter(map(code.__getitem__, kinds), np.int64, len(kinds))
     grouped = np.argsort(codes, kind="stable")  # the order of to_table's rows: kind by kind
     back = np.empty(len(kinds), np.int64)
     back[grouped] = np.arange(len(kinds))
-    table = to_table(events).take(pa.array(back))
-    return table.drop_columns([name for name in LOG_ASSIGNED if name in table.column_names])
-
-
-def _bytes_list(column: pa.Array) -> list[bytes]:
-    found: list[bytes] = column.to_pylist()
-    return found
+    table = to_table(PlannedEvents(list(events), Envelope.blank(len(events))))
+    table = table.drop_columns([name for name in LOG_ASSIGNED if name in table.column_names])
+    return table if len(code) < 2 else table.take(pa.array(back))
 
 
 def _columns(table: pa.Table) -> pa.Table:
@@ -263,6 +285,32 @@ def _decode(rows: pa.Table, row: int) -> None:
         raise InvalidEventError(f"row {row}: {reason}") from None
 
 
+def _canonical_order(kind: Kind) -> list[str]:
+    """Return the names a `fields` list of `kind` may hold, in the order `to_table` writes."""
+    return sorted(kind.optional) if kind.layout is Layout.CHANGES else list(kind.optional)
+
+
+#: Per kind code and payload column, the column's place in the kind's canonical order of
+#: `fields` (-1: a name the kind's lists never hold).
+_RANKS: Final = np.full((len(KINDS), len(PAYLOAD_COLUMNS)), -1, np.int64)
+for _code, _kind in enumerate(KINDS):
+    for _rank, _name in enumerate(_canonical_order(_kind)):
+        _RANKS[_code, PAYLOAD_COLUMNS.index(_name)] = _rank
+
+
+def _in_canonical_order(fields: pa.ChunkedArray, kinds: np.ndarray) -> bool:
+    """Return whether every `fields` list is already as `to_table` writes it (the usual
+    table, made from events or by a writer that knows the order)."""
+    lists = whole(fields)
+    names = pc.index_in(pc.list_flatten(lists), value_set=_PAYLOAD_NAMES)
+    if names.null_count:
+        return False
+    parents = np.asarray(pc.list_parent_indices(lists).to_numpy(), dtype=np.int64)
+    ranks = _RANKS[kinds[parents], np.asarray(names.to_numpy(), dtype=np.int64)]
+    same_row = parents[1:] == parents[:-1]
+    return bool((ranks >= 0).all() and not (same_row & (ranks[1:] <= ranks[:-1])).any())
+
+
 def _canonical_fields(kinds: np.ndarray, named: np.ndarray) -> pa.Array:
     """Return each row's `fields` list as `to_table` writes it: a change's names sorted, a
     listing's in the order of its kind's fields (each name once).
@@ -278,7 +326,7 @@ def _canonical_fields(kinds: np.ndarray, named: np.ndarray) -> pa.Array:
         mine = np.flatnonzero(kinds == code)
         if not len(mine) or not counts[mine].any():
             continue
-        wanted = sorted(kind.optional) if kind.layout is Layout.CHANGES else list(kind.optional)
+        wanted = _canonical_order(kind)
         columns = np.asarray([PAYLOAD_COLUMNS.index(n) for n in wanted], np.int64)
         at_row, at_col = np.nonzero(named[mine][:, columns])  # row by row, in `wanted` order
         mine_counts = counts[mine]
@@ -288,4 +336,4 @@ def _canonical_fields(kinds: np.ndarray, named: np.ndarray) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets), names)
 
 
-__all__ = ["GIVEN", "REQUIRED", "GivenEvents", "events_table", "given_events"]
+__all__ = ["GIVEN", "REQUIRED", "GivenEvents", "chunk_rows", "events_table", "given_events"]

@@ -7,9 +7,10 @@ Python work is cut to encoding and hashing, and the rest is vectorized.
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Union
 
 import numpy as np
 import pyarrow as pa
@@ -17,13 +18,18 @@ import pyarrow.compute as pc
 from msgspec.structs import force_setattr
 
 from eventstore.encoding.codec import CANONICAL, EVENT_NAMESPACE, payload_bytes
+from eventstore.encoding.json_text import text_bytes
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from eventstore.model.events import Event
 
+#: Texts to hash: Python bytes, or an Arrow array of binary or text.
+Texts = Union["Sequence[bytes]", pa.Array]
+
 _ID_LENGTH: Final = 36
+_HASH_LENGTH: Final = 64
 _BYTES: Final = pa.large_binary()
 #: The two hex digits of every byte value, as ASCII codes in one 16-bit word.
 _HEX_PAIRS: Final = np.frombuffer(b"".join(f"{b:02x}".encode() for b in range(256)), "<u2")
@@ -64,27 +70,39 @@ class EventIds:
     column: pa.Array
 
 
-def uuid5_bytes(payloads: Sequence[bytes]) -> np.ndarray:
+def uuid5_bytes(payloads: Texts) -> np.ndarray:
     """Return the 16 bytes of the UUIDv5 of every payload, one row each."""
     base = hashlib.sha1(EVENT_NAMESPACE, usedforsecurity=False)
+    copy = base.copy
     found: list[bytes] = []
     add = found.append
-    for payload in payloads:  # a copy of the namespace's state: no concatenation per row
-        hasher = base.copy()
+    for payload in pieces(payloads):  # a copy of the namespace's state: no concatenation
+        hasher = copy()
         hasher.update(payload)
         add(hasher.digest())
     digests = b"".join(found)
-    raw = np.frombuffer(digests, np.uint8).reshape(len(payloads), 20)[:, :16].copy()
+    raw = np.frombuffer(digests, np.uint8).reshape(len(found), 20)[:, :16].copy()
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
     return raw
 
 
-def sha256_bytes(texts: Sequence[bytes]) -> np.ndarray:
+def sha256_bytes(texts: Texts) -> np.ndarray:
     """Return the SHA-256 digest of every text, one row of 32 bytes each."""
     sha256 = hashlib.sha256
-    digests = b"".join([sha256(text).digest() for text in texts])
-    return np.frombuffer(digests, np.uint8).reshape(len(texts), 32)
+    digests = b"".join([sha256(text).digest() for text in pieces(texts)])
+    return np.frombuffer(digests, np.uint8).reshape(len(digests) // 32, 32)
+
+
+def pieces(texts: Texts) -> Iterable[bytes | memoryview]:
+    """Return the texts one by one: an Arrow array's as views of its one data buffer (no
+    Python bytes object per row: the hash functions read the views). A null reads as b""."""
+    if not isinstance(texts, pa.Array):
+        return texts
+    starts, ends, data = text_bytes(texts)
+    if texts.null_count:  # a null's offsets may span bytes: read it as empty
+        ends = np.where(texts.is_null().to_numpy(zero_copy_only=False), starts, ends)
+    return map(data.data.__getitem__, map(slice, starts.tolist(), ends.tolist()))
 
 
 def uuid_texts(raw: np.ndarray) -> np.ndarray:
@@ -96,13 +114,13 @@ def uuid_texts(raw: np.ndarray) -> np.ndarray:
     return text
 
 
-def batch_event_ids(payloads: Sequence[bytes]) -> EventIds:
+def batch_event_ids(payloads: Texts) -> EventIds:
     """Return the UUIDv5 (as `event_id_for` makes it) of every payload."""
     keys, column = id_columns(payloads)
     return EventIds(column.to_pylist(), keys, column)
 
 
-def id_columns(payloads: Sequence[bytes]) -> tuple[np.ndarray, pa.Array]:
+def id_columns(payloads: Texts) -> tuple[np.ndarray, pa.Array]:
     """Return the tail's 64-bit keys and the Arrow column of the UUIDv5 of every payload."""
     size = len(payloads)
     raw = uuid5_bytes(payloads)
@@ -122,7 +140,7 @@ def link_texts(
     stream_versions: pa.Array,
     payloads: Sequence[bytes] | pa.Array,
     observed: Sequence[bytes] | pa.Array | None = None,
-) -> list[bytes]:
+) -> pa.Array:
     """Return, per event, the text its link hashes after the previous link's hex digest.
 
     That is `link_hash`'s text without its first line: `event_id`, `position`,
@@ -143,8 +161,7 @@ def link_texts(
         body,
         pa.scalar(b"\n", _BYTES),
     )
-    joined: list[bytes] = texts.to_pylist()
-    return joined
+    return texts
 
 
 def _binary(values: Sequence[bytes] | pa.Array) -> pa.Array:
@@ -158,12 +175,34 @@ def _binary(values: Sequence[bytes] | pa.Array) -> pa.Array:
     return pa.Array.from_buffers(_BYTES, size, [None, pa.py_buffer(offsets), data])
 
 
-def chain_links(prev_hash: str, texts: Sequence[bytes]) -> list[str]:
+def chain_links(prev_hash: str, texts: Texts) -> list[str]:
     """Return the links, after `prev_hash`, of consecutive events whose `link_texts` are `texts`."""
     sha256 = hashlib.sha256
     links: list[str] = []
     add = links.append
-    for text in texts:
-        prev_hash = sha256(prev_hash.encode() + text).hexdigest()
-        add(prev_hash)
+    prev = prev_hash.encode()
+    for text in pieces(texts):
+        link = sha256(prev)
+        link.update(text)
+        digest = link.hexdigest()
+        add(digest)
+        prev = digest.encode()
     return links
+
+
+def chain_column(prev_hash: str, texts: Texts) -> pa.Array:
+    """Return `chain_links` as an Arrow column of text: one Python loop of the hash
+    functions over views of one buffer, no text object per row."""
+    sha256, hexlify = hashlib.sha256, binascii.hexlify
+    links: list[bytes] = []
+    add = links.append
+    prev = prev_hash.encode()
+    for text in pieces(texts):
+        link = sha256(prev)
+        link.update(text)
+        prev = hexlify(link.digest())
+        add(prev)
+    size = len(links)
+    offsets = np.arange(0, _HASH_LENGTH * (size + 1), _HASH_LENGTH, dtype=np.int32)
+    data = pa.py_buffer(b"".join(links))
+    return pa.Array.from_buffers(pa.string(), size, [None, pa.py_buffer(offsets), data])

@@ -8,42 +8,35 @@ decodes each of them to tell which ones are really broken.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Final, assert_never
+from typing import Final
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.canonical_text import mentioned
-from eventstore.encoding.json_text import whole
+from eventstore.encoding.json_text import text_bytes, whole
 from eventstore.encoding.schema import PAYLOAD_COLUMNS, SCHEMA_VERSION
 from eventstore.model.events import InstrumentRenamed
-from eventstore.model.kinds import KINDS, Kind, Layout, Subject, code_of
+from eventstore.model.kinds import KINDS, Layout, Subject, code_of
 
 _INDEX: Final = {name: at for at, name in enumerate(PAYLOAD_COLUMNS)}
+#: The bytes a whitespace character (`str.isspace`) may start with in UTF-8.
+_MAY_START_SPACE: Final = np.zeros(256, bool)
+_MAY_START_SPACE[[*range(0x09, 0x0E), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
 
 
-def _mask(names: tuple[str, ...]) -> np.ndarray:
-    flags = np.zeros(len(PAYLOAD_COLUMNS), dtype=bool)
-    flags[[_INDEX[name] for name in names]] = True
-    return flags
+def _bits_of(names: tuple[str, ...]) -> int:
+    """Return the payload columns `names` as bits (bit k: `PAYLOAD_COLUMNS[k]`)."""
+    return sum(1 << _INDEX[name] for name in names)
 
 
-@dataclass(frozen=True)
-class _Shape:
-    """A kind's payload columns: those that may hold a value, those `fields` may name."""
-
-    allowed: np.ndarray
-    nameable: np.ndarray
-
-    @classmethod
-    def of(cls, kind: Kind) -> _Shape:
-        return cls(_mask(kind.stored), _mask(kind.optional))
-
-
-#: Per kind code, its shape.
-_SHAPES: Final = tuple(_Shape.of(kind) for kind in KINDS)
+# Each row's payload columns are one 64-bit word of flags: one NumPy operation per check.
+assert len(PAYLOAD_COLUMNS) <= 64, "the shape checks hold a row's columns in 64 bits"
+#: Per kind code: the columns it may fill, those its `fields` may name, its layout.
+_ALLOWED: Final = np.array([_bits_of(kind.stored) for kind in KINDS], np.uint64)
+_NAMEABLE: Final = np.array([_bits_of(kind.optional) for kind in KINDS], np.uint64)
+_CHANGES: Final = np.array([kind.layout is Layout.CHANGES for kind in KINDS])
 _REQUIRED_TEXT: Final = ("instrument_id", "symbol", "source")
 
 
@@ -51,16 +44,50 @@ def _flags(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(values.fill_null(True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _blank(column: pa.ChunkedArray) -> np.ndarray:
-    """Return where a text column is null or only whitespace."""
-    return _flags(pc.equal(pc.utf8_trim_whitespace(column), ""))
+def _blank(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Return where a text column is null or only whitespace (as `str.strip` sees it).
+
+    Only a string that starts with a byte a whitespace character may start with is looked
+    at in Python: the rest are not blank.
+    """
+    text = whole(column).cast(pa.string())
+    starts, ends, data = text_bytes(text)
+    blank = starts == ends
+    maybe = np.flatnonzero(~blank)
+    maybe = maybe[_MAY_START_SPACE[data[starts[maybe]]]]
+    if len(maybe):
+        values = text.take(pa.array(maybe)).to_pylist()
+        blank[maybe] = [value is None or not value.strip() for value in values]
+    if text.null_count:
+        blank |= np.asarray(text.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    found: np.ndarray = blank
+    return found
 
 
-def present(rows: pa.Table) -> np.ndarray:
-    """Return a (rows, payload columns) matrix: whether each payload column holds a value."""
-    found = np.empty((rows.num_rows, len(PAYLOAD_COLUMNS)), dtype=bool)
+def _present(rows: pa.Table) -> np.ndarray:
+    """Return, per row, the payload columns that hold a value, as bits."""
+    found = np.zeros(rows.num_rows, dtype=np.uint64)
     for at, name in enumerate(PAYLOAD_COLUMNS):
-        found[:, at] = rows[name].is_valid().to_numpy(zero_copy_only=False)
+        column = rows[name]
+        if column.null_count == len(column):  # most columns, in most chunks
+            continue
+        valid = np.asarray(column.is_valid().to_numpy(zero_copy_only=False), dtype=np.uint64)
+        found |= valid << np.uint64(at)
+    return found
+
+
+def _as_bits(flags: np.ndarray) -> np.ndarray:
+    """Return a (rows, payload columns) matrix of flags as one 64-bit word per row."""
+    packed = np.packbits(flags, axis=1, bitorder="little")
+    words = np.zeros((len(flags), 8), dtype=np.uint8)
+    words[:, : packed.shape[1]] = packed
+    found: np.ndarray = words.view("<u8").ravel()
+    return found
+
+
+def _flags_of(bits: int) -> np.ndarray:
+    """Return one row's bits as flags, by payload column."""
+    found: np.ndarray = (bits >> np.arange(len(PAYLOAD_COLUMNS))) & 1 == 1
     return found
 
 
@@ -85,34 +112,22 @@ def shape_problems(rows: pa.Table, kinds: np.ndarray, named: np.ndarray) -> dict
     `named` is `named_columns(rows)`. Only rows of known kinds are looked at: the decoder
     reports the others.
     """
-    values = present(rows)
-    other = _names_others(rows)
-    problems: dict[int, str] = {}
-    for code, kind in enumerate(KINDS):
-        rows_of = np.flatnonzero(kinds == code)
-        if not len(rows_of):
-            continue
-        stray, unnamed = _mismatches(kind, _SHAPES[code], values[rows_of], named[rows_of])
-        for row in np.flatnonzero(stray.any(axis=1) | unnamed.any(axis=1) | other[rows_of]):
-            problems[int(rows_of[row])] = _describe(kind.name, stray[row], unnamed[row])
-    return problems
-
-
-def _mismatches(
-    kind: Kind, shape: _Shape, have: np.ndarray, said: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return the values the decoder would drop, and the names `fields` should not say."""
-    stray = have & ~shape.allowed
-    match kind.layout:
-        case Layout.CHANGES:
-            stray |= have & ~said  # a value not named by `fields` would be dropped
-            unnamed = said & ~shape.nameable
-        case Layout.ATTRIBUTES:  # with no optional field, `fields` may name nothing
-            stray |= (have & shape.nameable) & ~said
-            unnamed = (said & ~shape.nameable) | (said & ~have)
-        case _ as unreachable:
-            assert_never(unreachable)
-    return stray, unnamed
+    have, said = _present(rows), _as_bits(named)
+    known = kinds >= 0
+    codes = np.where(known, kinds, 0)
+    nameable, changes = _NAMEABLE[codes], _CHANGES[codes]
+    stray = have & ~_ALLOWED[codes]
+    # a value `fields` does not name would be dropped (by a listing: an optional one)
+    stray |= have & ~said & np.where(changes, ~np.uint64(0), nameable)
+    unnamed = said & ~nameable
+    unnamed |= np.where(changes, np.uint64(0), said & ~have)  # a listing names what it has
+    bad = known & ((stray != 0) | (unnamed != 0) | _names_others(rows))
+    return {
+        row: _describe(
+            KINDS[kinds[row]].name, _flags_of(int(stray[row])), _flags_of(int(unnamed[row]))
+        )
+        for row in np.flatnonzero(bad).tolist()
+    }
 
 
 def _describe(kind: str, stray: np.ndarray, unnamed: np.ndarray) -> str:
@@ -181,4 +196,4 @@ def _exchange_stream_wrong(rows: pa.Table, kinds: np.ndarray) -> np.ndarray:
     return np.asarray(exchange & wrong, dtype=bool)
 
 
-__all__ = ["named_columns", "present", "shape_problems", "suspects"]
+__all__ = ["named_columns", "shape_problems", "suspects"]

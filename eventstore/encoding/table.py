@@ -23,7 +23,7 @@ from eventstore.model.events import INSTRUMENT_FIELDS, Event
 from eventstore.model.kinds import Kind, Layout, kind_of
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 #: Envelope attributes the caller sets (`observed_at`: or the log, when the caller did not).
 _CALLER: Final = ("instrument_id", "symbol", "effective_at", "source", "observed_at")
@@ -54,6 +54,17 @@ class Envelope:
             stream_version=pa.array([e.stream_version for e in events], pa.int64()),
             prev_hash=pa.array([e.prev_hash for e in events], pa.string()),
             hash=pa.array([e.hash for e in events], pa.string()),
+        )
+
+    @classmethod
+    def blank(cls, size: int) -> Envelope:
+        """Return the envelope of `size` events not yet recorded: nulls."""
+        return cls(*(pa.nulls(size, SCHEMA.field(name).type) for name in cls.__dataclass_fields__))
+
+    def slice(self, start: int, size: int) -> Envelope:
+        """Return the envelope of events `start` <= event < `start + size`."""
+        return Envelope(
+            *(getattr(self, name).slice(start, size) for name in self.__dataclass_fields__)
         )
 
     def take(self, rows: np.ndarray) -> dict[str, pa.Array]:
@@ -89,6 +100,17 @@ def to_table(events: Sequence[Event]) -> pa.Table:
     """Return recorded `events` (every envelope field set) as a table of the log's schema."""
     with paused_gc():
         return _table(events)
+
+
+def to_batches(events: Sequence[Event], size: int = 25_000) -> Iterator[pa.RecordBatch]:
+    """Yield `to_table` of recorded `events`, `size` events at a time (each slice grouped
+    by kind), so that a writer reading them encodes one slice while the next is built."""
+    envelope = events.take_envelope() if isinstance(events, PlannedEvents) else None
+    for start in range(0, len(events), size):
+        part = events[start : start + size]
+        if envelope is not None:
+            part = PlannedEvents(list(part), envelope.slice(start, size))
+        yield from to_table(part).to_batches()
 
 
 def _table(events: Sequence[Event]) -> pa.Table:
@@ -199,4 +221,4 @@ def _set_fields(arrays: dict[str, pa.Array], names: tuple[str, ...], size: int) 
     return pa.ListArray.from_arrays(pa.array(offsets), flat)
 
 
-__all__ = ["Envelope", "PlannedEvents", "to_table"]
+__all__ = ["Envelope", "PlannedEvents", "to_batches", "to_table"]

@@ -1,45 +1,38 @@
 """The append-only event log: a Delta Lake table of Parquet files under `<root>/events`.
 
-One `append` is one Delta commit written with no automatic retry: when another writer
-committed since this one read the log, the commit fails, the batch is planned again (new
-positions, expected versions checked again) and retried. Nothing is ever rewritten.
-After each commit (a compaction's included) the log's `on_commit` hook, if any, sees the
-new head: that is how heads are signed (`eventstore.log.anchor`).
+This module reads; appending is `eventstore.log.appending` (Python events) and
+`eventstore.log.table_append` (an Arrow table): one Delta commit per append, planned again
+after losing a race to another writer. Nothing is ever rewritten. After each commit (a
+compaction's included) the log's `on_commit` hook, if any, sees the new head: that is how
+heads are signed (`eventstore.log.anchor`).
 """
 
 from __future__ import annotations
 
 import os
-import random
 import threading
-import time
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-import msgspec
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.clock import Clock, utc_now
 from eventstore.encoding.codec import from_table
-from eventstore.encoding.table import to_table
-from eventstore.errors import CommitContentionError, ConcurrencyError
+from eventstore.log.appending import announce, append_events, sync_tail
 from eventstore.log.compaction import CompactionReport, compact
 from eventstore.log.head import CommitHook, Head, ambient_hook, recorded_text
-from eventstore.log.planner import Plan, plan_batch
-from eventstore.log.recorded import Recorded, event_batch
+from eventstore.log.recorded import Recorded
 from eventstore.log.saved_tail import TailCache
 from eventstore.log.storage import DeltaStorage
-from eventstore.log.table_append import MAX_ATTEMPTS, AppendedTable, append_table
-from eventstore.log.tail import TAIL_COLUMNS, LogTail
-from eventstore.model.instants import to_micros, to_utc
+from eventstore.log.table_append import AppendedTable, append_table
+from eventstore.log.tail import LogTail
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping, Sequence
 
     import pyarrow.dataset as pa_ds
 
-    from eventstore.log.table_plan import TablePlan
     from eventstore.model.events import Event
 
 
@@ -132,25 +125,6 @@ class EventLog:
         with self._pin_lock:
             self._pins -= 1
 
-    def _sync_tail(self) -> None:
-        """Bring the writer's view current: only writers (and counters) pay for it.
-
-        A first look starts from the tail saved beside the index when it holds against
-        the log (`eventstore.log.saved_tail`), and reads only the events after it.
-        """
-        version = self.refresh()
-        if self._tail.delta_version < 0:
-            self._tail = self._saved.first_look(version, self._hash_at) or self._tail
-        if version != self._tail.delta_version:
-            rows = self._scan(TAIL_COLUMNS, since=self._tail.next_position)
-            self._tail.absorb(rows, version)
-            self._saved.moved(self._tail)
-
-    def _hash_at(self, position: int) -> str | None:
-        """Return the hash of the event at `position` (None if the log has none there)."""
-        found = self._scan(["hash"], since=position, until=position + 1)["hash"].to_pylist()
-        return str(found[0]) if len(found) == 1 else None
-
     def read(
         self,
         columns: Sequence[str] | None = None,
@@ -209,7 +183,7 @@ class EventLog:
 
     def stream_version(self, stream: str) -> int:
         """Return the version of one stream (0 when it has no events)."""
-        self._sync_tail()
+        sync_tail(self)
         return self._tail.streams.get(stream, 0)
 
     def resized_files(self) -> list[str]:
@@ -232,7 +206,7 @@ class EventLog:
 
     def __len__(self) -> int:
         """Return the number of events in the log."""
-        self._sync_tail()
+        sync_tail(self)
         return self._tail.next_position
 
     def head(self) -> Head | None:
@@ -263,7 +237,7 @@ class EventLog:
             wanted = wanted & where
         return self._storage.scan(columns, wanted, version)
 
-    # -- writing -------------------------------------------------------------------------
+    # -- writing (`eventstore.log.appending`, `eventstore.log.table_append`) ------------
 
     def append(
         self,
@@ -280,61 +254,9 @@ class EventLog:
         Delta app transaction (app id, sequence): a sequence already committed appends
         nothing, so a retry after an ambiguous failure commits at most once.
         """
-        if self._pins:
-            raise ConcurrencyError("cannot append to a log while it is pinned for reading")
-        batch = event_batch(events)
-        if not batch:
-            return Recorded([], [])
-        for attempt in range(MAX_ATTEMPTS):
-            self._sync_tail()
-            plan = self._plan(batch, expected_versions or {}, transaction)
-            if not plan.new or self._commit(plan, transaction):
-                return Recorded(plan.recorded, plan.new)
-            time.sleep(min(0.5, 0.005 * 2**attempt) * random.random())
-        raise CommitContentionError(MAX_ATTEMPTS)
-
-    def _plan(
-        self,
-        batch: list[Event],
-        expected: Mapping[str, int],
-        transaction: tuple[str, int] | None,
-    ) -> Plan:
-        now_us = to_micros(to_utc(self._clock(), "clock"))
-        plan = plan_batch(batch, self._tail, expected, now_us, self._stored)
-        if transaction is not None and plan.new and self._transaction_done(transaction):
-            app_id, sequence = transaction
-            raise ConcurrencyError(
-                f"transaction {app_id!r} #{sequence} is already committed, but this batch "
-                f"holds {len(plan.new)} events the log does not have; nothing was appended"
-            )
-        return plan
-
-    def _transaction_done(self, transaction: tuple[str, int]) -> bool:
-        return self._storage.transaction_done(*transaction)
-
-    def _stored(self, positions: Sequence[int]) -> dict[int, Event]:
-        if not positions:
-            return {}
-        wanted = pc.field("position").isin(pa.array(list(positions), pa.int64()))
-        table = self._scan(None, where=wanted)
-        return {event.position or 0: event for event in from_table(table)}
-
-    def _commit(self, plan: Plan, transaction: tuple[str, int] | None) -> bool:
-        return self._commit_rows(to_table(plan.new), plan, transaction)
-
-    def _commit_rows(
-        self, rows: pa.Table, plan: Plan | TablePlan, transaction: tuple[str, int] | None
-    ) -> bool:
-        """Commit `rows`, planned by `plan`; return False if another writer got there first."""
-        committed = self._storage.write(
-            rows,
-            creating=self._tail.delta_version < 0,
-            transaction=transaction,
-            metadata={"positions": f"{plan.first_position}-{plan.next_position - 1}"},
+        return append_events(
+            self, events, expected_versions=expected_versions, transaction=transaction
         )
-        if committed:
-            self._after_commit(plan)
-        return committed
 
     def append_table(
         self,
@@ -352,19 +274,6 @@ class EventLog:
             self, table, expected_versions=expected_versions, transaction=transaction
         )
 
-    def _after_commit(self, plan: Plan | TablePlan) -> None:
-        self._tail.committed(plan)
-        self._saved.moved(self._tail)
-        self._version = max(self._version, self._tail.delta_version)
-        self._announce(self._tail.delta_version)
-
-    def _announce(self, *versions: int) -> None:
-        """Show the hook the head of each of `versions`, commits this object just made."""
-        if self.on_commit is None or (head := self.head()) is None:
-            return  # the unsigned path pays one test
-        for version in versions:
-            self.on_commit(self, msgspec.structs.replace(head, delta_version=version))
-
     # -- maintenance ---------------------------------------------------------------------
 
     def compact(
@@ -378,8 +287,8 @@ class EventLog:
         before = self.refresh()
         report = compact(self._storage, vacuum=vacuum, retention_hours=retention_hours)
         if self.on_commit is not None and report.version > before:
-            self._sync_tail()
-            self._announce(*range(before + 1, report.version + 1))
+            sync_tail(self)
+            announce(self, *range(before + 1, report.version + 1))
         return report
 
 

@@ -30,7 +30,7 @@ from eventstore.encoding.hashing import (
 )
 from eventstore.encoding.schema import TIMESTAMP
 from eventstore.encoding.table import Envelope, PlannedEvents
-from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
+from eventstore.errors import InvalidEventError, UnknownStreamError
 from eventstore.gcpause import paused_gc
 from eventstore.log.tail import LogTail, id_key
 from eventstore.log.targets import target_positions
@@ -57,6 +57,7 @@ class Plan:
     next_position: int
     last_hash: str
     recorded_us: int
+    key_order: np.ndarray | None = None  # `np.argsort(new_keys)`, when known
 
 
 @dataclass
@@ -151,15 +152,7 @@ def plan_batch(
     stored: StoredLookup,
 ) -> Plan:
     """Return the plan for appending `batch` after `tail`, or raise without side effects."""
-    conflicts = {
-        stream: (want, tail.streams.get(stream, 0))
-        for stream, want in expected.items()
-        if tail.streams.get(stream, 0) != want
-    }
-    if conflicts:
-        raise StreamVersionConflictError(conflicts)
-    # recorded_at never goes backwards along positions, whatever this writer's clock says
-    recorded_us = max(now_us, tail.last_recorded_us)
+    recorded_us = tail.recording_time(expected, now_us)
     _check_observed(batch, from_micros(recorded_us))
     with paused_gc():
         payloads = batch_payloads(batch)

@@ -240,7 +240,7 @@ class DeltaStorage:
 
     def write(
         self,
-        rows: pa.Table,
+        rows: pa.Table | pa.RecordBatchReader,
         *,
         creating: bool,
         transaction: tuple[str, int] | None,

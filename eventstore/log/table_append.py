@@ -11,8 +11,6 @@ ids, payload bytes and hashes.
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -21,18 +19,24 @@ import pyarrow.compute as pc
 
 from eventstore.encoding.given_table import given_events
 from eventstore.encoding.schema import SCHEMA
-from eventstore.errors import CommitContentionError, ConcurrencyError
+from eventstore.errors import CommitContentionError
 from eventstore.gcpause import paused_gc
-from eventstore.log.table_plan import TablePlan, plan_table
-from eventstore.model.instants import to_micros, to_utc
+from eventstore.log.appending import (
+    MAX_ATTEMPTS,
+    backoff,
+    commit_rows,
+    now_micros,
+    refuse_done_transaction,
+    refuse_pinned,
+    sync_tail,
+)
+from eventstore.log.table_plan import plan_table
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from eventstore.log.event_log import EventLog
 
-#: How many times an append (`append` too) is planned again after losing a commit race.
-MAX_ATTEMPTS: Final = 50
 _LOOKED_UP: Final = ("position", "event_id", "instrument_id", "kind")
 
 
@@ -59,8 +63,7 @@ def append_table(
     transaction: tuple[str, int] | None = None,
 ) -> AppendedTable:
     """Append the events of `table` to `log` in one atomic commit (see `EventLog.append`)."""
-    if log._pins:
-        raise ConcurrencyError("cannot append to a log while it is pinned for reading")
+    refuse_pinned(log)
     with paused_gc():
         given = given_events(table)
     if given.rows.num_rows == 0:
@@ -71,24 +74,17 @@ def append_table(
         return log._scan(_LOOKED_UP, where=wanted)
 
     for attempt in range(MAX_ATTEMPTS):
-        log._sync_tail()
-        now_us = to_micros(to_utc(log._clock(), "clock"))
+        sync_tail(log)
         with paused_gc():
-            plan = plan_table(given, log._tail, expected_versions or {}, now_us, stored)
-        _check_transaction(log, plan, transaction)
-        if not plan.rows.num_rows or log._commit_rows(plan.rows, plan, transaction):
+            plan = plan_table(given, log._tail, expected_versions or {}, now_micros(log), stored)
+        refuse_done_transaction(log, transaction, plan.size, "table")
+        if not plan.size:
+            return AppendedTable(SCHEMA.empty_table(), plan.repeated)
+        rows = pa.RecordBatchReader.from_batches(SCHEMA, plan.chain.batches())
+        if commit_rows(log, rows, plan, transaction):  # chained as the writer reads them
             return AppendedTable(plan.rows, plan.repeated)
-        time.sleep(min(0.5, 0.005 * 2**attempt) * random.random())
+        backoff(attempt)
     raise CommitContentionError(MAX_ATTEMPTS)
-
-
-def _check_transaction(log: EventLog, plan: TablePlan, transaction: tuple[str, int] | None) -> None:
-    if transaction is not None and plan.rows.num_rows and log._transaction_done(transaction):
-        app_id, sequence = transaction
-        raise ConcurrencyError(
-            f"transaction {app_id!r} #{sequence} is already committed, but this table "
-            f"holds {plan.rows.num_rows} events the log does not have; nothing was appended"
-        )
 
 
 __all__ = ["AppendedTable", "append_table"]

@@ -11,25 +11,26 @@ same text the planner hashes (`hashing.link_texts`).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from eventstore.encoding.codec import rfc3339
-from eventstore.encoding.given_table import CHUNK_ROWS, GivenEvents
-from eventstore.encoding.hashing import chain_links, link_texts
 from eventstore.encoding.json_text import join, rfc3339_column, scalar, whole
-from eventstore.encoding.schema import SCHEMA, TIMESTAMP
-from eventstore.errors import InvalidEventError, StreamVersionConflictError, UnknownStreamError
+from eventstore.encoding.schema import TIMESTAMP
+from eventstore.errors import InvalidEventError, UnknownStreamError
+from eventstore.log.table_chain import ChainedRows, Linked
 from eventstore.log.tail import LogTail, id_key
 from eventstore.log.targets import target_positions
 from eventstore.model.events import EventRetracted
 from eventstore.model.instants import from_micros
 from eventstore.model.kinds import KINDS, code_of
+
+if TYPE_CHECKING:
+    from eventstore.encoding.given_table import GivenEvents
 
 #: Reads the `event_id instrument_id kind` of stored events at some positions.
 StoredRows = Callable[[Sequence[int]], pa.Table]
@@ -39,16 +40,32 @@ _OPENS: Final = np.asarray([kind.opens_stream for kind in KINDS])
 
 @dataclass(frozen=True)
 class TablePlan:
-    """A table append ready to commit: the new rows in position order, and the new tail."""
+    """A table append ready to commit: the new rows in position order (chained as they are
+    written), and the new tail."""
 
-    rows: pa.Table
+    chain: ChainedRows
     new_keys: np.ndarray
     streams: dict[str, int]
     first_position: int
     next_position: int
-    last_hash: str
     recorded_us: int
     repeated: int  # inputs not appended: already in the log, or repeating an earlier input
+    key_order: np.ndarray | None = None  # `np.argsort(new_keys)`, when known
+
+    @property
+    def size(self) -> int:
+        """Return how many events the plan appends."""
+        return self.chain.size
+
+    @property
+    def last_hash(self) -> str:
+        """Return the link of the last new row (the tail's, with none), once chained."""
+        return self.chain.last_hash if self.size else self.chain.prev_hash
+
+    @property
+    def rows(self) -> pa.Table:
+        """Return the new rows with their links."""
+        return self.chain.table()
 
 
 def plan_table(
@@ -59,16 +76,10 @@ def plan_table(
     stored: StoredRows,
 ) -> TablePlan:
     """Return the plan for appending `given` after `tail`, or raise without side effects."""
-    conflicts = {
-        stream: (want, tail.streams.get(stream, 0))
-        for stream, want in expected.items()
-        if tail.streams.get(stream, 0) != want
-    }
-    if conflicts:
-        raise StreamVersionConflictError(conflicts)
-    recorded_us = max(now_us, tail.last_recorded_us)
+    recorded_us = tail.recording_time(expected, now_us)
     _check_observed(given.rows, recorded_us)
-    new = np.flatnonzero(_new_inputs(given, tail, stored))
+    fresh, order = _new_inputs(given, tail, stored)
+    new = np.flatnonzero(fresh)
     every = len(new) == given.rows.num_rows
     rows = given.rows if every else given.rows.take(pa.array(new))
     kinds = given.kinds if every else given.kinds[new]
@@ -78,84 +89,34 @@ def plan_table(
         _check_targets(rows, kinds, ids, tail, stored)
     first = tail.next_position
     recorded_text = rfc3339(from_micros(recorded_us))
-    links = _chain(
-        tail.last_hash,
-        _Linked(
-            ids,
-            first,
-            recorded_text,
-            pa.array(versions),
-            given.payloads if every else given.payloads.take(pa.array(new)),
-            _observed_lines(whole(rows["observed_at"]), recorded_text),
-        ),
+    linked = Linked(
+        ids,
+        first,
+        recorded_text,
+        pa.array(versions),
+        given.payloads if every else given.payloads.take(pa.array(new)),
+        _observed_lines(whole(rows["observed_at"]), recorded_text),
     )
     size = len(new)
-    hashes = pa.array(links, pa.string())
     recorded = pa.array(np.full(size, recorded_us, np.int64)).view(TIMESTAMP)
-    assigned = {
-        "position": pa.array(np.arange(first, first + size, dtype=np.int64)),
-        "event_id": ids,
-        "recorded_at": recorded,
-        "stream_version": pa.array(versions),
-        "prev_hash": pa.concat_arrays([pa.array([tail.last_hash], pa.string()), hashes[:-1]])
-        if size
-        else pa.array([], pa.string()),
-        "hash": hashes,
-    }
-    observed = whole(rows["observed_at"])
-    assigned["observed_at"] = pc.coalesce(observed, recorded)
-    columns = [assigned[f.name] if f.name in assigned else whole(rows[f.name]) for f in SCHEMA]
+    columns = {name: whole(rows[name]) for name in rows.column_names}
+    columns.update(
+        position=pa.array(np.arange(first, first + size, dtype=np.int64)),
+        event_id=ids,
+        recorded_at=recorded,
+        stream_version=linked.versions,
+        observed_at=pc.coalesce(columns["observed_at"], recorded),
+    )
     return TablePlan(
-        rows=pa.Table.from_arrays(columns, schema=SCHEMA),
+        chain=ChainedRows(columns, linked, tail.last_hash),
         new_keys=given.keys[new],
+        key_order=order if every else None,
         streams=streams,
         first_position=first,
         next_position=first + size,
-        last_hash=links[-1] if links else tail.last_hash,
         recorded_us=recorded_us,
         repeated=given.rows.num_rows - size,
     )
-
-
-@dataclass(frozen=True)
-class _Linked:
-    """What the links of the new rows hash (`hashing.link_texts`), column by column."""
-
-    ids: pa.Array
-    first: int
-    recorded_text: str
-    versions: pa.Array
-    payloads: pa.Array
-    observed: pa.Array
-
-    def texts(self, lo: int, size: int) -> list[bytes]:
-        """Return the link texts of rows `lo` <= row < `lo + size`."""
-        return link_texts(
-            self.ids.slice(lo, size),
-            self.first + lo,
-            self.recorded_text,
-            self.versions.slice(lo, size),
-            self.payloads.slice(lo, size),
-            self.observed.slice(lo, size),
-        )
-
-
-def _chain(prev_hash: str, linked: _Linked) -> list[str]:
-    """Return the chain links of the new rows, after `prev_hash`.
-
-    One thread joins a chunk's link texts with Arrow kernels while this one hashes the
-    chunk before it (the chain itself is sequential).
-    """
-    links: list[str] = []
-    size = len(linked.ids)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        texts = [
-            pool.submit(linked.texts, lo, min(CHUNK_ROWS, size - lo))
-            for lo in range(0, size, CHUNK_ROWS)
-        ]
-        for chunk in texts:
-            links.extend(chain_links(links[-1] if links else prev_hash, chunk.result()))
-    return links
 
 
 def _check_observed(rows: pa.Table, recorded_us: int) -> None:
@@ -173,13 +134,20 @@ def _check_observed(rows: pa.Table, recorded_us: int) -> None:
         )
 
 
-def _new_inputs(given: GivenEvents, tail: LogTail, stored: StoredRows) -> np.ndarray:
-    """Return, per input, whether it is new: not in the log, not repeating an earlier input."""
+def _new_inputs(
+    given: GivenEvents, tail: LogTail, stored: StoredRows
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per input, whether it is new (not in the log, not repeating an earlier
+    input), and the order that sorts the inputs' keys."""
     column = given.ids
     size = len(column)
-    first = pc.index_in(column, value_set=column).to_numpy(zero_copy_only=False)
-    new: np.ndarray = np.asarray(first, np.int64) == np.arange(size)
-    hits = np.flatnonzero(tail.maybe_stored(given.keys) & new)
+    order = np.argsort(given.keys, kind="stable")  # once: for the repeats and the tail
+    ordered = given.keys[order]
+    new = np.ones(size, bool)
+    if (ordered[1:] == ordered[:-1]).any():  # a repeat, or (rarely) ids sharing a key
+        first = pc.index_in(column, value_set=column).to_numpy(zero_copy_only=False)
+        new = np.asarray(first, np.int64) == np.arange(size)
+    hits = np.flatnonzero(tail.maybe_stored(given.keys, order) & new)
     if len(hits):
         texts = column.take(pa.array(hits)).to_pylist()
         positions = sorted({p for text in texts for p in tail.candidates(id_key(text))})
@@ -187,7 +155,7 @@ def _new_inputs(given: GivenEvents, tail: LogTail, stored: StoredRows) -> np.nda
         for row, text in zip(hits.tolist(), texts, strict=True):
             if text in found:
                 new[row] = False
-    return new
+    return new, order
 
 
 def _versions(

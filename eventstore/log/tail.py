@@ -14,10 +14,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from eventstore.errors import StreamVersionConflictError
 from eventstore.model.events import GENESIS_HASH
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from eventstore.log.planner import Plan
     from eventstore.log.table_plan import TablePlan
@@ -76,6 +77,21 @@ class LogTail:
     _positions: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     _pending: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
+    def recording_time(self, expected: Mapping[str, int], now_us: int) -> int:
+        """Check the streams' `expected` versions against this tail (raise on a mismatch);
+        return when an append planned now records its events, in microseconds.
+
+        `recorded_at` never goes backwards along positions, whatever the writer's clock says.
+        """
+        conflicts = {
+            stream: (want, self.streams.get(stream, 0))
+            for stream, want in expected.items()
+            if self.streams.get(stream, 0) != want
+        }
+        if conflicts:
+            raise StreamVersionConflictError(conflicts)
+        return max(now_us, self.last_recorded_us)
+
     def absorb(self, rows: pa.Table, delta_version: int) -> None:
         """Take in log rows past `next_position` (any order) committed up to `delta_version`."""
         self.delta_version = delta_version
@@ -104,22 +120,38 @@ class LogTail:
         self.next_position = plan.next_position
         self.last_hash = plan.last_hash
         self.last_recorded_us = plan.recorded_us
-        self.record(plan.new_keys, range(plan.first_position, plan.next_position), plan.streams)
+        positions = range(plan.first_position, plan.next_position)
+        self.record(plan.new_keys, positions, plan.streams, plan.key_order)
 
     def record(
-        self, keys: np.ndarray | list[int], positions: Sequence[int], streams: dict[str, int]
+        self,
+        keys: np.ndarray | list[int],
+        positions: Sequence[int],
+        streams: dict[str, int],
+        order: np.ndarray | None = None,
     ) -> None:
-        """Take in a batch this process just committed."""
-        self._pending.append(_sorted(np.array(keys, np.uint64), np.array(positions, np.int64)))
+        """Take in a batch this process just committed (`order` sorts `keys`, if known)."""
+        found = np.asarray(keys, np.uint64), np.asarray(positions, np.int64)
+        if order is None:
+            self._pending.append(_sorted(*found))
+        else:
+            self._pending.append((found[0][order], found[1][order]))
         self.streams.update(streams)
         if sum(len(k) for k, _ in self._pending) >= max(_MERGE_AT, len(self._keys) // 4):
             self._merge()
 
-    def maybe_stored(self, keys: np.ndarray | list[int]) -> np.ndarray:
-        """Return, per key, whether an event with that key may be stored (no false negatives)."""
+    def maybe_stored(
+        self, keys: np.ndarray | list[int], order: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return, per key, whether an event with that key may be stored (no false negatives).
+
+        `order` is `np.argsort(keys)` when the caller has it already.
+        """
         wanted = np.asarray(keys, dtype=np.uint64)
+        if not len(self._keys) and not self._pending:
+            return np.zeros(len(wanted), dtype=bool)
         # ascending queries walk each sorted index in order: far fewer cache misses
-        order = np.argsort(wanted)
+        order = np.argsort(wanted) if order is None else order
         ordered = wanted[order]
         found = np.zeros(len(wanted), dtype=bool)
         for index in (self._keys, *(k for k, _ in self._pending)):

@@ -34,7 +34,8 @@ def plan_exchanges(
     known = ("exchange", "active", "valid_from", "valid_until", "updated_at", *EXCHANGE_FIELDS)
     require(table, "exchange", "valid_from")
     plan = ImportPlan(ignored_columns=[c for c in table.column_names if c not in known])
-    rows = read_versions(table, naive_as_utc, known)
+    unused = () if observed_from == "updated_at" else ("updated_at",)
+    rows = read_versions(table, naive_as_utc, known, unused)
     state: dict[str, Row] = {}
     for n in sorted(range(len(rows)), key=lambda n: (rows[n]["exchange"] or "", _start(rows[n]))):
         try:

@@ -105,7 +105,8 @@ def plan_symbols(
     )
     require(table, "symbol", "valid_from")
     plan = ImportPlan(ignored_columns=[c for c in table.column_names if c not in known])
-    rows = read_versions(table, naive_as_utc, known)
+    unused = () if observed_from == "updated_at" else ("updated_at",)
+    rows = read_versions(table, naive_as_utc, known, unused)
     streams: dict[str, list[int]] = {}
     for number, row in enumerate(rows):
         row["active"] = row.get("active") is not False  # a missing flag reads as active
@@ -114,9 +115,11 @@ def plan_symbols(
             plan.defects.append(Defect("unreadable", (number,), "no symbol or valid_from: skipped"))
             continue
         streams.setdefault(str(identity), []).append(number)
+    # a field the file has no column for is null in every version: never compared
+    state = ("status", *(name for name in FIELDS if name in table.column_names))
     for identity, numbers in streams.items():
         numbers.sort(key=lambda n: rows[n]["valid_from"])
-        _Stream(identity, plan, observed_from).convert(rows, numbers)
+        _Stream(identity, plan, observed_from, fields=state).convert(rows, numbers)
     _duplicate_holders(rows, streams, plan)
     return plan
 
@@ -133,6 +136,8 @@ class _Stream:
     plan: ImportPlan
     observed_from: str | None = None
     state: Row | None = None
+    #: The state fields to compare (`status` and the fields the file has columns for).
+    fields: tuple[str, ...] = _STATE
 
     def convert(self, rows: list[Row], numbers: list[int]) -> None:
         """Append the events of the versions at `numbers` (sorted by valid_from)."""
@@ -187,7 +192,7 @@ class _Stream:
         self._restate(row, started=any(e.effective_at == at for e in self.plan.events[size:]))
 
     def _list(self, row: Row) -> None:
-        given = {f: row.get(f) for f in _STATE}
+        given = {f: row.get(f) for f in self.fields}
         self.plan.events.append(
             InstrumentListed(
                 instrument_id=self.instrument_id,
@@ -199,7 +204,8 @@ class _Stream:
         )
         before = self.state or {}
         kept = {f: v if v is not None else before.get(f) for f, v in given.items()}
-        self.state = {**kept, "symbol": row["symbol"], "active": True, "status": given["status"]}
+        status = given.get("status")
+        self.state = {**kept, "symbol": row["symbol"], "active": True, "status": status}
         if not row["active"]:
             self._delist(row["valid_from"], "inactive in the SCD2 file", row.get("status"))
 
@@ -232,7 +238,8 @@ class _Stream:
     def _restate(self, row: Row, *, started: bool) -> None:
         """Change what still differs; restate the status if nothing started a version."""
         assert self.state is not None
-        changes = {f: row.get(f) for f in _STATE if self.state.get(f) != row.get(f)}
+        state, get = self.state, row.get
+        changes = {f: get(f) for f in self.fields if state.get(f) != get(f)}
         if not changes and started:
             return
         self.plan.events.append(
