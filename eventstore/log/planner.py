@@ -106,7 +106,11 @@ class _Pass:
             return self.by_id[event_id]
         if not check_log:
             return None
-        candidates = self.tail.candidates(id_key(event_id))
+        try:
+            key = id_key(event_id)
+        except ValueError:  # not shaped like an event id: no stored event has it
+            return None
+        candidates = self.tail.candidates(key)
         if not candidates:
             return None
         self._read(candidates)

@@ -17,9 +17,10 @@ from clock import Clock
 
 from eventstore import EventLog, InvalidEventError, UnknownStreamError, compute_event_id
 from eventstore.encoding.given_table import events_table
+from eventstore.log import appending
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from eventstore import Event
@@ -54,12 +55,21 @@ class _Spy:
         setattr(log, name, spied)
 
 
-def test_append_reads_every_stored_target_in_one_read(tmp_path: Path) -> None:
+def test_append_reads_every_stored_target_in_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log, changes = _log(tmp_path)
-    spy = _Spy(log, "_stored")
+    calls: list[Sequence[int]] = []
+    real = appending._stored
+
+    def spied(on: EventLog, positions: Sequence[int]) -> dict[int, Event]:
+        calls.append(positions)
+        return real(on, positions)
+
+    monkeypatch.setattr(appending, "_stored", spied)
     recorded = log.append([changed(0, day=5, tick_size="0.5"), *_retractions(changes)])
-    assert len(spy.calls) == 1
-    (positions,) = spy.calls[0]
+    assert len(calls) == 1
+    (positions,) = calls
     assert sorted(positions) == sorted(c.position or 0 for c in changes)
     assert [e.position for e in recorded] == list(range(2 * COINS, 3 * COINS + 1))
     assert [e.target for e in recorded[1:]] == [c.event_id for c in changes]  # type: ignore[attr-defined]
@@ -87,6 +97,8 @@ def test_the_checks_of_each_target_stay(tmp_path: Path) -> None:
     twice = retracted(done.event_id or "", day=4, stream=1)
     cases: list[tuple[Event, type[Exception], str]] = [
         (ghost, UnknownStreamError, missing),
+        # not shaped like an event id (the planner once raised a bare ValueError)
+        (retracted("zz", stream=3), UnknownStreamError, "unknown retraction target 'zz'"),
         (foreign, InvalidEventError, "belongs to 'inst-2'"),
         (twice, InvalidEventError, "cannot be retracted"),
     ]
