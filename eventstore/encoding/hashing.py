@@ -175,23 +175,8 @@ def _binary(values: Sequence[bytes] | pa.Array) -> pa.Array:
     return pa.Array.from_buffers(_BYTES, size, [None, pa.py_buffer(offsets), data])
 
 
-def chain_links(prev_hash: str, texts: Texts) -> list[str]:
-    """Return the links, after `prev_hash`, of consecutive events whose `link_texts` are `texts`."""
-    sha256 = hashlib.sha256
-    links: list[str] = []
-    add = links.append
-    prev = prev_hash.encode()
-    for text in pieces(texts):
-        link = sha256(prev)
-        link.update(text)
-        digest = link.hexdigest()
-        add(digest)
-        prev = digest.encode()
-    return links
-
-
-def chain_column(prev_hash: str, texts: Texts) -> pa.Array:
-    """Return `chain_links` as an Arrow column of text: one Python loop of the hash
+def _hex_links(prev_hash: str, texts: Texts) -> list[bytes]:
+    """Return the chain links after `prev_hash` as hex bytes: one Python loop of the hash
     functions over views of one buffer, no text object per row."""
     sha256, hexlify = hashlib.sha256, binascii.hexlify
     links: list[bytes] = []
@@ -202,6 +187,17 @@ def chain_column(prev_hash: str, texts: Texts) -> pa.Array:
         link.update(text)
         prev = hexlify(link.digest())
         add(prev)
+    return links
+
+
+def chain_links(prev_hash: str, texts: Texts) -> list[str]:
+    """Return the links, after `prev_hash`, of consecutive events whose `link_texts` are `texts`."""
+    return [link.decode() for link in _hex_links(prev_hash, texts)]
+
+
+def chain_column(prev_hash: str, texts: Texts) -> pa.Array:
+    """Return `chain_links` as an Arrow column of text."""
+    links = _hex_links(prev_hash, texts)
     size = len(links)
     offsets = np.arange(0, _HASH_LENGTH * (size + 1), _HASH_LENGTH, dtype=np.int32)
     data = pa.py_buffer(b"".join(links))

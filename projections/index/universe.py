@@ -16,7 +16,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from eventstore.encoding.schema import TIMESTAMP
 from projections.index.fold_arrays import OPEN_END, STORE_FIELDS
 from projections.model import VERSION_SCHEMA
 
@@ -38,26 +37,13 @@ UNIVERSE_SCHEMA: Final = pa.schema(
 
 def coded_table(store: VersionStore, rows: np.ndarray) -> pa.Table:
     """Return the versions at `rows` with every stored field dictionary-encoded."""
-    c = store.columns
-    until = c["valid_until"][rows]
-    arrays: dict[str, pa.Array] = {
-        "instrument_id": store.instruments.values.take(pa.array(c["inst"][rows])),
-        "active": pa.array(c["active"][rows]),
-        "valid_from": _timestamps(c["valid_from"][rows]),
-        "valid_until": _timestamps(until, mask=until == OPEN_END),
-        "known_since": _timestamps(c["known_since"][rows]),
-        "recorded_since": _timestamps(c["recorded_since"][rows]),
-    }
-    dictionaries = store.dictionaries
-    used = [i for i, name in enumerate(STORE_FIELDS) if len(dictionaries[name].values) > 1]
-    codes = store.matrix[rows].T[used]  # whole rows once, then the fields ever set, by field
-    for name in STORE_FIELDS:
-        values = dictionaries[name].values
-        if len(values) == 1:  # never set in this catalog: every row null
+    arrays = store.envelope(rows)
+    for name, codes in store.field_codes(rows).items():
+        values = store.dictionaries[name].values
+        if codes is None:  # never set in this catalog: every row null
             arrays[name] = pa.DictionaryArray.from_arrays(pa.nulls(len(rows), pa.int32()), values)
-    for column, field in enumerate(used):
-        name = STORE_FIELDS[field]
-        arrays[name] = _coded(codes[column], dictionaries[name].values)
+        else:
+            arrays[name] = _coded(codes, values)
     return pa.Table.from_arrays([arrays[f.name] for f in UNIVERSE_SCHEMA], schema=UNIVERSE_SCHEMA)
 
 
@@ -71,10 +57,6 @@ def _coded(codes: np.ndarray, values: pa.Array) -> pa.DictionaryArray:
         pa.int32(), size, [validity, pa.py_buffer(codes)], null_count=nulls
     )
     return pa.DictionaryArray.from_arrays(indices, values, safe=False)
-
-
-def _timestamps(micros: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    return pa.array(micros, pa.int64(), mask=mask).cast(TIMESTAMP)
 
 
 def matching(column: pa.ChunkedArray, value: object) -> pa.ChunkedArray:

@@ -247,11 +247,11 @@ class VersionStore:
         first = int(self.first[inst])
         return np.arange(first, first + int(self.count[inst]), dtype=np.int64)
 
-    def table(self, rows: np.ndarray) -> pa.Table:
-        """Return the versions at `rows` as a table of `VERSION_SCHEMA`."""
+    def envelope(self, rows: np.ndarray) -> dict[str, pa.Array]:
+        """Return the columns of the versions at `rows` other than the stored fields."""
         c = self.columns
         until = c["valid_until"][rows]
-        arrays: dict[str, pa.Array] = {
+        return {
             "instrument_id": self.instruments.values.take(pa.array(c["inst"][rows])),
             "active": pa.array(c["active"][rows]),
             "valid_from": _timestamps(c["valid_from"][rows]),
@@ -259,16 +259,24 @@ class VersionStore:
             "known_since": _timestamps(c["known_since"][rows]),
             "recorded_since": _timestamps(c["recorded_since"][rows]),
         }
-        # gather whole rows once (cache-friendly), then one contiguous column per field set
+
+    def field_codes(self, rows: np.ndarray) -> dict[str, np.ndarray | None]:
+        """Return each stored field's codes at `rows`, one contiguous array per field (None:
+        never set in this catalog, so null in every row)."""
         dictionaries = self.dictionaries
         used = [i for i, name in enumerate(STORE_FIELDS) if len(dictionaries[name].values) > 1]
-        codes = self.matrix[rows].T[used]
-        for name in STORE_FIELDS:
-            if len(dictionaries[name].values) == 1:  # never set in this catalog: all null
-                arrays[name] = pa.nulls(len(rows), dictionaries[name].values.type)
+        codes = self.matrix[rows].T[used]  # whole rows gathered once (cache-friendly)
+        found: dict[str, np.ndarray | None] = dict.fromkeys(STORE_FIELDS)
         for column, field in enumerate(used):
-            name = STORE_FIELDS[field]
-            arrays[name] = dictionaries[name].values.take(pa.array(codes[column]))
+            found[STORE_FIELDS[field]] = codes[column]
+        return found
+
+    def table(self, rows: np.ndarray) -> pa.Table:
+        """Return the versions at `rows` as a table of `VERSION_SCHEMA`."""
+        arrays = self.envelope(rows)
+        for name, codes in self.field_codes(rows).items():
+            values = self.dictionaries[name].values
+            arrays[name] = pa.nulls(len(rows), values.type) if codes is None else values.take(codes)
         return pa.Table.from_arrays([arrays[f.name] for f in VERSION_SCHEMA], schema=VERSION_SCHEMA)
 
 

@@ -10,7 +10,8 @@ announced changes. K1 and K2 are drawn around the history's observations (basis
 from __future__ import annotations
 
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from builders import MICROSECOND, day
 from clock import Clock
@@ -22,6 +23,9 @@ from test_properties import HISTORIES, Operation, Recorder
 
 from eventstore import EventLog
 from projections import Catalog
+
+if TYPE_CHECKING:
+    from eventstore import Event
 
 
 @settings(max_examples=examples(15), deadline=None)
@@ -38,12 +42,7 @@ def test_revisions_are_the_difference_of_two_folds(
         events = recorder.log.events()
         catalog = Catalog.open(root)
         for _ in range(3):
-            basis = data.draw(st.sampled_from(["observed", "recorded"]), label="basis")
-            column = "observed_at" if basis == "observed" else "recorded_at"
-            instants = sorted({getattr(e, column) for e in events})
-            around = [t + d for t in instants for d in (-MICROSECOND, timedelta(0))]
-            k1 = data.draw(st.sampled_from(around), label="k1")
-            k2 = data.draw(st.none() | st.sampled_from([t for t in around if t >= k1]), label="k2")
+            basis, k1, k2 = _window(data, events)
             got = catalog.revisions(k1, k2, basis=basis)
             rows = [tuple(r[c] for c in COLUMNS) for r in got.to_pylist()]
             assert rows == expected_revisions(events, k1, k2, basis), (k1, k2, basis)
@@ -67,14 +66,20 @@ def test_an_index_kept_current_batch_by_batch_answers_the_same(
                 live._index.save()
         events = recorder.log.events()
         loaded = Catalog.open(root)  # the halfway snapshot, then the rest folded in
-        basis = data.draw(st.sampled_from(["observed", "recorded"]), label="basis")
-        column = "observed_at" if basis == "observed" else "recorded_at"
-        instants = sorted({getattr(e, column) for e in events})
-        around = [t + d for t in instants for d in (-MICROSECOND, timedelta(0))]
-        k1 = data.draw(st.sampled_from(around), label="k1")
-        k2 = data.draw(st.none() | st.sampled_from([t for t in around if t >= k1]), label="k2")
+        basis, k1, k2 = _window(data, events)
         expected = expected_revisions(events, k1, k2, basis)
         for catalog in (live, loaded):
             got = catalog.revisions(k1, k2, basis=basis)
             rows = [tuple(r[c] for c in COLUMNS) for r in got.to_pylist()]
             assert rows == expected, (k1, k2, basis)
+
+
+def _window(data: st.DataObject, events: list[Event]) -> tuple[str, datetime, datetime | None]:
+    """Draw a basis and a window (K1, K2] at or just before the instants the events know."""
+    basis = data.draw(st.sampled_from(["observed", "recorded"]), label="basis")
+    column = "observed_at" if basis == "observed" else "recorded_at"
+    instants = sorted({getattr(e, column) for e in events})
+    around = [t + d for t in instants for d in (-MICROSECOND, timedelta(0))]
+    k1 = data.draw(st.sampled_from(around), label="k1")
+    k2 = data.draw(st.none() | st.sampled_from([t for t in around if t >= k1]), label="k2")
+    return basis, k1, k2
